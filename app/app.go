@@ -1,0 +1,190 @@
+// Package app wires Wavegate together: configuration, the store, GitHub
+// clients, HTTP routes, inbox workers and graceful shutdown. It is the only
+// package that knows every other one.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/wavegate/wavegate/githubapp"
+	"github.com/wavegate/wavegate/handlers"
+	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/internal/inbox"
+	"github.com/wavegate/wavegate/store"
+)
+
+// DatabaseFile is the SQLite file's name inside the data directory.
+const DatabaseFile = "wavegate.db"
+
+// Options are the parts tests replace.
+type Options struct {
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// GitHubTransport performs GitHub calls; http.DefaultTransport when nil.
+	GitHubTransport http.RoundTripper
+	// Jitter for retry backoff; random when nil.
+	Jitter func() float64
+	// OnDeliveryOutcome is told what became of each processing attempt
+	// (tests wait on it instead of sleeping).
+	OnDeliveryOutcome func(inbox.Outcome)
+	// InboxPoll overrides how long idle inbox workers wait unprompted
+	// (inbox.Options.Poll).
+	InboxPoll time.Duration
+}
+
+// App is a running Wavegate.
+type App struct {
+	cfg      Config
+	opts     Options
+	store    *store.SQLite
+	registry *prometheus.Registry
+	creds    *credentials
+	inbox    *inbox.Processor
+	router   *handlers.Router
+	handler  http.Handler
+}
+
+// New opens the store and builds every component; nothing runs until Serve.
+func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &App{cfg: cfg, opts: opts, registry: prometheus.NewRegistry()}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	dbPath := filepath.Join(cfg.DataDir, DatabaseFile)
+	st, err := store.OpenSQLite(ctx, dbPath, store.SQLiteOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
+	}
+	a.store = st
+	if err := a.build(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) build() error {
+	var err error
+	if a.creds, err = loadCredentials(a.cfg, a.githubConfig()); err != nil {
+		return err
+	}
+	if c := a.creds.current(); c.complete() {
+		a.opts.Logger.Info("GitHub App credentials loaded", "app_id", c.AppID, "slug", c.Slug)
+	} else {
+		a.opts.Logger.Warn("GitHub App not configured: serving the setup page at /", "missing", c.missing())
+	}
+
+	a.router = handlers.NewRouter(a.opts.Logger)
+	a.registerEventHandlers()
+	a.inbox, err = inbox.New(inbox.Options{
+		Store: a.store, Handler: a.router, Clock: a.opts.Clock, Logger: a.opts.Logger,
+		Registerer: a.registry, Workers: a.cfg.Workers, Retention: a.cfg.Retention,
+		IsTransient: githubapp.IsTransient,
+		RetryAt: func(err error) (time.Time, bool) {
+			return githubapp.RetryAt(err, a.opts.Clock.Now())
+		},
+		ReleaseOnStart: true,
+		Jitter:         a.opts.Jitter,
+		OnOutcome:      a.opts.OnDeliveryOutcome,
+		Poll:           a.opts.InboxPoll,
+	})
+	if err != nil {
+		return fmt.Errorf("build inbox workers: %w", err)
+	}
+	a.handler, err = a.routes()
+	return err
+}
+
+// githubConfig is the GitHub client configuration without credentials.
+func (a *App) githubConfig() githubapp.Config {
+	return githubapp.Config{
+		BaseURL: a.cfg.GitHubAPIURL, Clock: a.opts.Clock, Registerer: a.registry,
+		Logger: a.opts.Logger, Base: a.opts.GitHubTransport,
+	}
+}
+
+// Handler is the HTTP handler, for tests that drive it directly.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Router routes stored deliveries to event handlers; later features and
+// tests register on it.
+func (a *App) Router() *handlers.Router { return a.router }
+
+// GitHub returns the GitHub clients in force, or an error before setup.
+func (a *App) GitHub() (*githubapp.Clients, error) { return a.creds.github() }
+
+// Store is the store, for tests and benchmarks.
+func (a *App) Store() store.Store { return a.store }
+
+// Run listens on cfg.Listen and serves until ctx ends.
+func (a *App) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		_ = a.store.Close()
+		return fmt.Errorf("listen on %s: %w", a.cfg.Listen, err)
+	}
+	return a.Serve(ctx, ln)
+}
+
+// Serve serves HTTP on ln and runs the inbox workers until ctx ends, then
+// shuts down gracefully: stop accepting, let requests and in-flight
+// deliveries finish (or hand them back to the inbox), close the database.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	log := a.opts.Logger
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // a 25 MiB payload on a slow link
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.inbox.Run(workCtx); err != nil {
+			log.Error("inbox workers stopped", "error", err)
+		}
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("Wavegate listening", "address", ln.Addr().String())
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("serve HTTP: %w", err)
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		log.Warn("HTTP shutdown incomplete", "error", serr)
+	}
+	stopWork()
+	wg.Wait()
+	if cerr := a.store.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
+	}
+	log.Info("stopped")
+	return err
+}

@@ -1,0 +1,375 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wavegate/wavegate/handlers"
+	"github.com/wavegate/wavegate/internal/appcreds"
+	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/internal/githubfake"
+	"github.com/wavegate/wavegate/internal/inbox"
+	"github.com/wavegate/wavegate/store"
+)
+
+const testSecret = "webhook-secret-for-tests"
+
+var testKeyPEM = sync.OnceValue(func() []byte {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+})
+
+// running is one Wavegate process serving on loopback against a fake GitHub.
+type running struct {
+	t        *testing.T
+	cfg      Config
+	fake     *githubfake.Server
+	clock    *clock.Fake
+	app      *App
+	url      string
+	outcomes chan inbox.Outcome
+	cancel   context.CancelFunc
+	done     chan error
+}
+
+// newConfig returns a configuration for a fresh data directory; configured
+// gives it App credentials.
+func newConfig(t *testing.T, fake *githubfake.Server, configured bool) Config {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.GitHubAPIURL = fake.URL()
+	cfg.ShutdownTimeout = 5 * time.Second
+	if configured {
+		cfg.GitHubAppID = 1
+		cfg.GitHubPrivateKey = string(testKeyPEM())
+		cfg.GitHubWebhookSecret = testSecret
+	}
+	return cfg
+}
+
+// start builds and serves an App; register may add event handlers first.
+func start(t *testing.T, cfg Config, fake *githubfake.Server, clk *clock.Fake, register func(*App)) *running {
+	t.Helper()
+	r := &running{t: t, cfg: cfg, fake: fake, clock: clk, outcomes: make(chan inbox.Outcome, 100)}
+	a, err := New(context.Background(), cfg, Options{
+		Clock: clk, Jitter: func() float64 { return 0 },
+		OnDeliveryOutcome: func(o inbox.Outcome) { r.outcomes <- o },
+		InboxPoll:         24 * time.Hour, // timers here come from due times only
+	})
+	if err != nil {
+		t.Fatalf("new app: %v", err)
+	}
+	r.app = a
+	if register != nil {
+		register(a)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.url = "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel, r.done = cancel, make(chan error, 1)
+	go func() { r.done <- a.Serve(ctx, ln) }()
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *running) stop() {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	if err := <-r.done; err != nil {
+		r.t.Errorf("serve: %v", err)
+	}
+}
+
+func (r *running) deliver(event, id, payload string) int {
+	r.t.Helper()
+	resp, err := githubfake.Deliver(context.Background(), r.url+"/webhooks/github", []byte(testSecret), event, id, []byte(payload))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (r *running) next() inbox.Outcome {
+	r.t.Helper()
+	select {
+	case o := <-r.outcomes:
+		return o
+	case <-time.After(10 * time.Second): // a deadlock guard, not a wait for time to pass
+		r.t.Fatal("no delivery outcome within 10s")
+		return inbox.Outcome{}
+	}
+}
+
+func (r *running) get(path string) (int, string) {
+	r.t.Helper()
+	resp, err := http.Get(r.url + path)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+const pushPayload = `{"ref":"refs/heads/main","after":"abc","installation":{"id":1},"repository":{"id":9,"name":"api","full_name":"acme/api","owner":{"login":"acme"}}}`
+
+// fetchRepo is a push handler that calls GitHub, standing in for the
+// features that will: it makes GitHub's failures the delivery's failures.
+func fetchRepo(a *App) {
+	a.Router().On("push", func(ctx context.Context, ev handlers.Event) error {
+		gh, err := a.GitHub()
+		if err != nil {
+			return err
+		}
+		client, err := gh.Installation(ev.Delivery.InstallationID)
+		if err != nil {
+			return err
+		}
+		_, _, err = client.Repositories.Get(ctx, "acme", "api")
+		return err
+	})
+}
+
+func newFake(t *testing.T) *githubfake.Server {
+	fake := githubfake.New(t)
+	fake.AddInstallation(1, "acme")
+	fake.AddRepo("acme", "api", githubfake.RepoOpts{InstallationID: 1, DefaultBranch: "main"})
+	return fake
+}
+
+func TestDeliveryStoredProcessedOnce(t *testing.T) {
+	fake := newFake(t)
+	r := start(t, newConfig(t, fake, true), fake, clock.NewFake(time.Now()), nil)
+	created := `{"action":"created","installation":{"id":1,"account":{"login":"acme","type":"Organization"}},"repositories":[{"id":9,"full_name":"acme/api"}]}`
+	if code := r.deliver("installation", "d-1", created); code != http.StatusAccepted {
+		t.Fatalf("first delivery: %d", code)
+	}
+	if code := r.deliver("installation", "d-1", created); code != http.StatusOK {
+		t.Fatalf("duplicate delivery: %d, want 200", code)
+	}
+	if o := r.next(); o.Delivery.ID != "d-1" || o.State != store.DeliveryDone {
+		t.Fatalf("outcome %s %s %v", o.Delivery.ID, o.State, o.Err)
+	}
+	// A later delivery's outcome arriving next proves the duplicate was not processed.
+	if code := r.deliver("pull_request", "d-2", `{"action":"closed","repository":{"full_name":"acme/api"}}`); code != http.StatusAccepted {
+		t.Fatal(code)
+	}
+	if o := r.next(); o.Delivery.ID != "d-2" {
+		t.Fatalf("next outcome is %s, want d-2", o.Delivery.ID)
+	}
+	if id, err := r.app.Store().InstallationForRepository(context.Background(), "acme/api"); err != nil || id != 1 {
+		t.Fatalf("installation table: %d %v", id, err)
+	}
+}
+
+func TestTransientGitHubFailureRetried(t *testing.T) {
+	fake := newFake(t)
+	clk := clock.NewFake(time.Now())
+	r := start(t, newConfig(t, fake, true), fake, clk, fetchRepo)
+	fake.FailNext(http.MethodGet, "/repos/{owner}/{repo}", githubfake.Fault{Status: http.StatusBadGateway, Times: 1})
+	r.deliver("push", "d-1", pushPayload)
+	o := r.next()
+	if o.State != store.DeliveryPending || !o.NextAttempt.Equal(clk.Now().Add(time.Second)) {
+		t.Fatalf("after a 502: %s retry at %v (%v); want pending, retried in 1s", o.State, o.NextAttempt, o.Err)
+	}
+	clk.BlockUntilTimerAt(o.NextAttempt)
+	clk.Set(o.NextAttempt)
+	if o := r.next(); o.State != store.DeliveryDone {
+		t.Fatalf("retry ended %s: %v", o.State, o.Err)
+	}
+	if n := fake.Count(http.MethodGet, "/repos/{owner}/{repo}"); n != 2 {
+		t.Fatalf("GET repo called %d times, want 2", n)
+	}
+}
+
+func TestSecondaryRateLimitHonoured(t *testing.T) {
+	fake := newFake(t)
+	clk := clock.NewFake(time.Now())
+	r := start(t, newConfig(t, fake, true), fake, clk, fetchRepo)
+	fake.FailNext(http.MethodGet, "/repos/{owner}/{repo}", githubfake.Fault{
+		Status: http.StatusForbidden, Times: 1,
+		Header: http.Header{"Retry-After": {"90"}},
+		Body:   `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}`,
+	})
+	limitedAt := clk.Now()
+	r.deliver("push", "d-1", pushPayload)
+	o := r.next()
+	if want := limitedAt.Add(90 * time.Second); o.State != store.DeliveryPending || !o.NextAttempt.Equal(want) {
+		t.Fatalf("after a secondary limit: %s retry at %v, want %v (%v)", o.State, o.NextAttempt, want, o.Err)
+	}
+	clk.BlockUntilTimerAt(o.NextAttempt)
+	clk.Set(o.NextAttempt)
+	if o := r.next(); o.State != store.DeliveryDone {
+		t.Fatalf("retry ended %s: %v", o.State, o.Err)
+	}
+	if n := fake.Count(http.MethodGet, "/repos/{owner}/{repo}"); n != 2 {
+		t.Fatalf("GET repo called %d times, want 2 (none while limited)", n)
+	}
+}
+
+func TestMalformedPayloadIsDeadAndCounted(t *testing.T) {
+	fake := newFake(t)
+	r := start(t, newConfig(t, fake, true), fake, clock.NewFake(time.Now()), nil)
+	if code := r.deliver("push", "d-bad", `{"ref":`); code != http.StatusAccepted {
+		t.Fatalf("status %d", code)
+	}
+	if o := r.next(); o.State != store.DeliveryDead || !strings.Contains(o.Err.Error(), "parse push payload") {
+		t.Fatalf("outcome %s %v", o.State, o.Err)
+	}
+	if code, _ := r.deliver("push", "d-ok", pushPayload), 0; code != http.StatusAccepted {
+		t.Fatal(code)
+	}
+	if o := r.next(); o.State != store.DeliveryDone {
+		t.Fatalf("a good delivery after a dead one: %s", o.State)
+	}
+	_, metrics := r.get("/metrics")
+	for _, want := range []string{
+		`wavegate_deliveries_dead_total{event="push"} 1`,
+		`wavegate_deliveries_processed_total{event="push"} 1`,
+		`wavegate_webhook_deliveries_received_total{event="push"} 2`,
+		"wavegate_delivery_processing_seconds_bucket",
+		"wavegate_inbox_depth 0",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+func TestRestartResumesInterruptedDelivery(t *testing.T) {
+	fake := newFake(t)
+	cfg := newConfig(t, fake, true)
+	clk := clock.NewFake(time.Now())
+	entered := make(chan struct{})
+	first := start(t, cfg, fake, clk, func(a *App) {
+		a.Router().On("push", func(ctx context.Context, _ handlers.Event) error {
+			close(entered)
+			<-ctx.Done() // still working when the process is told to stop
+			return ctx.Err()
+		})
+	})
+	first.deliver("push", "d-1", pushPayload)
+	<-entered
+	first.cancel()
+	first.cancel = nil
+	grace := clk.Now().Add(10 * time.Second)
+	clk.BlockUntilTimerAt(grace)
+	clk.Set(grace)
+	if err := <-first.done; err != nil {
+		t.Fatal(err)
+	}
+	if o := first.next(); o.State != store.DeliveryPending {
+		t.Fatalf("interrupted delivery: %s, want handed back", o.State)
+	}
+
+	calls := 0
+	second := start(t, cfg, fake, clk, func(a *App) {
+		a.Router().On("push", func(context.Context, handlers.Event) error { calls++; return nil })
+	})
+	if o := second.next(); o.Delivery.ID != "d-1" || o.State != store.DeliveryDone {
+		t.Fatalf("after restart: %s %s", o.Delivery.ID, o.State)
+	}
+	second.stop()
+	if calls != 1 {
+		t.Fatalf("processed %d times after restart, want 1", calls)
+	}
+}
+
+func TestDatabaseThatCannotBeOpened(t *testing.T) {
+	fake := newFake(t)
+	cfg := newConfig(t, fake, true)
+	blocker := filepath.Join(cfg.DataDir, "not-a-dir")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = blocker
+	_, err := New(context.Background(), cfg, Options{})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(blocker, DatabaseFile)) {
+		t.Fatalf("err %v, want it to name the database path", err)
+	}
+}
+
+func TestOperationsEndpoints(t *testing.T) {
+	fake := newFake(t)
+	r := start(t, newConfig(t, fake, true), fake, clock.NewFake(time.Now()), nil)
+	if code, body := r.get("/healthz"); code != 200 || body != "ok\n" {
+		t.Fatalf("/healthz %d %q", code, body)
+	}
+	code, body := r.get("/readyz")
+	if code != 200 || !strings.Contains(body, `"schema_version":`) || !strings.Contains(body, `"github_app_configured":true`) {
+		t.Fatalf("/readyz %d %s", code, body)
+	}
+	if err := r.app.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := r.get("/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with a closed database: %d, want 503", code)
+	}
+}
+
+func TestSetupFlowPutsCredentialsInForce(t *testing.T) {
+	fake := newFake(t)
+	cfg := newConfig(t, fake, false)
+	r := start(t, cfg, fake, clock.NewFake(time.Now()), nil)
+	if code := r.deliver("push", "early", pushPayload); code != http.StatusServiceUnavailable {
+		t.Fatalf("webhook before setup: %d, want 503", code)
+	}
+	_, page := r.get("/")
+	m := regexp.MustCompile(`<form method="post" action="([^"]*)">`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no setup form on /: %s", page)
+	}
+	action, err := url.Parse(html.UnescapeString(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if action.Path != "/settings/apps/new" {
+		t.Fatalf("form posts to %s", action)
+	}
+	fake.AddManifestCode("c0de", githubfake.AppConversion{
+		ID: 1, Slug: "wavegate-acme", Name: "Wavegate", WebhookSecret: testSecret,
+		PEM: string(testKeyPEM()), ClientID: "Iv1.x", ClientSecret: "cs", HTMLURL: "https://github.com/apps/wavegate-acme",
+	})
+	code, done := r.get(fmt.Sprintf("/setup/callback?code=c0de&state=%s", url.QueryEscape(action.Query().Get("state"))))
+	if code != 200 || !strings.Contains(done, "wavegate-acme") {
+		t.Fatalf("callback %d: %s", code, done)
+	}
+	for _, name := range []string{appcreds.JSONFile, appcreds.PEMFile} {
+		st, err := os.Stat(filepath.Join(cfg.DataDir, name))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v mode %v, want 0600", name, err, st.Mode().Perm())
+		}
+	}
+	if code := r.deliver("push", "after", pushPayload); code != http.StatusAccepted {
+		t.Fatalf("webhook after setup: %d, want 202 without a restart", code)
+	}
+	if _, err := r.app.GitHub(); err != nil {
+		t.Fatalf("GitHub clients after setup: %v", err)
+	}
+}

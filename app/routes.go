@@ -1,0 +1,81 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	wavegate "github.com/wavegate/wavegate"
+	"github.com/wavegate/wavegate/githubapp"
+	"github.com/wavegate/wavegate/handlers"
+	"github.com/wavegate/wavegate/internal/appcreds"
+)
+
+func (a *App) routes() (http.Handler, error) {
+	mux := http.NewServeMux()
+	webhook, err := handlers.NewWebhook(handlers.WebhookConfig{
+		Secret: a.creds.webhookSecret, Inbox: a.store, Notify: a.inbox.Notify,
+		Clock: a.opts.Clock, Logger: a.opts.Logger, Registerer: a.registry,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/webhooks/github", webhook)
+
+	setup, err := handlers.NewSetup(handlers.SetupConfig{
+		Manifest:   wavegate.Manifest(),
+		PublicURL:  a.cfg.PublicURL,
+		WebURL:     githubapp.WebURL(a.cfg.GitHubAPIURL),
+		Org:        a.cfg.GitHubOrg,
+		Exchange:   a.exchangeManifestCode,
+		Registered: a.registered,
+		Configured: a.creds.configured,
+		Clock:      a.opts.Clock,
+		Logger:     a.opts.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build the setup flow: %w", err)
+	}
+	setup.Routes(mux)
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
+	return mux, nil
+}
+
+// readyz answers 200 only when the database answers and its schema is current.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status := map[string]any{"database": "ok"}
+	code := http.StatusOK
+	if err := a.store.Ping(ctx); err != nil {
+		status["database"], code = err.Error(), http.StatusServiceUnavailable
+	} else if applied, latest, err := a.store.SchemaVersion(ctx); err != nil {
+		status["database"], code = err.Error(), http.StatusServiceUnavailable
+	} else {
+		status["schema_version"], status["schema_latest"] = applied, latest
+		if applied != latest {
+			status["database"], code = "migrations not applied", http.StatusServiceUnavailable
+		}
+	}
+	_, configured := a.creds.configured()
+	status["github_app_configured"] = configured
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(status)
+}
+
+// exchangeManifestCode completes the App-manifest flow through the same
+// transport stack as every other GitHub call (metrics, rate limits).
+func (a *App) exchangeManifestCode(ctx context.Context, code string) (appcreds.Credentials, error) {
+	return handlers.ExchangeManifestCode(ctx, githubapp.NewAnonymous(a.githubConfig()), code)
+}

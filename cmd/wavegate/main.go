@@ -1,0 +1,95 @@
+// Command wavegate runs Wavegate: `wavegate serve` (the default) runs the
+// GitHub App; `wavegate version` prints the version.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/wavegate/wavegate/app"
+)
+
+// version is set at build time with -ldflags "-X main.version=..."; otherwise
+// it comes from the module's build information.
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args, getenv, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "wavegate", currentVersion())
+		return 0
+	case "help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "wavegate: unknown command %q\n\n", cmd)
+		usage(stderr)
+		return 2
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: wavegate [command] [flags]
+
+Commands:
+  serve     run the GitHub App (default); "wavegate serve -h" lists its flags
+  version   print the version
+`)
+}
+
+func serve(args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := app.ParseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "wavegate:", err)
+		return 2
+	}
+	logger, err := app.NewLogger(cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "wavegate:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger.Info("starting Wavegate", "version", currentVersion(), "config", cfg)
+	a, err := app.New(ctx, cfg, app.Options{Logger: logger})
+	if err != nil {
+		logger.Error("cannot start", "error", err)
+		fmt.Fprintln(stderr, "wavegate:", err)
+		return 1
+	}
+	if err := a.Run(ctx); err != nil {
+		logger.Error("stopped with an error", "error", err)
+		return 1
+	}
+	return 0
+}
+
+func currentVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

@@ -1,0 +1,36 @@
+package githubfake
+
+import (
+	"sync"
+
+	"github.com/wavegate/wavegate/internal/githubfake/openapi"
+)
+
+// loadSpec parses the embedded OpenAPI subset once per test binary. It is the
+// package's one global, and unavoidably so: Go has no function-local statics,
+// and parsing the description for every New in every test would dominate the
+// fake's cost. The Spec is immutable, so sharing it is safe.
+var loadSpec = sync.OnceValues(openapi.Load)
+
+// checkConformance fails the test for every recorded request that GitHub's
+// OpenAPI description does not have, or whose body its schema rejects.
+func (s *Server) checkConformance() {
+	spec, err := loadSpec()
+	if err != nil {
+		s.t.Errorf("githubfake: loading the OpenAPI description: %v", err)
+		return
+	}
+	for _, r := range s.Requests() {
+		op, template, ok := spec.Match(r.Method, r.Path)
+		if !ok {
+			s.t.Errorf("githubfake: %s %s: no such operation in GitHub's OpenAPI description", r.Method, r.Path)
+			continue
+		}
+		if r.Template != "" && template != r.Template {
+			s.t.Errorf("githubfake: %s %s: served as %s but the OpenAPI description has %s", r.Method, r.Path, r.Template, template)
+		}
+		if err := op.ValidateRequestBody(r.Body); err != nil {
+			s.t.Errorf("githubfake: %s %s: request body: %v", r.Method, r.Path, err)
+		}
+	}
+}

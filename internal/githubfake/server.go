@@ -1,0 +1,219 @@
+package githubfake
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wavegate/wavegate/internal/clock"
+)
+
+// Server is a fake GitHub REST API. Its methods are safe for concurrent use.
+type Server struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	// muxes are tried in order: GitHub has routes that Go's ServeMux rejects as
+	// conflicting (issues/comments/{comment_id} against
+	// issues/{issue_number}/comments), so the literal-first ones live in an
+	// earlier mux, which is also how GitHub resolves them.
+	muxes []*http.ServeMux
+
+	// mu serialises every request and every test-side call: the fake is small
+	// and a single lock keeps its state trivially consistent under -race.
+	mu    sync.Mutex
+	clock clock.Clock
+
+	recorded []Request
+	faults   []pendingFault
+	limits   map[string]*rateWindow
+
+	app          App
+	appKey       *rsa.PublicKey // nil: JWTs are not verified
+	installs     map[int64]*installation
+	tokens       map[string]*token
+	manifests    map[string]AppConversion
+	stableIDs    map[string]int64
+	repos        map[string]*repo // by lower-case "owner/name"
+	teams        map[string]string
+	nextObjectID int64
+}
+
+// New starts a fake GitHub on a loopback httptest server. Cleanup closes it
+// and checks every recorded request against GitHub's OpenAPI description.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{
+		t:            t,
+		clock:        clock.Real(),
+		limits:       map[string]*rateWindow{},
+		installs:     map[int64]*installation{},
+		tokens:       map[string]*token{},
+		manifests:    map[string]AppConversion{},
+		stableIDs:    map[string]int64{},
+		repos:        map[string]*repo{},
+		teams:        map[string]string{},
+		nextObjectID: 1000,
+		app: App{
+			ID: 1, Slug: "wavegate", Name: "Wavegate", ClientID: "Iv1.fakeclientid", Owner: "wavegate",
+		},
+	}
+	s.muxes = s.routes()
+	s.srv = httptest.NewServer(s)
+	t.Cleanup(func() {
+		s.srv.Close()
+		s.checkConformance()
+	})
+	return s
+}
+
+// URL is the API base URL with a trailing slash, as --github-api-url takes it.
+func (s *Server) URL() string { return s.srv.URL + "/" }
+
+// SetClock sets the clock that stamps created_at and updated_at on objects the
+// fake creates. Token expiry stays on the wall clock, because clients such as
+// ghinstallation compare expires_at with the wall clock.
+func (s *Server) SetClock(c clock.Clock) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clock = c
+}
+
+func (s *Server) now() time.Time { return s.clock.Now().UTC().Truncate(time.Second) }
+
+func (s *Server) newID() int64 {
+	s.nextObjectID++
+	return s.nextObjectID
+}
+
+// exchange is one request and its buffered answer: handlers write here so the
+// outer layer can add ETags and rate-limit headers, and record the outcome,
+// before anything reaches the client.
+type exchange struct {
+	s        *Server
+	r        *http.Request
+	body     []byte
+	template string
+	ident    identity
+	repo     *repo // the path's repository, once bindRepo found it
+
+	header http.Header
+	status int
+	out    bytes.Buffer
+}
+
+func (x *exchange) Header() http.Header { return x.header }
+func (x *exchange) Write(b []byte) (int, error) {
+	if x.status == 0 {
+		x.status = http.StatusOK
+	}
+	return x.out.Write(b)
+}
+func (x *exchange) WriteHeader(code int) {
+	if x.status == 0 {
+		x.status = code
+	}
+}
+
+// maxBody bounds what the fake reads; GitHub's own limit is far larger, but no
+// Wavegate request comes close and a runaway client should fail fast.
+const maxBody = 32 << 20
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	x := &exchange{s: s, r: r, body: body, header: http.Header{}}
+
+	s.mu.Lock()
+	x.ident = s.identify(r)
+	if mux := s.pick(r); mux != nil {
+		mux.ServeHTTP(x, r)
+	} else {
+		x.fail(http.StatusNotFound, "Not Found")
+	}
+	if x.status == 0 {
+		x.status = http.StatusOK
+	}
+	s.conditional(x)
+	s.rateLimit(x)
+	s.record(x)
+	s.mu.Unlock()
+
+	for k, v := range x.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(x.status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(x.out.Bytes())
+	}
+}
+
+func (s *Server) pick(r *http.Request) *http.ServeMux {
+	for _, m := range s.muxes {
+		if _, pattern := m.Handler(r); pattern != "" {
+			return m
+		}
+	}
+	return nil
+}
+
+// reply writes v as JSON with the given status.
+func (x *exchange) reply(status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		x.s.t.Errorf("githubfake: encoding %s reply: %v", x.template, err)
+		x.fail(http.StatusInternalServerError, err.Error())
+		return
+	}
+	x.header.Set("Content-Type", "application/json; charset=utf-8")
+	x.WriteHeader(status)
+	x.out.Write(b)
+}
+
+// fail answers with GitHub's error shape.
+func (x *exchange) fail(status int, message string) {
+	x.reply(status, map[string]any{
+		"message":           message,
+		"documentation_url": "https://docs.github.com/rest",
+		"status":            itoa(status),
+	})
+}
+
+func (x *exchange) noContent() { x.WriteHeader(http.StatusNoContent) }
+
+// decode reads the JSON request body into v, answering 400 as GitHub does when
+// it cannot be parsed.
+func (x *exchange) decode(v any) bool {
+	if len(bytes.TrimSpace(x.body)) == 0 {
+		return true
+	}
+	if err := json.Unmarshal(x.body, v); err != nil {
+		x.fail(http.StatusBadRequest, "Problems parsing JSON")
+		return false
+	}
+	return true
+}
+
+// invalid answers 422 for a body GitHub would refuse.
+func (x *exchange) invalid(field, code string) {
+	x.reply(http.StatusUnprocessableEntity, map[string]any{
+		"message":           "Invalid request.",
+		"errors":            []any{map[string]any{"field": field, "code": code}},
+		"documentation_url": "https://docs.github.com/rest",
+		"status":            "422",
+	})
+}
+
+func (x *exchange) wantsRaw() bool {
+	return strings.Contains(x.r.Header.Get("Accept"), "application/vnd.github.raw")
+}

@@ -1,0 +1,36 @@
+package githubfake
+
+import (
+	"net/http"
+	"strings"
+)
+
+func teamKey(org, team, user string) string {
+	return strings.ToLower(org + "/" + team + "/" + user)
+}
+
+// SetTeamMember makes user an active member of the team, with role "member"
+// or "maintainer"; "" removes them.
+func (s *Server) SetTeamMember(org, teamSlug, user, role string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if role == "" {
+		delete(s.teams, teamKey(org, teamSlug, user))
+		return
+	}
+	s.teams[teamKey(org, teamSlug, user)] = role
+}
+
+func (s *Server) getTeamMembership(x *exchange) {
+	org, team, user := x.r.PathValue("org"), x.r.PathValue("team_slug"), x.r.PathValue("username")
+	role, ok := s.teams[teamKey(org, team, user)]
+	if !ok {
+		x.fail(http.StatusNotFound, "Not Found")
+		return
+	}
+	x.reply(http.StatusOK, map[string]any{
+		"url":   s.apiURL("/orgs/" + org + "/teams/" + team + "/memberships/" + user),
+		"role":  role,
+		"state": "active",
+	})
+}

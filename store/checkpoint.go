@@ -1,0 +1,48 @@
+package store
+
+import "context"
+
+// The write connection does not checkpoint the WAL itself (its autocheckpoint
+// is a safety net far above): a checkpoint copies megabytes into the database
+// file and fsyncs it, and in the commit path that stalls every caller of the
+// batch that triggers it. The checkpointer does it on its own connection
+// instead: a PASSIVE checkpoint runs beside the writer, which keeps appending
+// to the WAL and rewinds it once everything was copied.
+
+// checkpointBytes is about SQLite's own autocheckpoint threshold (1000 pages).
+const checkpointBytes = 4 << 20
+
+// noteWAL is called by the writer after each commit with an estimate of what
+// it wrote, and wakes the checkpointer every checkpointBytes.
+func (s *SQLite) noteWAL(n int64) {
+	s.walSince += n
+	if s.walSince < checkpointBytes {
+		return
+	}
+	s.walSince = 0
+	select {
+	case s.ckptKick <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
+func (s *SQLite) runCheckpointer() {
+	defer close(s.ckptDone)
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-s.ckptKick:
+		}
+		var busy, frames, copied int
+		err := s.ckpt.QueryRowContext(context.Background(),
+			`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+		if err != nil {
+			// Nobody to tell but the counter: the writer's own
+			// autocheckpoint still bounds the WAL.
+			s.ckptFailures.Add(1)
+			continue
+		}
+		s.checkpointsOK.Add(1)
+	}
+}

@@ -1,0 +1,342 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func claimIDs(t *testing.T, s *SQLite, now time.Time, limit int) []string {
+	t.Helper()
+	ds, err := s.Claim(context.Background(), now, limit, time.Hour)
+	if err != nil {
+		t.Fatalf("Claim(%v): %v", now, err)
+	}
+	ids := []string{}
+	for _, d := range ds {
+		if d.State != DeliveryProcessing {
+			t.Errorf("claimed %s in state %s", d.ID, d.State)
+		}
+		ids = append(ids, d.ID)
+	}
+	return ids
+}
+
+func wantIDs(t *testing.T, what string, got []string, want ...string) {
+	t.Helper()
+	if want == nil {
+		want = []string{}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func TestClaimRules(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		setup []Delivery
+		now   time.Time
+		limit int
+		want  []string
+	}{
+		{
+			name:  "one per repository, in seq order",
+			setup: []Delivery{delivery("a1", "o/a", at(0)), delivery("a2", "o/a", at(0)), delivery("b1", "o/b", at(0)), delivery("a3", "o/a", at(0))},
+			now:   at(0), limit: 10,
+			want: []string{"a1", "b1"},
+		},
+		{
+			name:  "no repository is a key like any other",
+			setup: []Delivery{delivery("n1", "", at(0)), delivery("a1", "o/a", at(0)), delivery("n2", "", at(0))},
+			now:   at(0), limit: 10,
+			want: []string{"n1", "a1"},
+		},
+		{
+			name:  "due at exactly now, not before",
+			setup: []Delivery{delivery("now", "o/a", at(time.Minute)), delivery("later", "o/b", at(time.Minute+1))},
+			now:   at(time.Minute), limit: 10,
+			want: []string{"now"},
+		},
+		{
+			name:  "a head not yet due blocks its repository",
+			setup: []Delivery{delivery("a1", "o/a", at(time.Hour)), delivery("a2", "o/a", at(0)), delivery("b1", "o/b", at(0))},
+			now:   at(0), limit: 10,
+			want: []string{"b1"},
+		},
+		{
+			name:  "limit in seq order",
+			setup: []Delivery{delivery("c", "o/c", at(0)), delivery("a", "o/a", at(0)), delivery("b", "o/b", at(0))},
+			now:   at(0), limit: 2,
+			want: []string{"c", "a"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTest(t)
+			mustEnqueue(t, s, tc.setup...)
+			wantIDs(t, "first Claim", claimIDs(t, s, tc.now, tc.limit), tc.want...)
+			ds, err := s.Claim(ctx, tc.now, tc.limit, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Nothing more until the claimed ones finish, unless the limit cut.
+			if len(tc.want) < tc.limit && len(ds) != 0 {
+				t.Errorf("second Claim took %d more, want none while leases live", len(ds))
+			}
+		})
+	}
+}
+
+func TestClaimMarksAndCounts(t *testing.T) {
+	s := openTest(t)
+	mustEnqueue(t, s, delivery("d1", "o/a", at(0)))
+	ds, err := s.Claim(context.Background(), at(time.Second), 1, time.Minute)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("Claim = %v, %v", ds, err)
+	}
+	d := ds[0]
+	if d.State != DeliveryProcessing || d.Attempts != 1 || d.Seq == 0 || string(d.Payload) != `{"id":"d1"}` {
+		t.Errorf("claimed %+v", d)
+	}
+	for _, bad := range []struct {
+		limit int
+		lease time.Duration
+	}{{0, time.Minute}, {1, 0}} {
+		if _, err := s.Claim(context.Background(), at(0), bad.limit, bad.lease); err == nil {
+			t.Errorf("Claim(limit %d, lease %v) succeeded", bad.limit, bad.lease)
+		}
+	}
+}
+
+// A retry not yet due holds back its repository's later rows, not others.
+func TestRetryNotDueBlocksOnlyItsRepository(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	seqs := mustEnqueue(t, s, delivery("a1", "o/a", at(0)), delivery("a2", "o/a", at(0)), delivery("b1", "o/b", at(0)))
+	wantIDs(t, "Claim", claimIDs(t, s, at(0), 10), "a1", "b1")
+	if err := s.Retry(ctx, seqs[0], at(10*time.Minute), "502 from GitHub"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Complete(ctx, seqs[2], at(0)); err != nil {
+		t.Fatal(err)
+	}
+	mustEnqueue(t, s, delivery("b2", "o/b", at(time.Minute)))
+
+	wantIDs(t, "Claim before the retry is due", claimIDs(t, s, at(time.Minute), 10), "b2")
+	wantIDs(t, "Claim when the retry is due", claimIDs(t, s, at(10*time.Minute), 10), "a1")
+	got, err := s.Delivery(ctx, "a1")
+	if err != nil || got.Attempts != 2 || got.LastError != "502 from GitHub" {
+		t.Errorf("a1 after retry and reclaim = %+v, %v", got, err)
+	}
+	if err := s.Complete(ctx, seqs[0], at(11*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	wantIDs(t, "Claim after a1 is done", claimIDs(t, s, at(11*time.Minute), 10), "a2")
+}
+
+func TestLeaseExpiry(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	mustEnqueue(t, s, delivery("a1", "o/a", at(0)), delivery("a2", "o/a", at(0)))
+	if ds, err := s.Claim(ctx, at(0), 10, time.Minute); err != nil || len(ds) != 1 {
+		t.Fatalf("Claim = %v, %v", ds, err)
+	}
+	wantIDs(t, "Claim while the lease lives", claimIDs(t, s, at(time.Minute-1), 10))
+	// Expired, a1 is claimable again and still comes before a2.
+	ds, err := s.Claim(ctx, at(time.Minute), 10, time.Minute)
+	if err != nil || len(ds) != 1 || ds[0].ID != "a1" || ds[0].Attempts != 2 {
+		t.Fatalf("Claim after expiry = %+v, %v; want a1 on attempt 2", ds, err)
+	}
+}
+
+func TestFinishErrors(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	seqs := mustEnqueue(t, s, delivery("a1", "o/a", at(0)))
+	seq := seqs[0]
+	ops := map[string]func(seq int64) error{
+		"complete": func(seq int64) error { return s.Complete(ctx, seq, at(0)) },
+		"retry":    func(seq int64) error { return s.Retry(ctx, seq, at(0), "e") },
+		"kill":     func(seq int64) error { return s.Kill(ctx, seq, at(0), "e") },
+	}
+	for name, op := range ops {
+		t.Run(name, func(t *testing.T) {
+			err := op(seq + 1000)
+			if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("%s delivery seq %d", name, seq+1000)) {
+				t.Errorf("%s missing seq = %v, want ErrNotFound naming the seq", name, err)
+			}
+			if err := op(seq); !errors.Is(err, ErrNotClaimed) {
+				t.Errorf("%s pending (unclaimed) delivery = %v, want ErrNotClaimed", name, err)
+			}
+		})
+	}
+	wantIDs(t, "Claim", claimIDs(t, s, at(0), 1), "a1")
+	if err := s.Kill(ctx, seq, at(time.Second), "bad payload"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Complete(ctx, seq, at(0)); !errors.Is(err, ErrNotClaimed) {
+		t.Errorf("Complete of a dead delivery = %v, want ErrNotClaimed", err)
+	}
+	got, _ := s.Delivery(ctx, "a1")
+	if got.State != DeliveryDead || got.LastError != "bad payload" || !got.ProcessedAt.Equal(at(time.Second)) {
+		t.Errorf("killed delivery = %+v", got)
+	}
+}
+
+func TestReleaseAll(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	seqs := mustEnqueue(t, s, delivery("a1", "o/a", at(0)), delivery("b1", "o/b", at(0)), delivery("c1", "o/c", at(0)))
+	wantIDs(t, "Claim", claimIDs(t, s, at(0), 10), "a1", "b1", "c1")
+	if err := s.Complete(ctx, seqs[2], at(0)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.ReleaseAll(ctx, at(time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("ReleaseAll = %d, %v; want 2", n, err)
+	}
+	due, ok, err := s.NextDue(ctx)
+	if err != nil || !ok || !due.Equal(at(time.Hour)) {
+		t.Errorf("NextDue after ReleaseAll = %v, %v, %v; want %v", due, ok, err, at(time.Hour))
+	}
+	wantIDs(t, "Claim before release time", claimIDs(t, s, at(time.Hour-1), 10))
+	wantIDs(t, "Claim at release time", claimIDs(t, s, at(time.Hour), 10), "a1", "b1")
+	if n, err := s.ReleaseAll(ctx, at(time.Hour)); err != nil || n != 2 {
+		t.Fatalf("second ReleaseAll = %d, %v; want 2", n, err)
+	}
+	if c, _ := s.Delivery(ctx, "c1"); c.State != DeliveryDone {
+		t.Errorf("ReleaseAll touched a done delivery: %s", c.State)
+	}
+}
+
+// NextDue is when Claim could next return something: over each repository's
+// first unfinished delivery, its next attempt or its lease end.
+func TestNextDueAndDepth(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	check := func(what string, wantDue time.Time, wantOK bool, wantDepth int) {
+		t.Helper()
+		due, ok, err := s.NextDue(ctx)
+		if err != nil || ok != wantOK || (ok && !due.Equal(wantDue)) {
+			t.Errorf("%s: NextDue = %v, %v, %v; want %v, %v", what, due, ok, err, wantDue, wantOK)
+		}
+		if n, err := s.Depth(ctx); err != nil || n != wantDepth {
+			t.Errorf("%s: Depth = %d, %v; want %d", what, n, err, wantDepth)
+		}
+	}
+	check("empty", time.Time{}, false, 0)
+	seqs := mustEnqueue(t, s, delivery("late", "o/a", at(5*time.Minute)), delivery("early", "o/b", at(time.Minute)))
+	check("two pending", at(time.Minute), true, 2)
+	wantIDs(t, "Claim", claimIDs(t, s, at(time.Minute), 10), "early")
+	check("early processing until 1h1m", at(5*time.Minute), true, 2)
+	if err := s.Retry(ctx, seqs[1], at(3*time.Minute), "e"); err != nil {
+		t.Fatal(err)
+	}
+	check("early retried", at(3*time.Minute), true, 2)
+	wantIDs(t, "Claim", claimIDs(t, s, at(5*time.Minute), 10), "late", "early")
+	check("both processing: the first lease end", at(time.Hour+5*time.Minute), true, 2)
+
+	// Due long ago, but behind "late": not due by itself.
+	behind := mustEnqueue(t, s, delivery("behind", "o/a", at(0)))[0]
+	check("waiting behind a processing one", at(time.Hour+5*time.Minute), true, 3)
+	if err := s.Complete(ctx, seqs[0], at(6*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	check("head of its repository now", at(0), true, 2)
+
+	wantIDs(t, "Claim", claimIDs(t, s, at(6*time.Minute), 10), "behind")
+	if err := s.Complete(ctx, behind, at(6*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Kill(ctx, seqs[1], at(6*time.Minute), "e"); err != nil {
+		t.Fatal(err)
+	}
+	check("all finished", time.Time{}, false, 0)
+}
+
+func TestPrune(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	seqs := mustEnqueue(t, s,
+		delivery("done-old", "o/a", at(0)), delivery("dead-old", "o/b", at(0)),
+		delivery("done-new", "o/c", at(0)), delivery("processing", "o/d", at(0)),
+		delivery("pending", "o/e", at(0)))
+	wantIDs(t, "Claim", claimIDs(t, s, at(0), 4), "done-old", "dead-old", "done-new", "processing")
+	for _, err := range []error{
+		s.Complete(ctx, seqs[0], at(time.Hour)),
+		s.Kill(ctx, seqs[1], at(time.Hour), "e"),
+		s.Complete(ctx, seqs[2], at(3*time.Hour)),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.Prune(ctx, at(2*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want 2", n, err)
+	}
+	for id, wantGone := range map[string]bool{"done-old": true, "dead-old": true, "done-new": false, "processing": false, "pending": false} {
+		_, err := s.Delivery(ctx, id)
+		if gone := errors.Is(err, ErrNotFound); gone != wantGone {
+			t.Errorf("after Prune, %s gone = %v, want %v (err %v)", id, gone, wantGone, err)
+		}
+	}
+}
+
+// Prune works through more rows than one chunk.
+func TestPruneManyChunks(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	const n = 2*pruneChunk + 17
+	for i := range n {
+		if _, err := s.Enqueue(ctx, delivery(fmt.Sprint("d", i), fmt.Sprint("o/", i), at(0))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Finishing each through Claim and Complete would cost a commit each.
+	if _, err := s.write.ExecContext(ctx, `UPDATE inbox SET state = 'done', processed_at = ?`, toNanos(at(0))); err != nil {
+		t.Fatal(err)
+	}
+	mustEnqueue(t, s, delivery("unfinished", "o/a", at(0)))
+	got, err := s.Prune(ctx, at(time.Second))
+	if err != nil || got != n {
+		t.Fatalf("Prune = %d, %v; want %d", got, err, n)
+	}
+	if d, _ := s.Depth(ctx); d != 1 {
+		t.Errorf("Depth after Prune = %d, want 1", d)
+	}
+}
+
+func TestDeliveryRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	in := Delivery{
+		ID: "72d3162e-cc78-11e3-81ab-4c9367dc0958", Event: "pull_request", Action: "opened",
+		InstallationID: 1 << 40, Repository: "octo/hello", Payload: []byte{0, 1, 2, 0xff},
+		ReceivedAt: time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.FixedZone("x", 3600)),
+		// Ignored by Enqueue: a new delivery is always pending.
+		State: DeliveryDone, Attempts: 9, LastError: "ignored",
+	}
+	if _, err := s.Enqueue(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Delivery(ctx, in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := in
+	want.Seq, want.State, want.Attempts, want.LastError = got.Seq, DeliveryPending, 0, ""
+	want.ReceivedAt = in.ReceivedAt.UTC()
+	want.NextAttemptAt = in.ReceivedAt.UTC()
+	if got.Seq < 1 || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Errorf("Delivery =\n%+v\nwant\n%+v", got, want)
+	}
+	if _, err := s.Delivery(ctx, "missing"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Delivery(missing) = %v, want ErrNotFound", err)
+	}
+}

@@ -1,0 +1,194 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+)
+
+const effectColumns = `seq, idempotency_key, kind, state, attempts, next_attempt_at,
+	last_error, created_at, payload, result`
+
+// AddEffects stores effects as pending, in one transaction, in argument
+// order. Each is due at its NextAttemptAt, or at CreatedAt when that is zero;
+// CreatedAt is required. An effect whose Key is already stored is skipped and
+// left unchanged.
+func (s *SQLite) AddEffects(ctx context.Context, effects ...Effect) error {
+	if len(effects) == 0 {
+		return nil
+	}
+	for _, e := range effects {
+		switch {
+		case e.Key == "":
+			return fmt.Errorf("add effect of kind %q: empty idempotency key", e.Kind)
+		case e.CreatedAt.IsZero():
+			return fmt.Errorf("add effect %q: zero created time", e.Key)
+		}
+	}
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO outbox
+			(idempotency_key, kind, state, attempts, next_attempt_at, last_error, created_at, payload)
+			VALUES (?, ?, 'pending', 0, ?, '', ?, ?)
+			ON CONFLICT (idempotency_key) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, e := range effects {
+			next := e.NextAttemptAt
+			if next.IsZero() {
+				next = e.CreatedAt
+			}
+			payload := e.Payload
+			if payload == nil {
+				payload = []byte{}
+			}
+			_, err := stmt.ExecContext(ctx, e.Key, e.Kind, toNanos(next), toNanos(e.CreatedAt), payload)
+			if err != nil {
+				return fmt.Errorf("insert effect %q: %w", e.Key, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("add %d effects: %w", len(effects), err)
+	}
+	return nil
+}
+
+// claimEffects has no per-repository rule: effects are independent, and an
+// effect that depends on another is added only once the other is done.
+// Postgres can share it with FOR UPDATE SKIP LOCKED on the inner SELECT.
+const claimEffects = `UPDATE outbox
+SET state = 'processing', attempts = attempts + 1, lease_until = ?
+WHERE seq IN (
+	SELECT seq FROM outbox
+	WHERE state IN ('pending', 'processing')
+	  AND ((state = 'pending' AND next_attempt_at <= ?)
+	    OR (state = 'processing' AND lease_until <= ?))
+	ORDER BY seq
+	LIMIT ?)
+RETURNING ` + effectColumns
+
+// ClaimEffects takes up to limit due effects in seq order (pending and due,
+// or processing with an expired lease) and leases them until now+lease.
+func (s *SQLite) ClaimEffects(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Effect, error) {
+	if limit <= 0 || lease <= 0 {
+		return nil, fmt.Errorf("claim outbox rows: limit %d and lease %v must be positive", limit, lease)
+	}
+	var out []Effect
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		n := toNanos(now)
+		rows, err := tx.QueryContext(ctx, claimEffects, toNanos(now.Add(lease)), n, n, limit)
+		if err != nil {
+			return err
+		}
+		out, err = scanEffects(rows)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox rows: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Effect) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
+}
+
+// CompleteEffect marks a processing effect done, recording result.
+func (s *SQLite) CompleteEffect(ctx context.Context, seq int64, now time.Time, result []byte) error {
+	err := s.finishEffect(ctx, seq, `UPDATE outbox
+		SET state = 'done', lease_until = NULL, done_at = ?, result = ?
+		WHERE seq = ? AND state = 'processing'`, toNanos(now), result, seq)
+	if err != nil {
+		return fmt.Errorf("complete effect seq %d: %w", seq, err)
+	}
+	return nil
+}
+
+// RetryEffect hands a processing effect back as pending, due at next.
+func (s *SQLite) RetryEffect(ctx context.Context, seq int64, next time.Time, errMsg string) error {
+	err := s.finishEffect(ctx, seq, `UPDATE outbox
+		SET state = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ?
+		WHERE seq = ? AND state = 'processing'`, toNanos(next), errMsg, seq)
+	if err != nil {
+		return fmt.Errorf("retry effect seq %d: %w", seq, err)
+	}
+	return nil
+}
+
+// KillEffect marks a processing effect dead at now.
+func (s *SQLite) KillEffect(ctx context.Context, seq int64, now time.Time, errMsg string) error {
+	err := s.finishEffect(ctx, seq, `UPDATE outbox
+		SET state = 'dead', lease_until = NULL, done_at = ?, last_error = ?
+		WHERE seq = ? AND state = 'processing'`, toNanos(now), errMsg, seq)
+	if err != nil {
+		return fmt.Errorf("kill effect seq %d: %w", seq, err)
+	}
+	return nil
+}
+
+func (s *SQLite) finishEffect(ctx context.Context, seq int64, query string, args ...any) error {
+	return s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return updateClaimed(ctx, tx, "outbox", seq, query, args...)
+	})
+}
+
+// PruneEffects deletes done and dead effects finished before cutoff. It is
+// not part of Store yet; without it the outbox only grows.
+func (s *SQLite) PruneEffects(ctx context.Context, cutoff time.Time) (int, error) {
+	n, err := s.pruneChunks(ctx, `DELETE FROM outbox WHERE seq IN (
+		SELECT seq FROM outbox
+		WHERE state IN ('done', 'dead') AND done_at < ?
+		LIMIT ?)`, toNanos(cutoff))
+	if err != nil {
+		return n, fmt.Errorf("prune effects finished before %s: %w", cutoff.UTC().Format(time.RFC3339), err)
+	}
+	return n, nil
+}
+
+// Effect returns one effect by its idempotency key (ErrNotFound when absent).
+// It is not part of Store; outbox workers reconcile through it and tests
+// inspect with it.
+func (s *SQLite) Effect(ctx context.Context, key string) (Effect, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT `+effectColumns+` FROM outbox WHERE idempotency_key = ?`, key)
+	if err != nil {
+		return Effect{}, fmt.Errorf("get effect %q: %w", key, err)
+	}
+	es, err := scanEffects(rows)
+	if err != nil {
+		return Effect{}, fmt.Errorf("get effect %q: %w", key, err)
+	}
+	if len(es) == 0 {
+		return Effect{}, fmt.Errorf("get effect %q: %w", key, ErrNotFound)
+	}
+	return es[0], nil
+}
+
+// scanEffects reads rows of effectColumns and closes them.
+func scanEffects(rows *sql.Rows) ([]Effect, error) {
+	defer rows.Close()
+	var out []Effect
+	for rows.Next() {
+		var (
+			e             Effect
+			state         string
+			next, created sql.NullInt64
+		)
+		err := rows.Scan(&e.Seq, &e.Key, &e.Kind, &state, &e.Attempts, &next,
+			&e.LastError, &created, &e.Payload, &e.Result)
+		if err != nil {
+			return nil, err
+		}
+		e.State = EffectState(state)
+		e.NextAttemptAt = fromNullNanos(next)
+		e.CreatedAt = fromNullNanos(created)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

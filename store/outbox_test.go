@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+func effect(key string, created time.Time) Effect {
+	return Effect{Key: key, Kind: "check_run.update", Payload: []byte(key), CreatedAt: created}
+}
+
+func claimKeys(t *testing.T, s *SQLite, now time.Time, limit int, lease time.Duration) []Effect {
+	t.Helper()
+	es, err := s.ClaimEffects(context.Background(), now, limit, lease)
+	if err != nil {
+		t.Fatalf("ClaimEffects(%v): %v", now, err)
+	}
+	return es
+}
+
+func keys(es []Effect) []string {
+	out := []string{}
+	for _, e := range es {
+		out = append(out, e.Key)
+	}
+	return out
+}
+
+func TestAddEffectsSkipsExistingKey(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.AddEffects(ctx, effect("k1", at(0)), effect("k2", at(0))); err != nil {
+		t.Fatal(err)
+	}
+	again := effect("k1", at(time.Hour))
+	again.Kind, again.Payload = "slack.post", []byte("changed")
+	// Existing key, and a key repeated within one call: both skipped.
+	if err := s.AddEffects(ctx, again, effect("k3", at(0)), effect("k3", at(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Effect(ctx, "k1")
+	if err != nil || got.Kind != "check_run.update" || string(got.Payload) != "k1" || !got.CreatedAt.Equal(at(0)) {
+		t.Errorf("k1 after re-adding = %+v, %v; want unchanged", got, err)
+	}
+	if got, _ := s.Effect(ctx, "k3"); !got.CreatedAt.Equal(at(0)) || !got.NextAttemptAt.Equal(at(0)) {
+		t.Errorf("k3 created %v, due %v; want the first one's %v for both", got.CreatedAt, got.NextAttemptAt, at(0))
+	}
+	wantIDs(t, "ClaimEffects", keys(claimKeys(t, s, at(0), 10, time.Minute)), "k1", "k2", "k3")
+
+	if err := s.AddEffects(ctx, Effect{Kind: "x", CreatedAt: at(0)}); err == nil {
+		t.Error("AddEffects without key succeeded")
+	}
+	if err := s.AddEffects(ctx, Effect{Key: "k4", Kind: "x"}); err == nil {
+		t.Error("AddEffects without CreatedAt succeeded")
+	}
+}
+
+func TestClaimEffects(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	later := effect("later", at(0))
+	later.NextAttemptAt = at(time.Hour)
+	if err := s.AddEffects(ctx, effect("e1", at(0)), later, effect("e2", at(0)), effect("e3", at(0))); err != nil {
+		t.Fatal(err)
+	}
+	first := claimKeys(t, s, at(0), 2, time.Minute)
+	wantIDs(t, "first claim (limit 2)", keys(first), "e1", "e2")
+	if first[0].State != EffectProcessing || first[0].Attempts != 1 {
+		t.Errorf("claimed %+v", first[0])
+	}
+	wantIDs(t, "second claim", keys(claimKeys(t, s, at(0), 10, time.Minute)), "e3")
+	wantIDs(t, "claim while leases live", keys(claimKeys(t, s, at(time.Minute-1), 10, time.Minute)))
+
+	if err := s.CompleteEffect(ctx, first[0].Seq, at(time.Second), []byte(`{"id":99}`)); err != nil {
+		t.Fatal(err)
+	}
+	// e2 and e3 leases expired: claimable again, e1 is done.
+	again := claimKeys(t, s, at(time.Minute), 10, time.Minute)
+	wantIDs(t, "claim after expiry", keys(again), "e2", "e3")
+	if again[0].Attempts != 2 {
+		t.Errorf("reclaimed e2 attempts = %d, want 2", again[0].Attempts)
+	}
+	if err := s.RetryEffect(ctx, again[0].Seq, at(2*time.Hour), "429"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.KillEffect(ctx, again[1].Seq, at(time.Minute), "410 gone"); err != nil {
+		t.Fatal(err)
+	}
+	wantIDs(t, "claim at 1h", keys(claimKeys(t, s, at(time.Hour), 10, 10*time.Hour)), "later")
+	wantIDs(t, "claim at 2h", keys(claimKeys(t, s, at(2*time.Hour), 10, time.Minute)), "e2")
+
+	for key, want := range map[string]Effect{
+		"e1": {State: EffectDone, Result: []byte(`{"id":99}`)},
+		"e2": {State: EffectProcessing, LastError: "429"},
+		"e3": {State: EffectDead, LastError: "410 gone"},
+	} {
+		got, err := s.Effect(ctx, key)
+		if err != nil || got.State != want.State || got.LastError != want.LastError || !slices.Equal(got.Result, want.Result) {
+			t.Errorf("%s = %+v, %v; want state %s, error %q, result %q", key, got, err, want.State, want.LastError, want.Result)
+		}
+	}
+}
+
+func TestEffectFinishErrors(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.AddEffects(ctx, effect("k", at(0))); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := s.Effect(ctx, "k")
+	for name, op := range map[string]func(seq int64) error{
+		"complete": func(seq int64) error { return s.CompleteEffect(ctx, seq, at(0), nil) },
+		"retry":    func(seq int64) error { return s.RetryEffect(ctx, seq, at(0), "e") },
+		"kill":     func(seq int64) error { return s.KillEffect(ctx, seq, at(0), "e") },
+	} {
+		if err := op(e.Seq + 1); !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s missing = %v, want ErrNotFound", name, err)
+		}
+		if err := op(e.Seq); !errors.Is(err, ErrNotClaimed) {
+			t.Errorf("%s unclaimed = %v, want ErrNotClaimed", name, err)
+		}
+	}
+	if _, err := s.Effect(ctx, "missing"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Effect(missing) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestPruneEffects(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.AddEffects(ctx, effect("old", at(0)), effect("new", at(0)), effect("open", at(0))); err != nil {
+		t.Fatal(err)
+	}
+	es := claimKeys(t, s, at(0), 2, time.Minute)
+	if err := s.CompleteEffect(ctx, es[0].Seq, at(time.Hour), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.KillEffect(ctx, es[1].Seq, at(3*time.Hour), "e"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneEffects(ctx, at(2*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("PruneEffects = %d, %v; want 1", n, err)
+	}
+	for key, wantGone := range map[string]bool{"old": true, "new": false, "open": false} {
+		_, err := s.Effect(ctx, key)
+		if gone := errors.Is(err, ErrNotFound); gone != wantGone {
+			t.Errorf("%s gone = %v, want %v", key, gone, wantGone)
+		}
+	}
+}

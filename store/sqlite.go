@@ -1,0 +1,274 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+	"github.com/pressly/goose/v3"
+)
+
+var _ Store = (*SQLite)(nil)
+
+// SQLiteOptions tunes OpenSQLite; the zero value is a sensible default.
+type SQLiteOptions struct {
+	// MaxBatch caps how many writes (Enqueue, Claim, Complete, ...) are
+	// committed together in one transaction (default 256).
+	MaxBatch int
+	// BusyTimeout is how long a statement waits for a lock held by another
+	// process before failing (default 5s). Within one process writes never
+	// wait on SQLite locks: one goroutine makes them all.
+	BusyTimeout time.Duration
+	// ReadConns is the number of read-only connections (default 4); reads
+	// run beside the writer thanks to WAL.
+	ReadConns int
+}
+
+func (o SQLiteOptions) withDefaults() SQLiteOptions {
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 256
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	if o.ReadConns <= 0 {
+		o.ReadConns = 4
+	}
+	return o
+}
+
+// SQLite is the Store kept in one SQLite database file.
+//
+// Every write is made by one goroutine on one connection (writer.go): SQLite
+// allows one writer at a time anyway, and queueing writes in Go rather than
+// in SQLite's busy handler means no SQLITE_BUSY and no deadlock between two
+// transactions that both read and then want to write; it also lets
+// concurrent writes share a commit. Write transactions begin IMMEDIATE so
+// they hold the write lock from their first statement, which matters only
+// when another process shares the file. Reads use a pool of read-only
+// connections and a WAL is checkpointed by a third connection
+// (checkpoint.go).
+type SQLite struct {
+	path     string
+	write    *sql.DB // one connection, used by the writer goroutine only
+	read     *sql.DB
+	ckpt     *sql.DB // one connection, used by the checkpointer only
+	migrator *goose.Provider
+
+	maxBatch   int
+	jobs       chan *job
+	closing    chan struct{}
+	writerDone chan struct{}
+	// Committed batches and the jobs in them: their ratio is the batching
+	// achieved, for benchmarks and tests.
+	batches, batchedJobs atomic.Int64
+
+	walSince      int64 // bytes written since the last checkpoint kick; writer goroutine only
+	ckptKick      chan struct{}
+	ckptDone      chan struct{}
+	ckptFailures  atomic.Int64
+	checkpointsOK atomic.Int64
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// OpenSQLite opens (creating it and its directory when missing) the database
+// at path and applies the embedded migrations. Its error names path.
+func OpenSQLite(ctx context.Context, path string, opts SQLiteOptions) (*SQLite, error) {
+	opts = opts.withDefaults()
+	s, err := openSQLite(ctx, path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
+	}
+	return s, nil
+}
+
+func openSQLite(ctx context.Context, path string, opts SQLiteOptions) (_ *SQLite, err error) {
+	if path == "" {
+		return nil, errors.New("empty path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		// The driver would read everything after '?' as connection options.
+		return nil, errors.New("path must not contain '?' or '#'")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create directory: %w", err)
+	}
+
+	var opened []*sql.DB
+	defer func() {
+		if err != nil {
+			for _, db := range opened {
+				_ = db.Close()
+			}
+		}
+	}()
+	open := func(conns int, params url.Values, pragmas ...string) (*sql.DB, error) {
+		params.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
+		params.Set("_foreign_keys", "on")
+		params.Set("_stmt_cache_size", "32")
+		db := sql.OpenDB(connector{dsn: path + "?" + params.Encode(), pragmas: pragmas})
+		opened = append(opened, db)
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		return db, db.PingContext(ctx)
+	}
+
+	write, err := open(1, url.Values{
+		"_journal_mode": {"WAL"},
+		// WAL's usual NORMAL may lose the last commits on power loss; an
+		// acknowledged delivery must not be lost.
+		"_synchronous": {"FULL"},
+		"_txlock":      {"immediate"},
+	},
+		// The checkpointer does this work off the commit path; this is a
+		// safety net should it fall far behind.
+		"wal_autocheckpoint = 16384",
+		// After a burst, give back the disk beyond 64 MiB of WAL.
+		"journal_size_limit = 67108864")
+	if err != nil {
+		return nil, err
+	}
+	migrator, err := migrate(ctx, write)
+	if err != nil {
+		return nil, err
+	}
+	// Opened after the writer: the file exists and is in WAL mode.
+	read, err := open(opts.ReadConns, url.Values{"_query_only": {"on"}})
+	if err != nil {
+		return nil, err
+	}
+	ckpt, err := open(1, url.Values{"_synchronous": {"FULL"}})
+	if err != nil {
+		return nil, err
+	}
+
+	s := &SQLite{
+		path:       path,
+		write:      write,
+		read:       read,
+		ckpt:       ckpt,
+		migrator:   migrator,
+		maxBatch:   opts.MaxBatch,
+		jobs:       make(chan *job, opts.MaxBatch),
+		closing:    make(chan struct{}),
+		writerDone: make(chan struct{}),
+		ckptKick:   make(chan struct{}, 1),
+		ckptDone:   make(chan struct{}),
+	}
+	go s.runWriter()
+	go s.runCheckpointer()
+	return s, nil
+}
+
+// connector opens go-sqlite3 connections without going through the global
+// database/sql driver registry.
+type connector struct {
+	dsn     string
+	pragmas []string // run on every new connection, beyond what the DSN sets
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) {
+	return c.driver().Open(c.dsn)
+}
+
+func (c connector) Driver() driver.Driver { return c.driver() }
+
+func (c connector) driver() *sqlite3.SQLiteDriver {
+	return &sqlite3.SQLiteDriver{ConnectHook: func(conn *sqlite3.SQLiteConn) error {
+		for _, p := range c.pragmas {
+			if _, err := conn.Exec("PRAGMA "+p, nil); err != nil {
+				return fmt.Errorf("PRAGMA %s: %w", p, err)
+			}
+		}
+		return nil
+	}}
+}
+
+// Ping checks that the database answers, through the write and the read
+// connections.
+func (s *SQLite) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping sqlite database %q (write): %w", s.path, err)
+	}
+	if err := s.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping sqlite database %q (read): %w", s.path, err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the applied and the embedded latest migration version.
+func (s *SQLite) SchemaVersion(ctx context.Context) (applied, latest int64, err error) {
+	applied, latest, err = s.migrator.GetVersions(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return applied, latest, nil
+}
+
+// Close stops the writer (writes still waiting get ErrClosed; a batch being
+// written is committed first) and the checkpointer, and closes the database.
+// It is safe to call more than once.
+func (s *SQLite) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		<-s.writerDone
+		<-s.ckptDone
+		// The write connection last: closing the last connection checkpoints
+		// and removes the WAL.
+		s.closeErr = errors.Join(s.ckpt.Close(), s.read.Close(), s.write.Close())
+		if s.closeErr != nil {
+			s.closeErr = fmt.Errorf("close sqlite database %q: %w", s.path, s.closeErr)
+		}
+	})
+	return s.closeErr
+}
+
+// toNanos converts t to the stored form, saturating outside the years an
+// int64 of nanoseconds can hold (so "far future" stays far future).
+func toNanos(t time.Time) int64 {
+	switch {
+	case t.Year() < 1678:
+		return math.MinInt64
+	case t.Year() > 2261:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// toNullNanos stores the zero time as NULL.
+func toNullNanos(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: toNanos(t), Valid: true}
+}
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func fromNullNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromNanos(n.Int64)
+}
+
+// placeholders returns "?, ?, ?" for n arguments.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// at is a point in the tests' time: every time is passed in, none read from
+// the clock.
+func at(d time.Duration) time.Time {
+	return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC).Add(d)
+}
+
+func openAt(t *testing.T, path string) *SQLite {
+	t.Helper()
+	s, err := OpenSQLite(context.Background(), path, SQLiteOptions{})
+	if err != nil {
+		t.Fatalf("OpenSQLite: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func openTest(t *testing.T) *SQLite {
+	t.Helper()
+	return openAt(t, filepath.Join(t.TempDir(), "wavegate.db"))
+}
+
+func delivery(id, repo string, at time.Time) Delivery {
+	return Delivery{
+		ID: id, Event: "push", Action: "", InstallationID: 7, Repository: repo,
+		Payload: []byte(`{"id":"` + id + `"}`), ReceivedAt: at,
+	}
+}
+
+func mustEnqueue(t *testing.T, s *SQLite, ds ...Delivery) []int64 {
+	t.Helper()
+	var seqs []int64
+	for _, d := range ds {
+		dup, err := s.Enqueue(context.Background(), d)
+		if err != nil || dup {
+			t.Fatalf("Enqueue(%s) = dup %v, %v", d.ID, dup, err)
+		}
+		got, err := s.Delivery(context.Background(), d.ID)
+		if err != nil {
+			t.Fatalf("Delivery(%s): %v", d.ID, err)
+		}
+		seqs = append(seqs, got.Seq)
+	}
+	return seqs
+}
+
+func TestMigrationsAppliedOnce(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wavegate.db")
+	versionRows := func(s *SQLite) int {
+		var n int
+		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM goose_db_version`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	s := openAt(t, path)
+	applied, latest, err := s.SchemaVersion(ctx)
+	if err != nil || applied != latest || latest < 1 {
+		t.Fatalf("SchemaVersion after first open = %d, %d, %v; want applied == latest >= 1", applied, latest, err)
+	}
+	rows := versionRows(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openAt(t, path)
+	applied2, latest2, err := s.SchemaVersion(ctx)
+	if err != nil || applied2 != applied || latest2 != latest {
+		t.Fatalf("SchemaVersion after reopen = %d, %d, %v; want %d, %d", applied2, latest2, err, applied, latest)
+	}
+	if got := versionRows(s); got != rows {
+		t.Errorf("goose_db_version has %d rows after reopen, %d before: migrations ran again", got, rows)
+	}
+}
+
+func TestOpenSetsPragmas(t *testing.T) {
+	s := openTest(t)
+	for _, tc := range []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"foreign_keys", "1"},
+		{"busy_timeout", "5000"},
+	} {
+		var got string
+		if err := s.write.QueryRow("PRAGMA " + tc.pragma).Scan(&got); err != nil {
+			t.Fatalf("PRAGMA %s: %v", tc.pragma, err)
+		}
+		if got != tc.want {
+			t.Errorf("PRAGMA %s = %s, want %s", tc.pragma, got, tc.want)
+		}
+	}
+}
+
+func TestOpenCreatesDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a", "b", "wavegate.db")
+	openAt(t, path)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database file not created: %v", err)
+	}
+}
+
+func TestOpenErrorNamesPath(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plain-file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notSQLite := filepath.Join(dir, "garbage.db")
+	if err := os.WriteFile(notSQLite, []byte(strings.Repeat("not a database ", 512)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		path string
+	}{
+		{"directory", dir},
+		{"under a file", filepath.Join(file, "wavegate.db")},
+		{"not a database", notSQLite},
+		{"question mark", filepath.Join(dir, "a?b.db")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := OpenSQLite(context.Background(), tc.path, SQLiteOptions{})
+			if err == nil {
+				_ = s.Close()
+				t.Fatalf("OpenSQLite(%s) succeeded", tc.path)
+			}
+			t.Log(err)
+			if !strings.Contains(err.Error(), tc.path) {
+				t.Errorf("error %q does not name the path %s", err, tc.path)
+			}
+		})
+	}
+}
+
+func TestDurableAcrossReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wavegate.db")
+	s := openAt(t, path)
+	want := delivery("d1", "o/r", at(0))
+	want.Payload = []byte("payload that must survive")
+	mustEnqueue(t, s, want)
+	claimed, err := s.Claim(ctx, at(0), 10, time.Hour)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("Claim = %v, %v", claimed, err)
+	}
+	if err := s.Close(); err != nil { // a crash: processing, never completed
+		t.Fatal(err)
+	}
+
+	s = openAt(t, path)
+	if got, err := s.Claim(ctx, at(time.Minute), 10, time.Hour); err != nil || len(got) != 0 {
+		t.Fatalf("Claim before ReleaseAll = %v, %v; want nothing (lease still live)", got, err)
+	}
+	n, err := s.ReleaseAll(ctx, at(time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("ReleaseAll = %d, %v; want 1", n, err)
+	}
+	got, err := s.Claim(ctx, at(time.Minute), 10, time.Hour)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Claim after reopen = %v, %v", got, err)
+	}
+	if got[0].ID != "d1" || string(got[0].Payload) != string(want.Payload) || got[0].Attempts != 2 {
+		t.Errorf("reclaimed %s payload %q attempts %d; want d1, %q, 2", got[0].ID, got[0].Payload, got[0].Attempts, want.Payload)
+	}
+}
+
+func TestPingAndCloseTwice(t *testing.T) {
+	s := openTest(t)
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := s.Ping(context.Background()); err == nil {
+		t.Fatal("Ping after Close succeeded")
+	}
+	if _, err := s.Enqueue(context.Background(), delivery("late", "o/r", at(0))); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Enqueue after Close = %v, want ErrClosed", err)
+	}
+}

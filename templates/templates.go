@@ -1,0 +1,17 @@
+// Package templates holds the files of every human-facing page and message,
+// embedded in the binary so that a single file is all there is to deploy.
+//
+// web/ holds html/template pages served by Wavegate itself (the setup flow).
+package templates
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed web/*.html
+var files embed.FS
+
+// Files returns the embedded template files, with paths such as
+// "web/setup.html". It is read-only, so callers cannot change what others see.
+func Files() fs.FS { return files }
