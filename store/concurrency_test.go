@@ -125,4 +125,8 @@ func TestPerRepositoryOrderUnderConcurrency(t *testing.T) {
 	if n, _ := s.Depth(ctx); n != 0 {
 		t.Errorf("Depth after all completed = %d", n)
 	}
+	var heads int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM inbox_heads`).Scan(&heads); err != nil || heads != 0 {
+		t.Errorf("repository heads left after all completed: %d (%v)", heads, err)
+	}
 }

@@ -45,6 +45,18 @@ func (s *SQLite) Enqueue(ctx context.Context, d Delivery) (bool, error) {
 			return fmt.Errorf("insert: %w", err)
 		}
 		duplicate = n == 0
+		if duplicate {
+			return nil
+		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		// The repository's first unfinished delivery stays its head.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_heads (repository, seq) VALUES (?, ?)
+			ON CONFLICT (repository) DO NOTHING`, d.Repository, seq); err != nil {
+			return fmt.Errorf("record repository head: %w", err)
+		}
 		return nil
 	})
 	if err != nil {

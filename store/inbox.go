@@ -13,29 +13,21 @@ import (
 const deliveryColumns = `seq, delivery_id, event, action, installation_id, repository,
 	received_at, state, attempts, next_attempt_at, last_error, processed_at, payload`
 
-// claimDeliveries claims, in arrival order, each unfinished row that is due
-// (pending and due, or processing with an expired lease) and has no unfinished
-// row of its repository before it. An expired lease still counts as
-// unfinished for the rows behind it, so a repository's rows never overtake
-// each other; and since a claimable row blocks the rows behind it, one Claim
-// gets at most one row per repository.
+// claimDeliveries claims, in arrival order, the heads (each repository's
+// first unfinished row) that are due: pending and due, or processing with an
+// expired lease. A row behind its repository's head is never claimed, so a
+// repository's rows never overtake each other and one Claim gets at most one
+// row per repository.
 //
 // Postgres can share it with FOR UPDATE SKIP LOCKED on the inner SELECT: a
-// row locked by another claimer is skipped but, still unfinished, keeps
-// blocking the rows behind it.
+// head locked by another claimer is skipped, and the rows behind it wait.
 const claimDeliveries = `UPDATE inbox
 SET state = 'processing', attempts = attempts + 1, lease_until = ?
 WHERE seq IN (
-	SELECT c.seq FROM inbox c
-	WHERE c.state IN ('pending', 'processing')
-	  AND ((c.state = 'pending' AND c.next_attempt_at <= ?)
-	    OR (c.state = 'processing' AND c.lease_until <= ?))
-	  AND NOT EXISTS (
-		SELECT 1 FROM inbox e
-		WHERE e.repository = c.repository
-		  AND e.seq < c.seq
-		  AND e.state IN ('pending', 'processing'))
-	ORDER BY c.seq
+	SELECT i.seq FROM inbox_heads h JOIN inbox i ON i.seq = h.seq
+	WHERE (i.state = 'pending' AND i.next_attempt_at <= ?)
+	   OR (i.state = 'processing' AND i.lease_until <= ?)
+	ORDER BY i.seq
 	LIMIT ?)
 RETURNING ` + deliveryColumns
 
@@ -101,8 +93,30 @@ func (s *SQLite) Kill(ctx context.Context, seq int64, now time.Time, errMsg stri
 // changes nothing, tells a missing row from one that is not claimed.
 func (s *SQLite) finishDelivery(ctx context.Context, seq int64, query string, args ...any) error {
 	return s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return updateClaimed(ctx, tx, "inbox", seq, query, args...)
+		if err := updateClaimed(ctx, tx, "inbox", seq, query, args...); err != nil {
+			return err
+		}
+		return advanceHead(ctx, tx, seq)
 	})
+}
+
+// advanceHead moves the head of finished row seq's repository to its next
+// unfinished row, or removes it when there is none.
+func advanceHead(ctx context.Context, tx *sql.Tx, seq int64) error {
+	var repo string
+	if err := tx.QueryRowContext(ctx, `SELECT repository FROM inbox WHERE seq = ?`, seq).Scan(&repo); err != nil {
+		return fmt.Errorf("find repository of seq %d: %w", seq, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM inbox_heads WHERE repository = ?`, repo); err != nil {
+		return fmt.Errorf("advance head of %q: %w", repo, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_heads (repository, seq)
+		SELECT repository, MIN(seq) FROM inbox
+		WHERE repository = ? AND state IN ('pending', 'processing')
+		GROUP BY repository`, repo); err != nil {
+		return fmt.Errorf("advance head of %q: %w", repo, err)
+	}
+	return nil
 }
 
 // updateClaimed is shared by the inbox and the outbox; table is a constant.
@@ -163,17 +177,10 @@ func (s *SQLite) NextDue(ctx context.Context) (time.Time, bool, error) {
 	return fromNanos(due.Int64), true, nil
 }
 
-// nextDueDelivery considers only the rows Claim could take: the first
-// unfinished row of each repository. A row waiting behind another is not
+// nextDueDelivery considers only the rows Claim could take: the heads. A row waiting behind another is not
 // due by itself, and counting it would wake the workers for nothing.
-const nextDueDelivery = `SELECT MIN(CASE WHEN c.state = 'pending' THEN c.next_attempt_at ELSE c.lease_until END)
-FROM inbox c
-WHERE c.state IN ('pending', 'processing')
-  AND NOT EXISTS (
-	SELECT 1 FROM inbox e
-	WHERE e.repository = c.repository
-	  AND e.seq < c.seq
-	  AND e.state IN ('pending', 'processing'))`
+const nextDueDelivery = `SELECT MIN(CASE WHEN i.state = 'pending' THEN i.next_attempt_at ELSE i.lease_until END)
+FROM inbox_heads h JOIN inbox i ON i.seq = h.seq`
 
 // Depth counts pending and processing deliveries.
 func (s *SQLite) Depth(ctx context.Context) (int, error) {

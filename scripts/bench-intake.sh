@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Intake benchmark: a Wavegate on loopback with a fresh SQLite database,
+# loaded by internal/cmd/loadgen from a second process with signed ~20 KB
+# pull_request deliveries. Prints the figures recorded in BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+port=${PORT:-3917}
+secret=bench-secret
+dir=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
+
+go build -o "$dir/wavegate" ./cmd/wavegate
+go build -o "$dir/loadgen" ./internal/cmd/loadgen
+
+url="http://127.0.0.1:$port/webhooks/github"
+server=
+
+# Each scenario gets a fresh server and database, so one does not measure
+# the backlog the other left.
+start_server() {
+  rm -rf "$dir/data"
+  "$dir/wavegate" serve --listen "127.0.0.1:$port" --data-dir "$dir/data" \
+    --github-webhook-secret "$secret" --log-level warn --log-format json 2>>"$dir/server.log" &
+  server=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "server did not become ready" >&2; cat "$dir/server.log" >&2; exit 1
+}
+
+# The share of CPU time the hypervisor took from this machine during a run:
+# on a shared VM it, not Wavegate, often decides the latency tail.
+cpu_sample() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $9}' /proc/stat; }
+report_steal() {
+  read -r total0 steal0 <<<"$1"; read -r total1 steal1 <<<"$(cpu_sample)"
+  awk -v t=$((total1 - total0)) -v s=$((steal1 - steal0)) 'BEGIN{ if (t > 0) printf "cpu steal during the run: %.1f%%\n", 100*s/t }'
+}
+
+stop_server() {
+  echo "-- server after the run:"
+  curl -fs "http://127.0.0.1:$port/metrics" | grep -E '^wavegate_(inbox_depth|webhook_deliveries_received_total|deliveries_processed_total)' || true
+  kill "$server"; wait "$server" || true
+}
+
+runs=${RUNS:-3}
+for i in $(seq "$runs"); do
+  echo "== acknowledgement latency at 500 deliveries/s (open loop, 30 s), run $i of $runs"
+  start_server
+  before=$(cpu_sample)
+  "$dir/loadgen" -url "$url" -secret "$secret" -rate 500 -concurrency 64 -duration 30s
+  report_steal "$before"
+  stop_server
+  echo
+done
+echo "== maximum sustained intake (closed loop, 64 in flight, 30 s)"
+start_server
+before=$(cpu_sample)
+"$dir/loadgen" -url "$url" -secret "$secret" -concurrency 64 -duration 30s
+report_steal "$before"
+stop_server
