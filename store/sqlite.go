@@ -104,8 +104,17 @@ func openSQLite(ctx context.Context, path string, opts SQLiteOptions) (_ *SQLite
 		// The driver would read everything after '?' as connection options.
 		return nil, errors.New("path must not contain '?' or '#'")
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create directory: %w", err)
+	}
+	// Payloads describe private repositories: the file is the owner's alone,
+	// and SQLite gives its -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
 	}
 
 	var opened []*sql.DB

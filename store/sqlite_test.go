@@ -198,3 +198,26 @@ func TestPingAndCloseTwice(t *testing.T) {
 		t.Fatalf("Enqueue after Close = %v, want ErrClosed", err)
 	}
 }
+
+func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "wavegate.db")
+	s, err := OpenSQLite(context.Background(), path, SQLiteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustEnqueue(t, s, delivery("d1", "o/r", at(0)))
+	for _, p := range []string{path, path + "-wal"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v: others can read deliveries", p, st.Mode().Perm())
+		}
+	}
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("data directory mode %v (%v), want 0700", st.Mode().Perm(), err)
+	}
+}

@@ -191,14 +191,7 @@ func (s *Server) createCheckRun(x *exchange) {
 }
 
 func (x *exchange) checkRun() *CheckRun {
-	id, _ := strconv.ParseInt(x.r.PathValue("check_run_id"), 10, 64)
-	for _, c := range x.repo.checkRuns {
-		if c.ID == id {
-			return c
-		}
-	}
-	x.fail(http.StatusNotFound, "Not Found")
-	return nil
+	return byPathID(x, "check_run_id", x.repo.checkRuns, func(*CheckRun) bool { return true }, func(c *CheckRun) int64 { return c.ID })
 }
 
 func (s *Server) getCheckRun(x *exchange) {

@@ -94,14 +94,7 @@ func (x *exchange) issue() (int, bool) {
 }
 
 func (x *exchange) comment() *Comment {
-	id, _ := strconv.ParseInt(x.r.PathValue("comment_id"), 10, 64)
-	for _, c := range x.repo.comments {
-		if c.ID == id && !c.deleted {
-			return c
-		}
-	}
-	x.fail(http.StatusNotFound, "Not Found")
-	return nil
+	return byPathID(x, "comment_id", x.repo.comments, func(c *Comment) bool { return !c.deleted }, func(c *Comment) int64 { return c.ID })
 }
 
 // commentBody reads {"body": ...}, which GitHub requires and bounds.

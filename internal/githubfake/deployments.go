@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -150,14 +149,7 @@ func (s *Server) listDeployments(x *exchange) {
 }
 
 func (x *exchange) deployment() *Deployment {
-	id, _ := strconv.ParseInt(x.r.PathValue("deployment_id"), 10, 64)
-	for _, d := range x.repo.deployments {
-		if d.ID == id {
-			return d
-		}
-	}
-	x.fail(http.StatusNotFound, "Not Found")
-	return nil
+	return byPathID(x, "deployment_id", x.repo.deployments, func(*Deployment) bool { return true }, func(d *Deployment) int64 { return d.ID })
 }
 
 func (s *Server) getDeployment(x *exchange) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -216,4 +217,17 @@ func (x *exchange) invalid(field, code string) {
 
 func (x *exchange) wantsRaw() bool {
 	return strings.Contains(x.r.Header.Get("Accept"), "application/vnd.github.raw")
+}
+
+// byPathID finds the live item whose id is the path parameter param, or
+// answers 404 as GitHub does for an id it does not know.
+func byPathID[T any](x *exchange, param string, items []*T, live func(*T) bool, idOf func(*T) int64) *T {
+	id, _ := strconv.ParseInt(x.r.PathValue(param), 10, 64)
+	for _, it := range items {
+		if idOf(it) == id && live(it) {
+			return it
+		}
+	}
+	x.fail(http.StatusNotFound, "Not Found")
+	return nil
 }
