@@ -91,7 +91,9 @@ func (a *App) build() error {
 	}
 
 	a.router = handlers.NewRouter(a.opts.Logger)
-	a.registerEventHandlers()
+	if err := a.registerEventHandlers(); err != nil {
+		return err
+	}
 	a.inbox, err = inbox.New(inbox.Options{
 		Store: a.store, Handler: a.router, Clock: a.opts.Clock, Logger: a.opts.Logger,
 		Registerer: a.registry, Workers: a.cfg.Workers, Retention: a.cfg.Retention,

@@ -2,21 +2,51 @@ package app
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/google/go-github/v60/github"
+
+	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/handlers"
+	"github.com/wavegate/wavegate/notify"
 )
 
 // registerEventHandlers routes the events Wavegate subscribes to. Events
 // whose features have not landed yet are logged, so that routing, retries
 // and recording are exercised end to end from the start.
-func (a *App) registerEventHandlers() {
+func (a *App) registerEventHandlers() error {
 	(&handlers.Installations{Store: a.store, Clock: a.opts.Clock}).Register(a.router)
-	for _, event := range []string{
-		"check_run", "check_suite", "push", "pull_request", "pull_request_review",
-		"issue_comment", "deployment", "deployment_status", "deployment_protection_rule",
-	} {
+	renderer, err := notify.NewRenderer()
+	if err != nil {
+		return err
+	}
+	gate := &handlers.ReviewGate{
+		GitHub:      a.installationClient,
+		Config:      githubapp.NewConfigSource(a.opts.Clock, 0),
+		Permissions: githubapp.NewPermissions(a.opts.Clock, 0, 0),
+		Store:       a.store,
+		Renderer:    renderer,
+		Clock:       a.opts.Clock,
+		Logger:      a.opts.Logger,
+	}
+	gate.Register(a.router)
+	for _, event := range []string{"issue_comment", "deployment", "deployment_status", "deployment_protection_rule"} {
 		a.router.On(event, a.logEvent)
 	}
+	return nil
+}
+
+// installationClient is the client of one installation under the
+// credentials in force now.
+func (a *App) installationClient(id int64) (*github.Client, error) {
+	gh, err := a.creds.github()
+	if err != nil {
+		return nil, err
+	}
+	if id == 0 {
+		return nil, fmt.Errorf("the delivery names no installation")
+	}
+	return gh.Installation(id)
 }
 
 func (a *App) logEvent(_ context.Context, ev handlers.Event) error {

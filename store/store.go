@@ -190,6 +190,7 @@ type Store interface {
 	Inbox
 	Outbox
 	Installations
+	ReviewGate
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// SchemaVersion returns the applied and the embedded latest migration version.

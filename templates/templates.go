@@ -1,7 +1,9 @@
 // Package templates holds the files of every human-facing page and message,
 // embedded in the binary so that a single file is all there is to deploy.
 //
-// web/ holds html/template pages served by Wavegate itself (the setup flow).
+// web/ holds html/template pages served by Wavegate itself (the setup flow);
+// github/ holds text/template Markdown for what Wavegate writes on GitHub
+// (check-run summaries).
 package templates
 
 import (
@@ -9,7 +11,7 @@ import (
 	"io/fs"
 )
 
-//go:embed web/*.html
+//go:embed web/*.html github/*.md.tmpl
 var files embed.FS
 
 // Files returns the embedded template files, with paths such as

@@ -1,0 +1,90 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Typed readers for scalar values. Each reports a type error at the value
+// (an alias is reported where it is used, not where its anchor is) and
+// returns ok=false, so that one bad value never becomes a default.
+
+func intValue(r *reporter, n *yaml.Node, p string, lo, hi int) (int, bool) {
+	v := deref(n)
+	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!int" {
+		// Decoding into int64 fails for integers beyond it, which are out of
+		// range as surely as 11 is.
+		var x int64
+		if err := v.Decode(&x); err != nil || x < int64(lo) || x > int64(hi) {
+			r.errorf(n, "%s must be between %d and %d, got %s", p, lo, hi, v.Value)
+			return 0, false
+		}
+		return int(x), true
+	}
+	r.errorf(n, "%s must be an integer, got %s", p, describe(n))
+	return 0, false
+}
+
+func boolValue(r *reporter, n *yaml.Node, p string) (bool, bool) {
+	v := deref(n)
+	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!bool" {
+		var b bool
+		if err := v.Decode(&b); err == nil {
+			return b, true
+		}
+	}
+	r.errorf(n, "%s must be true or false, got %s", p, describe(n))
+	return false, false
+}
+
+func stringValue(r *reporter, n *yaml.Node, p string) (string, bool) {
+	v := deref(n)
+	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
+		return v.Value, true
+	}
+	r.errorf(n, "%s must be a string, got %s", p, describe(n))
+	return "", false
+}
+
+// oneOf reads a string that must be one of allowed, exactly: GitHub's role
+// names are lower case, and accepting "Write" here would teach people a
+// spelling that fails elsewhere.
+func oneOf(r *reporter, n *yaml.Node, p string, allowed []string) (string, bool) {
+	s, ok := stringValue(r, n, p)
+	if !ok {
+		return "", false
+	}
+	if slices.Contains(allowed, s) {
+		return s, true
+	}
+	hint := ""
+	if c, ok := closest(s, allowed); ok {
+		hint = fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	r.errorf(n, "%s must be one of %s; got %q%s", p, strings.Join(allowed, ", "), s, hint)
+	return "", false
+}
+
+// stringList returns the item nodes of a list of strings, as written, so
+// that errors about an item point at it even when it is an alias. A scalar where a list belongs is an error rather than a
+// one-item list, so that `checklist: yes` cannot mean anything by accident.
+func stringList(r *reporter, n *yaml.Node, p string) ([]*yaml.Node, bool) {
+	v := deref(n)
+	if v.Kind != yaml.SequenceNode {
+		r.errorf(n, "%s must be a list of strings, got %s", p, describe(n))
+		return nil, false
+	}
+	items := make([]*yaml.Node, 0, len(v.Content))
+	ok := true
+	for i, c := range v.Content {
+		if _, isStr := stringValue(r, c, fmt.Sprintf("%s[%d]", p, i)); !isStr {
+			ok = false
+			continue
+		}
+		items = append(items, c)
+	}
+	return items, ok
+}

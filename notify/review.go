@@ -1,0 +1,93 @@
+package notify
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"text/template"
+
+	"github.com/wavegate/wavegate/checks"
+	"github.com/wavegate/wavegate/templates"
+)
+
+// ReviewSummary is what the wavegate/review check run's summary shows.
+type ReviewSummary struct {
+	Result  checks.Result
+	Verdict string
+	// Policy describes the configuration in force, in a phrase.
+	Policy string
+}
+
+// Renderer renders reports from the embedded templates, parsed once.
+type Renderer struct {
+	review *template.Template
+}
+
+// NewRenderer parses the templates.
+func NewRenderer() (*Renderer, error) {
+	funcs := template.FuncMap{
+		"md":    Markdown,
+		"lower": strings.ToLower,
+		"short": shortSHA,
+		"reviewer": func(login string) string {
+			if login == "" {
+				return "a deleted account"
+			}
+			return "@" + Markdown(login)
+		},
+	}
+	review, err := template.New("review-summary.md.tmpl").Funcs(funcs).
+		ParseFS(templates.Files(), "github/review-summary.md.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parse review summary template: %w", err)
+	}
+	return &Renderer{review: review}, nil
+}
+
+// ReviewCheck renders the wavegate/review check run's title and summary.
+func (r *Renderer) ReviewCheck(res checks.Result, policy checks.Policy) (title, summary string, err error) {
+	data := ReviewSummary{Result: res, Verdict: verdict(res), Policy: DescribePolicy(policy)}
+	var b bytes.Buffer
+	if err := r.review.Execute(&b, data); err != nil {
+		return "", "", fmt.Errorf("render review summary: %w", err)
+	}
+	return res.Title, truncate(b.String(), CheckRunTextLimit), nil
+}
+
+func verdict(res checks.Result) string {
+	switch res.Conclusion {
+	case checks.ConclusionSuccess:
+		return "It has the approvals and the checklist this repository asks for."
+	case checks.ConclusionFailure:
+		return "Branch protection will hold the merge until what is missing below is done; Wavegate checks again on every review, push and edit."
+	}
+	return ""
+}
+
+// DescribePolicy says in a phrase what the gate asks for.
+func DescribePolicy(p checks.Policy) string {
+	approvals := fmt.Sprintf("%d approvals", p.Approvals)
+	if p.Approvals == 1 {
+		approvals = "1 approval"
+	}
+	parts := []string{
+		fmt.Sprintf("%s from someone with %s access or more, other than the author", approvals, p.ApproverPermission),
+	}
+	if p.StaleApprovals == checks.StaleDismiss {
+		parts = append(parts, "approvals of an older commit do not count")
+	}
+	if p.BlockOnChangesRequested {
+		parts = append(parts, "requested changes block")
+	}
+	if n := len(p.Checklist); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d checklist items", n))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
