@@ -288,3 +288,23 @@ func TestReviewGateRerequestedAndConfigPush(t *testing.T) {
 		t.Fatalf("after the configuration changed: %s %q", c.Conclusion, c.Output.Title)
 	}
 }
+
+func TestVerdictsOfAForcedPushUseTheCompareAPI(t *testing.T) {
+	w := newReviewWorld(t, reviewConfig)
+	w.fake.AddCommit("acme/api", githubfake.Commit{SHA: "f1"})
+	w.fake.AddCommit("acme/api", githubfake.Commit{SHA: "f2"})
+	w.fake.SetCompare("acme/api", "old", "f2", githubfake.Commit{SHA: "f1"}, githubfake.Commit{SHA: "f2"})
+	// A forced push's commits[] is not what is new to the branch: here it
+	// names only the tip, and the compare API gives both.
+	w.send("push", map[string]any{"ref": "refs/heads/main", "before": "old", "after": "f2", "forced": true,
+		"commits": []map[string]any{{"id": "f2"}}})
+	if n := w.fake.Count(http.MethodGet, "/repos/{owner}/{repo}/compare/{basehead}"); n != 1 {
+		t.Fatalf("compare called %d times, want 1", n)
+	}
+	for _, sha := range []string{"f1", "f2"} {
+		v, err := w.app.Store().Verdict(t.Context(), "acme/api", sha)
+		if err != nil || v.Reviewed {
+			t.Fatalf("%s: %+v %v, want unreviewed", sha, v, err)
+		}
+	}
+}

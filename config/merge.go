@@ -58,7 +58,9 @@ type Config struct {
 	ReviewSources ReviewSources
 	// Pipelines is the repository's pipelines: section, or the
 	// organization's when the repository has none; the section is taken
-	// whole, never merged key by key. Nil when neither has one.
+	// whole, never merged key by key, the same rule as for lists. Nil when
+	// neither has one. (Provisional: the pipeline engine may narrow what an
+	// organization file can declare.)
 	Pipelines       *yaml.Node
 	PipelinesSource Source
 	// Policies is the organization's policies: section; nil when absent.

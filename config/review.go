@@ -163,6 +163,8 @@ func skipPaths(r *reporter, n *yaml.Node, p string) ([]string, bool) {
 	return out, ok
 }
 
+// permissionNames lists the roles for messages and "did you mean"; the
+// mapping itself is checks.ParsePermission's.
 func permissionNames() []string {
 	return []string{"read", "triage", "write", "maintain", "admin"}
 }

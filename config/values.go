@@ -69,8 +69,9 @@ func oneOf(r *reporter, n *yaml.Node, p string, allowed []string) (string, bool)
 }
 
 // stringList returns the item nodes of a list of strings, as written, so
-// that errors about an item point at it even when it is an alias. A scalar where a list belongs is an error rather than a
-// one-item list, so that `checklist: yes` cannot mean anything by accident.
+// that errors about an item point at it even when it is an alias. A scalar
+// where a list belongs is an error rather than a one-item list, so that
+// `checklist: yes` cannot mean anything by accident.
 func stringList(r *reporter, n *yaml.Node, p string) ([]*yaml.Node, bool) {
 	v := deref(n)
 	if v.Kind != yaml.SequenceNode {

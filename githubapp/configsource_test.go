@@ -7,24 +7,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v60/github"
+
 	"github.com/wavegate/wavegate/checks"
+	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/githubfake"
 )
 
 func TestConfigSource(t *testing.T) {
-	fake := githubfake.New(t)
-	fake.AddInstallation(1, "acme")
-	fake.AddRepo("acme", "api", githubfake.RepoOpts{InstallationID: 1, DefaultBranch: "main"})
+	fake, client, clk := acmeInstallation(t)
 	fake.AddRepo("acme", ".github", githubfake.RepoOpts{InstallationID: 1, DefaultBranch: "main"})
 	fake.SetFile("acme/.github", "main", "wavegate.yml", "review:\n  approvals: 2\n  checklist: [Rollback tested]\n")
 	fake.SetFile("acme/api", "main", ".github/wavegate.yml", "review:\n  approvals: 1\n")
-	_, keyPEM := newKey(t)
-	clk := newFakeClock()
-	clients, err := New(Config{AppID: 1, PrivateKey: keyPEM, BaseURL: fake.URL(), Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, _ := clients.Installation(1)
 	src := NewConfigSource(clk, time.Minute)
 	ctx := context.Background()
 	const contents = "/repos/{owner}/{repo}/contents/{path}"
@@ -73,13 +67,7 @@ func TestConfigSource(t *testing.T) {
 }
 
 func TestConfigSourceWithoutFiles(t *testing.T) {
-	fake := githubfake.New(t)
-	fake.AddInstallation(1, "acme")
-	fake.AddRepo("acme", "api", githubfake.RepoOpts{InstallationID: 1, DefaultBranch: "main"})
-	_, keyPEM := newKey(t)
-	clk := newFakeClock()
-	clients, _ := New(Config{AppID: 1, PrivateKey: keyPEM, BaseURL: fake.URL(), Clock: clk})
-	client, _ := clients.Installation(1)
+	_, client, clk := acmeInstallation(t)
 	loaded, err := NewConfigSource(clk, 0).Load(context.Background(), client, "acme", "api", "main")
 	if err != nil || loaded.Err != nil {
 		t.Fatalf("no files: %v %v", err, loaded.Err)
@@ -89,4 +77,24 @@ func TestConfigSourceWithoutFiles(t *testing.T) {
 		got.StaleApprovals != def.StaleApprovals || len(got.Checklist) != 0 {
 		t.Fatalf("policy without files %+v, want the defaults", got)
 	}
+}
+
+// acmeInstallation is a fake GitHub with installation 1 of acme and its
+// repository acme/api, and that installation's client on a fake clock.
+func acmeInstallation(t *testing.T) (*githubfake.Server, *github.Client, *clock.Fake) {
+	t.Helper()
+	fake := githubfake.New(t)
+	fake.AddInstallation(1, "acme")
+	fake.AddRepo("acme", "api", githubfake.RepoOpts{InstallationID: 1, DefaultBranch: "main"})
+	_, keyPEM := newKey(t)
+	clk := newFakeClock()
+	clients, err := New(Config{AppID: 1, PrivateKey: keyPEM, BaseURL: fake.URL(), Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := clients.Installation(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, client, clk
 }

@@ -11,25 +11,13 @@ import (
 )
 
 func TestPermissionsReadRolesAndRemember(t *testing.T) {
-	fake := githubfake.New(t)
-	fake.AddInstallation(1, "acme")
-	fake.AddRepo("acme", "api", githubfake.RepoOpts{InstallationID: 1})
+	fake, client, clk := acmeInstallation(t)
 	roles := map[string]checks.Permission{
 		"ada": checks.PermissionAdmin, "max": checks.PermissionMaintain, "wes": checks.PermissionWrite,
 		"tia": checks.PermissionTriage, "rea": checks.PermissionRead,
 	}
 	for login, perm := range roles {
 		fake.SetPermission("acme/api", login, perm.String())
-	}
-	_, keyPEM := newKey(t)
-	clk := newFakeClock()
-	clients, err := New(Config{AppID: 1, PrivateKey: keyPEM, BaseURL: fake.URL(), Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := clients.Installation(1)
-	if err != nil {
-		t.Fatal(err)
 	}
 	perms := NewPermissions(clk, time.Minute, 0)
 	ctx := context.Background()
@@ -68,17 +56,8 @@ func TestPermissionsReadRolesAndRemember(t *testing.T) {
 }
 
 func TestPermissionErrorsAreNotRemembered(t *testing.T) {
-	fake := githubfake.New(t)
-	fake.AddInstallation(1, "acme")
-	fake.AddRepo("acme", "api", githubfake.RepoOpts{InstallationID: 1})
+	fake, client, clk := acmeInstallation(t)
 	fake.SetPermission("acme/api", "wes", "write")
-	_, keyPEM := newKey(t)
-	clk := newFakeClock()
-	clients, err := New(Config{AppID: 1, PrivateKey: keyPEM, BaseURL: fake.URL(), Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, _ := clients.Installation(1)
 	fake.FailNext(http.MethodGet, "/repos/{owner}/{repo}/collaborators/{username}/permission", githubfake.Fault{Status: 502, Times: 1})
 	perms := NewPermissions(clk, 0, 0)
 	if _, err := perms.Permission(context.Background(), client, "acme", "api", "wes"); err == nil || !IsTransient(err) {
