@@ -35,6 +35,9 @@ type ReviewGate struct {
 
 // Register routes the events that can change a result.
 func (g *ReviewGate) Register(r *Router) {
+	if g.Logger == nil {
+		g.Logger = slog.New(slog.DiscardHandler)
+	}
 	r.On("pull_request", g.onPullRequest,
 		"opened", "reopened", "edited", "synchronize", "ready_for_review", "converted_to_draft")
 	r.On("pull_request_review", g.onReview, "submitted", "edited", "dismissed")
@@ -181,7 +184,7 @@ func (g *ReviewGate) onPush(ctx context.Context, ev Event) error {
 			return err
 		}
 	}
-	return g.decideVerdicts(ctx, client, ref, e)
+	return g.decideVerdicts(ctx, client, ref, e, g.Logger.With(deliveryAttrs(ev.Delivery)...))
 }
 
 // touches reports whether a push added, changed or removed path. A push

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
@@ -21,7 +22,7 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 // decideVerdicts records, for each commit a push brought to the deployment
 // branch, whether it was reviewed. Until pipelines name their branches, the
 // deployment branch is the default branch.
-func (g *ReviewGate) decideVerdicts(ctx context.Context, client *github.Client, ref repoRef, e *github.PushEvent) error {
+func (g *ReviewGate) decideVerdicts(ctx context.Context, client *github.Client, ref repoRef, e *github.PushEvent, log *slog.Logger) error {
 	shas, err := pushedCommits(ctx, client, ref, e)
 	if err != nil {
 		return err
@@ -34,8 +35,7 @@ func (g *ReviewGate) decideVerdicts(ctx context.Context, client *github.Client, 
 		}
 		verdicts = append(verdicts, v)
 		if !v.Reviewed {
-			g.Logger.Warn("unreviewed commit reached the deployment branch", "repository", ref.fullName(),
-				"sha", sha, "reason", v.Reason)
+			log.Warn("unreviewed commit reached the deployment branch", "sha", sha, "reason", v.Reason)
 		}
 	}
 	return g.Store.SaveVerdicts(ctx, verdicts...)
