@@ -2,10 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"html"
 	"io"
@@ -16,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,14 +24,6 @@ import (
 )
 
 const testSecret = "webhook-secret-for-tests"
-
-var testKeyPEM = sync.OnceValue(func() []byte {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-})
 
 // running is one Wavegate process serving on loopback against a fake GitHub.
 type running struct {
@@ -60,7 +47,7 @@ func newConfig(t *testing.T, fake *githubfake.Server, configured bool) Config {
 	cfg.ShutdownTimeout = 5 * time.Second
 	if configured {
 		cfg.GitHubAppID = 1
-		cfg.GitHubPrivateKey = string(testKeyPEM())
+		cfg.GitHubPrivateKey = string(githubfake.AppKeyPEM(t))
 		cfg.GitHubWebhookSecret = testSecret
 	}
 	return cfg
@@ -354,7 +341,7 @@ func TestSetupFlowPutsCredentialsInForce(t *testing.T) {
 	}
 	fake.AddManifestCode("c0de", githubfake.AppConversion{
 		ID: 1, Slug: "wavegate-acme", Name: "Wavegate", WebhookSecret: testSecret,
-		PEM: string(testKeyPEM()), ClientID: "Iv1.x", ClientSecret: "cs", HTMLURL: "https://github.com/apps/wavegate-acme",
+		PEM: string(githubfake.AppKeyPEM(t)), ClientID: "Iv1.x", ClientSecret: "cs", HTMLURL: "https://github.com/apps/wavegate-acme",
 	})
 	code, done := r.get(fmt.Sprintf("/setup/callback?code=c0de&state=%s", url.QueryEscape(action.Query().Get("state"))))
 	if code != 200 || !strings.Contains(done, "wavegate-acme") {

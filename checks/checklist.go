@@ -1,6 +1,9 @@
 package checks
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // ChecklistEntry is one task-list item found in a pull request description.
 type ChecklistEntry struct {
@@ -221,6 +224,20 @@ func normalizeItem(s string) string {
 	s = strings.TrimRight(s, ".,;:!? ")
 	s = strings.Trim(s, "*_ ")
 	return strings.TrimRight(s, ".,;:!? ")
+}
+
+// ItemKey is a checklist item's identity: two texts are the same item to
+// the gate exactly when their keys are equal (normalizeItem, then each rune
+// replaced by the least rune it case-folds to, which is what EqualFold
+// compares). The configuration uses it to reject duplicate items.
+func ItemKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, normalizeItem(s))
 }
 
 // checkItems finds each configured item among the description's entries.

@@ -2,7 +2,6 @@ package config
 
 import (
 	"strings"
-	"unicode"
 
 	"github.com/wavegate/wavegate/checks"
 	"go.yaml.in/yaml/v3"
@@ -123,24 +122,8 @@ func checklist(r *reporter, n *yaml.Node, p string) ([]string, bool) {
 	return out, ok
 }
 
-// checklistKey is the form in which the checks package compares checklist
-// items (its normalizeItem, then strings.EqualFold), as a map key: runs of
-// whitespace as one space, trailing punctuation and surrounding emphasis
-// dropped, and each rune replaced by the least rune it folds to. Keep it in
-// step with checks.normalizeItem.
-func checklistKey(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	s = strings.TrimRight(s, ".,;:!? ")
-	s = strings.Trim(s, "*_ ")
-	s = strings.TrimRight(s, ".,;:!? ")
-	return strings.Map(func(r rune) rune {
-		least := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			least = min(least, f)
-		}
-		return least
-	}, s)
-}
+// checklistKey is how the gate tells items apart (see checks.ItemKey).
+func checklistKey(s string) string { return checks.ItemKey(s) }
 
 // skipPaths reads globs as checks.MatchAny takes them ("!" excludes), with
 // checks.ValidateGlob's rules, so that a pattern that could never match a
