@@ -1,0 +1,9 @@
+//go:build !linux
+
+package deploy
+
+import "syscall"
+
+// groupAlive reports whether any process is left in group pgid. Zombies count
+// too, so a stopped deploy may wait out its grace until init reaps them.
+func groupAlive(pgid int) bool { return syscall.Kill(-pgid, 0) == nil }
