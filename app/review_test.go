@@ -308,3 +308,31 @@ func TestVerdictsOfAForcedPushUseTheCompareAPI(t *testing.T) {
 		}
 	}
 }
+
+func TestReviewGateAnnotatesAProposedPipeline(t *testing.T) {
+	w := newReviewWorld(t, reviewConfig)
+	w.pull.Files = append(w.pull.Files, githubfake.File{Filename: ".github/wavegate.yml"})
+	w.fake.AddPull("acme/api", w.pull)
+	w.fake.SetFile("acme/api", headA, ".github/wavegate.yml", `review:
+  approvals: 1
+pipelines:
+  app:
+    stages:
+      - {name: alpha, targets: [alpha], bake: 10m}
+      - {name: beta, targets: [alpha], bake: 10m}
+`)
+	w.prEvent("opened")
+	c := w.check(headA)
+	if c.Conclusion != "failure" {
+		t.Fatalf("a proposed pipeline with a target in two stages: %s %q", c.Conclusion, c.Output.Title)
+	}
+	var found bool
+	for _, a := range c.Output.Annotations {
+		if a.StartLine == 7 && a.AnnotationLevel == "failure" && strings.Contains(a.Message, "alpha") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("annotations %+v, want an error at line 7 about target alpha", c.Output.Annotations)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/wavegate/wavegate/checks"
 	"github.com/wavegate/wavegate/config"
 	"github.com/wavegate/wavegate/githubapp"
+	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 )
 
@@ -149,7 +150,11 @@ func (g *ReviewGate) validateProposed(ctx context.Context, client *github.Client
 	if err != nil || data == nil {
 		return nil, err
 	}
-	_, diags := config.Parse(githubapp.RepoConfigPath, data)
+	file, diags := config.Parse(githubapp.RepoConfigPath, data)
+	if file != nil && file.Pipelines != nil {
+		_, pipelineDiags := pipeline.Parse(githubapp.RepoConfigPath, file.Pipelines)
+		diags = append(diags, pipelineDiags...)
+	}
 	return diags, nil
 }
 

@@ -1,5 +1,7 @@
 // Command wavegate runs Wavegate: `wavegate serve` (the default) runs the
-// GitHub App; `wavegate version` prints the version.
+// GitHub App; `wavegate validate` checks a .github/wavegate.yml like a
+// compiler; `wavegate schema` prints its JSON Schema; `wavegate version`
+// prints the version.
 package main
 
 import (
@@ -32,6 +34,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	switch cmd {
 	case "serve":
 		return serve(args, getenv, stderr)
+	case "validate":
+		return validate(args, stdout, stderr)
+	case "schema":
+		return schema(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "wavegate", currentVersion())
 		return 0
@@ -50,6 +56,8 @@ func usage(w io.Writer) {
 
 Commands:
   serve     run the GitHub App (default); "wavegate serve -h" lists its flags
+  validate  check .github/wavegate.yml (or FILE) and print problems as file:line:col
+  schema    print the JSON Schema of wavegate.yml, for editors
   version   print the version
 `)
 }

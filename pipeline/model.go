@@ -1,0 +1,140 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/wavegate/wavegate/checks"
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults for keys a file may leave out.
+const (
+	DefaultDeployTimeout      = 30 * time.Minute
+	DefaultApprovalTimeout    = 7 * 24 * time.Hour
+	DefaultParallel           = 1
+	DefaultOverridePermission = checks.PermissionMaintain
+)
+
+// Pos locates a value in the file; Line and Column are 1-based.
+type Pos struct{ Line, Column int }
+
+// DeployerKind says how a pipeline puts a release on a target.
+type DeployerKind string
+
+const (
+	// DeployerGitHub creates a GitHub deployment per step and learns its
+	// result from deployment_status events.
+	DeployerGitHub DeployerKind = "github"
+	// DeployerCommand runs a program; exit 0 is success.
+	DeployerCommand DeployerKind = "command"
+	// DeployerWorkflow dispatches a GitHub Actions workflow. Accepted by the
+	// parser (with a warning) but not implemented yet.
+	DeployerWorkflow DeployerKind = "workflow"
+)
+
+// Deployer is the pipeline's deployer: key.
+type Deployer struct {
+	Kind DeployerKind
+	// Command is the argv of a command deployer: never empty, no empty
+	// argument.
+	Command []string
+	// Workflow is the workflow file name (deploy.yml) of a workflow deployer.
+	Workflow string
+}
+
+// Overrides is the pipeline's overrides: key.
+type Overrides struct {
+	// Permission is the least role that may override blockers, roll back,
+	// pause, resume and block commits.
+	Permission checks.Permission
+}
+
+// Approval makes a stage a manual approval.
+type Approval struct {
+	// Approvers are GitHub logins (without "@") and teams ("@org/team").
+	// Empty means anyone with write permission may approve.
+	Approvers []string
+	// Timeout is how long the release waits before failing at this stage.
+	Timeout time.Duration
+}
+
+// Pipeline is one entry of pipelines:, defaults applied.
+type Pipeline struct {
+	Name string
+	// Branch is the deployment branch. Empty means the repository's default
+	// branch, which only the caller knows: fill it in before Matches.
+	Branch string
+	// Paths selects the pushes this pipeline releases, in checks.MatchAny's
+	// form ("!" excludes, the last match decides).
+	Paths         []string
+	Deployer      Deployer
+	DeployTimeout time.Duration
+	SlackChannel  string
+	// Windows and Alarms are kept as written (aliases resolved) for the
+	// packages that interpret them; nil when absent. Parse checks only that
+	// each is a mapping.
+	Windows *yaml.Node
+	Alarms  *yaml.Node
+	// Datapoints is a Prometheus query template; empty when absent.
+	Datapoints string
+	Overrides  Overrides
+	Stages     []Stage
+
+	// Pos is where the pipeline's name is written.
+	Pos Pos
+	// Positions holds where each key's value is written, by key path as in
+	// the file: "deploy_timeout", "paths[1]", "overrides.permission".
+	Positions map[string]Pos
+}
+
+// Stage is one entry of a pipeline's stages:, defaults applied. It either
+// deploys to Targets or, when Approval is set, waits for a manual approval.
+type Stage struct {
+	Name    string
+	Targets []string
+	// Parallel is the most targets deployed at once; as written, so it may
+	// exceed len(Targets).
+	Parallel int
+	// OneBox: each target is deployed to one host and baked before the
+	// full deploy.
+	OneBox bool
+	// Bake is how long each step must stay healthy before the next; zero
+	// means "as soon as the deploy succeeds".
+	Bake          time.Duration
+	MinDatapoints int
+	// Production marks production stages (production_environment on GitHub
+	// deployments, and the best-practice checks). Unless the file says,
+	// it is true for the deploying stages after the first approval stage and
+	// for those whose name starts with "wave" or "prod".
+	Production bool
+	Approval   *Approval
+
+	// Pos is where the stage's entry in stages: begins.
+	Pos Pos
+	// Positions holds where each key's value is written: "bake",
+	// "targets[2]", "approval.timeout".
+	Positions map[string]Pos
+}
+
+// IsApproval reports whether the stage waits for a manual approval instead
+// of deploying.
+func (s Stage) IsApproval() bool { return s.Approval != nil }
+
+// At returns where the value of key (a path as in Positions) is written,
+// or where the pipeline is when the file does not set it: a diagnostic
+// about a default still points somewhere useful.
+func (p Pipeline) At(key string) Pos {
+	if pos, ok := p.Positions[key]; ok {
+		return pos
+	}
+	return p.Pos
+}
+
+// At returns where the value of key is written, or the stage's position
+// when the file does not set it.
+func (s Stage) At(key string) Pos {
+	if pos, ok := s.Positions[key]; ok {
+		return pos
+	}
+	return s.Pos
+}

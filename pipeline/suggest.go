@@ -1,0 +1,49 @@
+package pipeline
+
+import "strings"
+
+// closest returns the candidate nearest to word if it is near enough to be a
+// likely typo. It is package config's rule, repeated because config does not
+// export it: a third of the length, case ignored.
+func closest(word string, candidates []string) (string, bool) {
+	w := strings.ToLower(word)
+	best, bestDist := "", -1
+	for _, c := range candidates {
+		d := editDistance(w, strings.ToLower(c))
+		if bestDist < 0 || d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	limit := max(1, len([]rune(best))/3)
+	if bestDist < 0 || bestDist > limit {
+		return "", false
+	}
+	return best, true
+}
+
+// editDistance is the optimal-string-alignment distance, so that a swap of
+// neighbours ("satges") costs one.
+func editDistance(a, b string) int {
+	s, t := []rune(a), []rune(b)
+	prev2 := make([]int, len(t)+1)
+	prev := make([]int, len(t)+1)
+	cur := make([]int, len(t)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(s); i++ {
+		cur[0] = i
+		for j := 1; j <= len(t); j++ {
+			cost := 1
+			if s[i-1] == t[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && s[i-1] == t[j-2] && s[i-2] == t[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(t)]
+}
