@@ -1,0 +1,68 @@
+package pipeline
+
+import "time"
+
+// BlockerKind names a reason a deploy may not start now.
+type BlockerKind string
+
+// The blockers of DESIGN.md. The planner knows paused, rollback, approval
+// and unreviewed by itself; the others come from a BlockerSource.
+const (
+	BlockerAlarm         BlockerKind = "alarm"
+	BlockerWindow        BlockerKind = "window"
+	BlockerFreeze        BlockerKind = "freeze"
+	BlockerBlockedCommit BlockerKind = "blocked-commit"
+	BlockerUnreviewed    BlockerKind = "unreviewed"
+	BlockerApproval      BlockerKind = "approval"
+	BlockerPaused        BlockerKind = "paused"
+	BlockerRollback      BlockerKind = "rollback"
+)
+
+// Blocker is one reason a deploy is held, said so a person understands it.
+type Blocker struct {
+	Kind   BlockerKind
+	Reason string
+	// Until is when the blocker lifts by itself (a window opening), if known;
+	// the runner wakes then.
+	Until time.Time
+}
+
+// BlockerSource supplies the blockers the planner cannot know by itself:
+// alarms, time windows, freezes, blocked commits. It must answer from data
+// already loaded: Plan is pure.
+type BlockerSource interface {
+	Blockers(r *Release, stage Stage, target string, now time.Time) []Blocker
+}
+
+// overridden reports whether an override lifts kind for this deploy.
+func overridden(st *State, releaseID int64, kind BlockerKind, stage, target string) bool {
+	for _, o := range st.Overrides {
+		if o.ReleaseID == releaseID && o.Blocker == kind &&
+			(o.Stage == "" || o.Stage == stage) && (o.Target == "" || o.Target == target) {
+			return true
+		}
+	}
+	return false
+}
+
+// blockers returns what holds a deploy of r to target in stage now, less
+// what is overridden.
+func (pl *planner) blockers(r *Release, stage Stage, target string) []Blocker {
+	var all []Blocker
+	if pl.st.Paused != "" {
+		all = append(all, Blocker{Kind: BlockerPaused, Reason: pl.st.Paused})
+	}
+	for _, why := range r.Unreviewed {
+		all = append(all, Blocker{Kind: BlockerUnreviewed, Reason: why})
+	}
+	if pl.in.Blockers != nil {
+		all = append(all, pl.in.Blockers.Blockers(r, stage, target, pl.now)...)
+	}
+	kept := all[:0]
+	for _, b := range all {
+		if !overridden(&pl.st, r.ID, b.Kind, stage.Name, target) {
+			kept = append(kept, b)
+		}
+	}
+	return kept
+}

@@ -1,0 +1,171 @@
+package pipeline
+
+import "time"
+
+// The engine's state is plain data: the runner loads it, Plan computes the
+// next state and the effects it needs, and the runner stores both in one
+// transaction. Nothing here performs I/O.
+
+// ReleaseStatus is where a release stands in its pipeline.
+type ReleaseStatus string
+
+// Release statuses.
+const (
+	ReleaseActive     ReleaseStatus = "active"
+	ReleaseSucceeded  ReleaseStatus = "succeeded"
+	ReleaseFailed     ReleaseStatus = "failed"
+	ReleaseSuperseded ReleaseStatus = "superseded"
+)
+
+// Release is one commit of the deployment branch travelling through one
+// pipeline.
+type Release struct {
+	ID        int64
+	SHA       string
+	Authors   []string
+	Pulls     []int
+	CreatedAt time.Time
+	// Unreviewed lists why commits the release contains were not reviewed
+	// (from the review gate's verdicts); any entry is the unreviewed blocker.
+	Unreviewed []string
+	Status     ReleaseStatus
+	Reason     string
+	// Stages holds the release's progress by stage name; a stage it has not
+	// reached is absent.
+	Stages map[string]*StageRun
+}
+
+// StageStatus is where a release stands in one stage.
+type StageStatus string
+
+// Stage statuses.
+const (
+	StageActive     StageStatus = "active"
+	StageSucceeded  StageStatus = "succeeded"
+	StageFailed     StageStatus = "failed"
+	StageSuperseded StageStatus = "superseded"
+)
+
+// StageRun is a release's progress through one stage.
+type StageRun struct {
+	Status     StageStatus
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Reason     string
+	// Targets by name; a target not yet started is absent.
+	Targets map[string]*TargetRun
+	// Approval stages only.
+	ApprovalRequestedAt time.Time
+	Decision            *ApprovalDecision
+}
+
+// ApprovalDecision is an approve or reject of an approval stage.
+type ApprovalDecision struct {
+	Approved bool
+	By       string
+	Reason   string
+	At       time.Time
+}
+
+// Phase is where one target stands in a stage.
+type Phase string
+
+// Target phases. A one-box target goes onebox-deploying → onebox-baking →
+// full-deploying → full-baking → done; otherwise full-deploying →
+// full-baking → done. After a failure in the stage, targets that received
+// the release go rollback-deploying → rollback-baking → rolled-back.
+const (
+	PhaseOneboxDeploying   Phase = "onebox-deploying"
+	PhaseOneboxBaking      Phase = "onebox-baking"
+	PhaseFullDeploying     Phase = "full-deploying"
+	PhaseFullBaking        Phase = "full-baking"
+	PhaseDone              Phase = "done"
+	PhaseRollbackPending   Phase = "rollback-pending" // waits for the deploy in flight to report or time out
+	PhaseRollbackDeploying Phase = "rollback-deploying"
+	PhaseRollbackBaking    Phase = "rollback-baking"
+	PhaseRolledBack        Phase = "rolled-back"
+	PhaseRollbackFailed    Phase = "rollback-failed"
+	PhaseNothingToRollBack Phase = "nothing-to-roll-back"
+)
+
+// TargetRun is one target's progress in a stage for a release.
+type TargetRun struct {
+	Phase Phase
+	Since time.Time
+	// Step is the deploy step in flight or last finished.
+	Step *Step
+	// BakeUntil is when the current bake ends.
+	BakeUntil time.Time
+	// RollbackTo is the target's last good sha from before this release
+	// reached it: what a rollback puts back, even after the target itself
+	// finished baking this release and recorded it as good.
+	RollbackTo string
+}
+
+// Step is one deploy to a target: the unit a deployer performs.
+type Step struct {
+	// Key is the idempotency key, deterministic for (release, stage, target,
+	// variant, action), so the same decision can never make two deploys.
+	Key         string
+	Action      string // deploy | rollback
+	Variant     string // onebox | full
+	SHA         string
+	PreviousSHA string
+	StartedAt   time.Time
+	// Outcome is empty while the deployer has not reported.
+	Outcome    string // succeeded | failed
+	Reason     string
+	FinishedAt time.Time
+}
+
+// Step actions, variants and outcomes, as the deploy package spells them.
+const (
+	ActionDeploy    = "deploy"
+	ActionRollback  = "rollback"
+	VariantOnebox   = "onebox"
+	VariantFull     = "full"
+	OutcomeSuccess  = "succeeded"
+	OutcomeFailed   = "failed"
+	outcomeTimedOut = "timed-out"
+)
+
+// Inventory is what a target runs.
+type Inventory struct {
+	// Running is the sha last put in place (deploy or rollback).
+	Running string
+	// LastGood is the sha of the last release that finished its full bake
+	// there: what a rollback puts back.
+	LastGood string
+}
+
+// Hold keeps newer releases out of a stage after a rollback there, until
+// someone resumes it.
+type Hold struct {
+	ReleaseID int64
+	Reason    string
+	Since     time.Time
+}
+
+// Override lifts one blocker for one release, optionally for one stage or
+// target only.
+type Override struct {
+	ReleaseID int64
+	Blocker   BlockerKind
+	Stage     string // "" for any
+	Target    string // "" for any
+	By        string
+	Reason    string
+	At        time.Time
+}
+
+// State is one pipeline's engine state in one repository.
+type State struct {
+	// Releases in creation order (ascending ID). Finished releases may be
+	// dropped by the runner once reported.
+	Releases []*Release
+	Targets  map[string]*Inventory
+	Holds    map[string]*Hold
+	// Paused, when set, says why no new deploy starts anywhere.
+	Paused    string
+	Overrides []Override
+}
