@@ -20,6 +20,19 @@ func (s *SQLite) AddEffects(ctx context.Context, effects ...Effect) error {
 	if len(effects) == 0 {
 		return nil
 	}
+	if err := validEffects(effects); err != nil {
+		return err
+	}
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return insertEffects(ctx, tx, effects)
+	})
+	if err != nil {
+		return fmt.Errorf("add %d effects: %w", len(effects), err)
+	}
+	return nil
+}
+
+func validEffects(effects []Effect) error {
 	for _, e := range effects {
 		switch {
 		case e.Key == "":
@@ -28,33 +41,32 @@ func (s *SQLite) AddEffects(ctx context.Context, effects ...Effect) error {
 			return fmt.Errorf("add effect %q: zero created time", e.Key)
 		}
 	}
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO outbox
-			(idempotency_key, kind, state, attempts, next_attempt_at, last_error, created_at, payload)
-			VALUES (?, ?, 'pending', 0, ?, '', ?, ?)
-			ON CONFLICT (idempotency_key) DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, e := range effects {
-			next := e.NextAttemptAt
-			if next.IsZero() {
-				next = e.CreatedAt
-			}
-			payload := e.Payload
-			if payload == nil {
-				payload = []byte{}
-			}
-			_, err := stmt.ExecContext(ctx, e.Key, e.Kind, toNanos(next), toNanos(e.CreatedAt), payload)
-			if err != nil {
-				return fmt.Errorf("insert effect %q: %w", e.Key, err)
-			}
-		}
-		return nil
-	})
+	return nil
+}
+
+// insertEffects adds effects inside tx, skipping keys already there: the
+// same decision replayed names the same effect.
+func insertEffects(ctx context.Context, tx *sql.Tx, effects []Effect) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO outbox
+		(idempotency_key, kind, state, attempts, next_attempt_at, last_error, created_at, payload)
+		VALUES (?, ?, 'pending', 0, ?, '', ?, ?)
+		ON CONFLICT (idempotency_key) DO NOTHING`)
 	if err != nil {
-		return fmt.Errorf("add %d effects: %w", len(effects), err)
+		return err
+	}
+	defer stmt.Close()
+	for _, e := range effects {
+		next := e.NextAttemptAt
+		if next.IsZero() {
+			next = e.CreatedAt
+		}
+		payload := e.Payload
+		if payload == nil {
+			payload = []byte{}
+		}
+		if _, err := stmt.ExecContext(ctx, e.Key, e.Kind, toNanos(next), toNanos(e.CreatedAt), payload); err != nil {
+			return fmt.Errorf("insert effect %q: %w", e.Key, err)
+		}
 	}
 	return nil
 }

@@ -191,6 +191,7 @@ type Store interface {
 	Outbox
 	Installations
 	ReviewGate
+	Engine
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// SchemaVersion returns the applied and the embedded latest migration version.
