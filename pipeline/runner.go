@@ -1,0 +1,168 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/wavegate/wavegate/internal/clock"
+)
+
+// Key names one pipeline of one repository: the unit the runner loads,
+// plans and saves.
+type Key struct {
+	Repository string
+	Pipeline   string
+}
+
+// ErrConflict is what a Store returns when the state changed since it was
+// loaded; the runner then loads it again and replays the operation.
+var ErrConflict = errors.New("engine state changed since it was loaded")
+
+// Store persists engine states. Save must store the state and its effects
+// in one transaction, or neither.
+type Store interface {
+	Load(ctx context.Context, key Key) (st State, version int64, err error)
+	Save(ctx context.Context, key Key, version int64, res Result, now time.Time) error
+	Due(ctx context.Context, now time.Time, limit int) ([]Key, error)
+	NextWake(ctx context.Context) (time.Time, bool, error)
+}
+
+// Pipelines returns the pipeline configuration in force for a key: the
+// last valid one, so an invalid file never half-applies.
+type Pipelines interface {
+	Pipeline(ctx context.Context, key Key) (Pipeline, error)
+}
+
+// Runner applies the planner's decisions: it loads a pipeline's state,
+// applies an operation (a new release, a deploy result, a command), calls
+// Plan, and saves the new state with the effects it needs. It wakes at the
+// earliest stored wake time, and only the pipelines that are due, so a
+// wake-up costs what it touches.
+type Runner struct {
+	Store     Store
+	Pipelines Pipelines
+	// Blockers supplies the blockers Plan cannot know (nil: none yet).
+	Blockers func(ctx context.Context, key Key) (BlockerSource, error)
+	Clock    clock.Clock
+	Logger   *slog.Logger
+
+	wake chan struct{}
+}
+
+// Apply loads key's state, applies op (nil for none), plans and saves. An
+// error from op is returned without saving anything.
+func (r *Runner) Apply(ctx context.Context, key Key, op func(p Pipeline, st *State) error) (Result, error) {
+	p, err := r.Pipelines.Pipeline(ctx, key)
+	if err != nil {
+		return Result{}, fmt.Errorf("pipeline %s of %s: %w", key.Pipeline, key.Repository, err)
+	}
+	var in Inputs
+	if r.Blockers != nil {
+		if in.Blockers, err = r.Blockers(ctx, key); err != nil {
+			return Result{}, err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		st, version, err := r.Store.Load(ctx, key)
+		if err != nil {
+			return Result{}, err
+		}
+		if op != nil {
+			if err := op(p, &st); err != nil {
+				return Result{}, err
+			}
+		}
+		now := r.Clock.Now()
+		res := Plan(p, st, in, now)
+		err = r.Store.Save(ctx, key, version, res, now)
+		if errors.Is(err, ErrConflict) && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		r.log(key, res)
+		r.Notify()
+		return res, nil
+	}
+}
+
+func (r *Runner) log(key Key, res Result) {
+	if r.Logger == nil {
+		return
+	}
+	for _, d := range res.Decisions {
+		r.Logger.Info("engine decision", "repository", key.Repository, "pipeline", key.Pipeline,
+			"release", d.ReleaseID, "stage", d.Stage, "target", d.Target, "decision", d.What, "reason", d.Reason)
+	}
+}
+
+// Notify makes Run look at the stored wake times again.
+func (r *Runner) Notify() {
+	if r.wake == nil {
+		return
+	}
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run wakes due pipelines until ctx ends. It sleeps on the clock until the
+// earliest stored wake time, or until Notify (a save may have moved it). A
+// pipeline that fails to wake (its configuration unreadable, say) is tried
+// again a minute later, not in a tight loop.
+func (r *Runner) Run(ctx context.Context) error {
+	r.wake = make(chan struct{}, 1)
+	failing := map[Key]time.Time{}
+	for {
+		now := r.Clock.Now()
+		due, err := r.Store.Due(ctx, now, 100)
+		if err != nil && ctx.Err() == nil && r.Logger != nil {
+			r.Logger.Error("list due pipelines", "error", err)
+		}
+		retryAt, woke := time.Time{}, 0
+		for _, key := range due {
+			if at, ok := failing[key]; ok && now.Before(at) {
+				if retryAt.IsZero() || at.Before(retryAt) {
+					retryAt = at
+				}
+				continue
+			}
+			if _, err := r.Apply(ctx, key, nil); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				failing[key] = now.Add(time.Minute)
+				if r.Logger != nil {
+					r.Logger.Error("wake pipeline", "repository", key.Repository, "pipeline", key.Pipeline, "error", err)
+				}
+				continue
+			}
+			delete(failing, key)
+			woke++
+		}
+		if len(due) == 100 && woke > 0 {
+			continue // more may be due beyond this batch
+		}
+		wait := time.Hour // a safety net; wake times are what wake it
+		if next, ok, err := r.Store.NextWake(ctx); err == nil && ok && next.After(r.Clock.Now()) {
+			wait = min(wait, next.Sub(r.Clock.Now()))
+		}
+		if !retryAt.IsZero() {
+			wait = min(wait, retryAt.Sub(r.Clock.Now()))
+		}
+		timer := r.Clock.NewTimer(max(wait, 0))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-r.wake:
+		case <-timer.C():
+		}
+		timer.Stop()
+	}
+}
