@@ -119,6 +119,38 @@ func (s *SQLite) CompleteEffect(ctx context.Context, seq int64, now time.Time, r
 	return nil
 }
 
+// SetEffectResult records what performing a claimed effect produced,
+// leaving it processing: the result survives a crash before the effect's
+// consequences are applied, so a retry applies it instead of performing the
+// effect again.
+func (s *SQLite) SetEffectResult(ctx context.Context, seq int64, result []byte) error {
+	err := s.finishEffect(ctx, seq, `UPDATE outbox SET result = ?
+		WHERE seq = ? AND state = 'processing'`, result, seq)
+	if err != nil {
+		return fmt.Errorf("record result of effect seq %d: %w", seq, err)
+	}
+	return nil
+}
+
+// ReleaseEffects hands every processing effect back as pending, due at now:
+// at start, after a crash. Results already recorded stay.
+func (s *SQLite) ReleaseEffects(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'pending', lease_until = NULL, next_attempt_at = ?
+			WHERE state = 'processing'`, toNanos(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("release processing effects: %w", err)
+	}
+	return int(n), nil
+}
+
 // RetryEffect hands a processing effect back as pending, due at next.
 func (s *SQLite) RetryEffect(ctx context.Context, seq int64, next time.Time, errMsg string) error {
 	err := s.finishEffect(ctx, seq, `UPDATE outbox

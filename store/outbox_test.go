@@ -151,3 +151,29 @@ func TestPruneEffects(t *testing.T) {
 		}
 	}
 }
+
+func TestEffectResultSurvivesACrash(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.AddEffects(ctx, Effect{Key: "k", Kind: "deploy", CreatedAt: at(0)}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.ClaimEffects(ctx, at(0), 10, time.Minute)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	if err := s.SetEffectResult(ctx, claimed[0].Seq, []byte(`{"outcome":"succeeded"}`)); err != nil {
+		t.Fatal(err)
+	}
+	// The process dies here; the next one hands the effect back at start.
+	if n, err := s.ReleaseEffects(ctx, at(time.Second)); err != nil || n != 1 {
+		t.Fatalf("release: %d %v", n, err)
+	}
+	again, err := s.ClaimEffects(ctx, at(time.Second), 10, time.Minute)
+	if err != nil || len(again) != 1 || string(again[0].Result) != `{"outcome":"succeeded"}` || again[0].Attempts != 2 {
+		t.Fatalf("reclaimed %+v %v, want the recorded result on attempt 2", again, err)
+	}
+	if err := s.SetEffectResult(ctx, 999, nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown effect: %v", err)
+	}
+}

@@ -139,6 +139,10 @@ type Outbox interface {
 	// RetryEffect and KillEffect return errors wrapping ErrNotFound or
 	// ErrNotClaimed as Complete does.
 	CompleteEffect(ctx context.Context, seq int64, now time.Time, result []byte) error
+	// SetEffectResult records a claimed effect's result, leaving it claimed.
+	SetEffectResult(ctx context.Context, seq int64, result []byte) error
+	// ReleaseEffects hands every processing effect back as pending, due now.
+	ReleaseEffects(ctx context.Context, now time.Time) (int, error)
 	// RetryEffect hands an effect back as pending, due at next.
 	RetryEffect(ctx context.Context, seq int64, next time.Time, errMsg string) error
 	// KillEffect marks an effect dead.
