@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -21,6 +22,8 @@ import (
 	"github.com/wavegate/wavegate/handlers"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/inbox"
+	"github.com/wavegate/wavegate/internal/outbox"
+	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 )
 
@@ -41,6 +44,13 @@ type Options struct {
 	// InboxPoll overrides how long idle inbox workers wait unprompted
 	// (inbox.Options.Poll).
 	InboxPoll time.Duration
+	// OnEffectDone is told each performed outbox effect (tests wait on it).
+	OnEffectDone func(store.Effect, error)
+	// OnEngineSaved is told each saved engine decision (tests wait on it).
+	OnEngineSaved func(pipeline.Key, pipeline.Result)
+	// WorkDir is where command deployers run and relative commands are
+	// found; the process's working directory when empty.
+	WorkDir string
 }
 
 // App is a running Wavegate.
@@ -52,6 +62,8 @@ type App struct {
 	creds    *credentials
 	inbox    *inbox.Processor
 	router   *handlers.Router
+	runner   *pipeline.Runner
+	effects  *outbox.Worker
 	handler  http.Handler
 }
 
@@ -90,6 +102,14 @@ func (a *App) build() error {
 		a.opts.Logger.Warn("GitHub App not configured: serving the setup page at /", "missing", c.missing())
 	}
 
+	if a.opts.WorkDir == "" {
+		if a.opts.WorkDir, err = os.Getwd(); err != nil {
+			return fmt.Errorf("working directory: %w", err)
+		}
+	}
+	if err := a.buildEngine(); err != nil {
+		return err
+	}
 	a.router = handlers.NewRouter(a.opts.Logger)
 	if err := a.registerEventHandlers(); err != nil {
 		return err
@@ -164,6 +184,19 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		defer wg.Done()
 		if err := a.inbox.Run(workCtx); err != nil {
 			log.Error("inbox workers stopped", "error", err)
+		}
+	}()
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := a.runner.Run(workCtx); err != nil {
+			log.Error("engine stopped", "error", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := a.effects.Run(workCtx); err != nil {
+			log.Error("outbox worker stopped", "error", err)
 		}
 	}()
 	serveErr := make(chan error, 1)

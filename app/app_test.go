@@ -56,18 +56,25 @@ func newConfig(t *testing.T, fake *githubfake.Server, configured bool) Config {
 // start builds and serves an App; register may add event handlers first.
 func start(t *testing.T, cfg Config, fake *githubfake.Server, clk *clock.Fake, register func(*App)) *running {
 	t.Helper()
+	return startWith(t, cfg, fake, clk, Options{}, register)
+}
+
+// startWith is start with more options.
+func startWith(t *testing.T, cfg Config, fake *githubfake.Server, clk *clock.Fake, opts Options, register ...func(*App)) *running {
+	t.Helper()
 	r := &running{t: t, cfg: cfg, fake: fake, clock: clk, outcomes: make(chan inbox.Outcome, 100)}
-	a, err := New(context.Background(), cfg, Options{
-		Clock: clk, Jitter: func() float64 { return 0 },
-		OnDeliveryOutcome: func(o inbox.Outcome) { r.outcomes <- o },
-		InboxPoll:         24 * time.Hour, // timers here come from due times only
-	})
+	opts.Clock, opts.Jitter = clk, func() float64 { return 0 }
+	opts.OnDeliveryOutcome = func(o inbox.Outcome) { r.outcomes <- o }
+	opts.InboxPoll = 24 * time.Hour // timers here come from due times only
+	a, err := New(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatalf("new app: %v", err)
 	}
 	r.app = a
-	if register != nil {
-		register(a)
+	for _, reg := range register {
+		if reg != nil {
+			reg(a)
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -30,7 +30,11 @@ func (a *App) registerEventHandlers() error {
 		Logger:      a.opts.Logger,
 	}
 	gate.Register(a.router)
-	for _, event := range []string{"issue_comment", "deployment", "deployment_status", "deployment_protection_rule"} {
+	// After the review gate: a release reads the verdicts it records.
+	(&handlers.Releases{
+		GitHub: a.installationClient, Engine: a.runner, Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
+	}).Register(a.router)
+	for _, event := range []string{"issue_comment", "deployment", "deployment_protection_rule"} {
 		a.router.On(event, a.logEvent)
 	}
 	return nil

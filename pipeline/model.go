@@ -73,18 +73,18 @@ type Pipeline struct {
 	// Windows and Alarms are kept as written (aliases resolved) for the
 	// packages that interpret them; nil when absent. Parse checks only that
 	// each is a mapping.
-	Windows *yaml.Node
-	Alarms  *yaml.Node
+	Windows *yaml.Node `json:"-"`
+	Alarms  *yaml.Node `json:"-"`
 	// Datapoints is a Prometheus query template; empty when absent.
 	Datapoints string
 	Overrides  Overrides
 	Stages     []Stage
 
 	// Pos is where the pipeline's name is written.
-	Pos Pos
+	Pos Pos `json:"-"`
 	// Positions holds where each key's value is written, by key path as in
 	// the file: "deploy_timeout", "paths[1]", "overrides.permission".
-	Positions map[string]Pos
+	Positions map[string]Pos `json:"-"`
 }
 
 // Stage is one entry of a pipeline's stages:, defaults applied. It either
@@ -110,10 +110,10 @@ type Stage struct {
 	Approval   *Approval
 
 	// Pos is where the stage's entry in stages: begins.
-	Pos Pos
+	Pos Pos `json:"-"`
 	// Positions holds where each key's value is written: "bake",
 	// "targets[2]", "approval.timeout".
-	Positions map[string]Pos
+	Positions map[string]Pos `json:"-"`
 }
 
 // IsApproval reports whether the stage waits for a manual approval instead

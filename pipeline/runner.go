@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/wavegate/wavegate/internal/clock"
@@ -21,11 +22,12 @@ type Key struct {
 // loaded; the runner then loads it again and replays the operation.
 var ErrConflict = errors.New("engine state changed since it was loaded")
 
-// Store persists engine states. Save must store the state and its effects
-// in one transaction, or neither.
+// Store persists engine states. Save must store the state, the pipeline it
+// was planned with (so that a restarted runner can wake it) and its effects
+// in one transaction, or nothing.
 type Store interface {
 	Load(ctx context.Context, key Key) (st State, version int64, err error)
-	Save(ctx context.Context, key Key, version int64, res Result, now time.Time) error
+	Save(ctx context.Context, key Key, version int64, p Pipeline, res Result, now time.Time) error
 	Due(ctx context.Context, now time.Time, limit int) ([]Key, error)
 	NextWake(ctx context.Context) (time.Time, bool, error)
 }
@@ -49,16 +51,31 @@ type Runner struct {
 	Clock    clock.Clock
 	Logger   *slog.Logger
 
-	wake chan struct{}
+	wakeOnce sync.Once
+	wake     chan struct{}
 }
 
-// Apply loads key's state, applies op (nil for none), plans and saves. An
-// error from op is returned without saving anything.
+// wakeup is the channel Notify signals; made once, whoever comes first.
+func (r *Runner) wakeup() chan struct{} {
+	r.wakeOnce.Do(func() { r.wake = make(chan struct{}, 1) })
+	return r.wake
+}
+
+// Apply loads key's state, applies op (nil for none), plans with the
+// pipeline in force and saves. An error from op is returned without saving
+// anything.
 func (r *Runner) Apply(ctx context.Context, key Key, op func(p Pipeline, st *State) error) (Result, error) {
 	p, err := r.Pipelines.Pipeline(ctx, key)
 	if err != nil {
 		return Result{}, fmt.Errorf("pipeline %s of %s: %w", key.Pipeline, key.Repository, err)
 	}
+	return r.ApplyWith(ctx, key, p, op)
+}
+
+// ApplyWith is Apply with the pipeline given: a push brings the
+// configuration as of its commit, which then stays in force.
+func (r *Runner) ApplyWith(ctx context.Context, key Key, p Pipeline, op func(p Pipeline, st *State) error) (Result, error) {
+	var err error
 	var in Inputs
 	if r.Blockers != nil {
 		if in.Blockers, err = r.Blockers(ctx, key); err != nil {
@@ -77,7 +94,7 @@ func (r *Runner) Apply(ctx context.Context, key Key, op func(p Pipeline, st *Sta
 		}
 		now := r.Clock.Now()
 		res := Plan(p, st, in, now)
-		err = r.Store.Save(ctx, key, version, res, now)
+		err = r.Store.Save(ctx, key, version, p, res, now)
 		if errors.Is(err, ErrConflict) && attempt < 5 {
 			continue
 		}
@@ -102,11 +119,8 @@ func (r *Runner) log(key Key, res Result) {
 
 // Notify makes Run look at the stored wake times again.
 func (r *Runner) Notify() {
-	if r.wake == nil {
-		return
-	}
 	select {
-	case r.wake <- struct{}{}:
+	case r.wakeup() <- struct{}{}:
 	default:
 	}
 }
@@ -116,7 +130,7 @@ func (r *Runner) Notify() {
 // pipeline that fails to wake (its configuration unreadable, say) is tried
 // again a minute later, not in a tight loop.
 func (r *Runner) Run(ctx context.Context) error {
-	r.wake = make(chan struct{}, 1)
+	wake := r.wakeup()
 	failing := map[Key]time.Time{}
 	for {
 		now := r.Clock.Now()
@@ -149,8 +163,16 @@ func (r *Runner) Run(ctx context.Context) error {
 			continue // more may be due beyond this batch
 		}
 		wait := time.Hour // a safety net; wake times are what wake it
-		if next, ok, err := r.Store.NextWake(ctx); err == nil && ok && next.After(r.Clock.Now()) {
-			wait = min(wait, next.Sub(r.Clock.Now()))
+		if next, ok, err := r.Store.NextWake(ctx); err == nil && ok {
+			now := r.Clock.Now()
+			if !next.After(now) && retryAt.IsZero() {
+				// It came due since the list above was read (time moved
+				// on meanwhile): look again rather than sleep past it.
+				continue
+			}
+			if next.After(now) {
+				wait = min(wait, next.Sub(now))
+			}
 		}
 		if !retryAt.IsZero() {
 			wait = min(wait, retryAt.Sub(r.Clock.Now()))
@@ -160,7 +182,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			timer.Stop()
 			return nil
-		case <-r.wake:
+		case <-wake:
 		case <-timer.C():
 		}
 		timer.Stop()

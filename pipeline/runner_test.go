@@ -30,7 +30,7 @@ func (m *memStore) Load(_ context.Context, key Key) (State, int64, error) {
 	return cloneState(m.states[key]), m.versions[key], nil
 }
 
-func (m *memStore) Save(_ context.Context, key Key, version int64, res Result, _ time.Time) error {
+func (m *memStore) Save(_ context.Context, key Key, version int64, _ Pipeline, res Result, _ time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.conflicts > 0 {

@@ -1,0 +1,137 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/wavegate/wavegate/deploy"
+	"github.com/wavegate/wavegate/githubapp"
+	"github.com/wavegate/wavegate/internal/outbox"
+	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/store"
+)
+
+// buildEngine wires the deployment engine: the runner over the store, and
+// the outbox worker that performs its deploys and notices.
+func (a *App) buildEngine() error {
+	es := &engineStore{db: a.store, onSaved: a.opts.OnEngineSaved}
+	a.runner = &pipeline.Runner{Store: es, Pipelines: es, Clock: a.opts.Clock, Logger: a.opts.Logger}
+	w, err := outbox.New(outbox.Options{
+		Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
+		Performers:  map[string]outbox.Performer{effectDeploy: a.performDeploy, effectNotice: a.performNotice},
+		IsTransient: githubapp.IsTransient,
+		OnDone:      a.opts.OnEffectDone,
+	})
+	if err != nil {
+		return err
+	}
+	a.effects = w
+	es.saved = w.Notify
+	return nil
+}
+
+// commandResult is what the outbox keeps of a command deploy: enough to
+// apply it again after a crash without running the command twice.
+type commandResult struct {
+	Outcome deploy.Outcome `json:"outcome"`
+	Reason  string         `json:"reason"`
+	Output  string         `json:"output"`
+}
+
+// performDeploy performs one deploy step. A command's result is recorded
+// on the effect before it is applied to the engine, so a crash in between
+// applies it on retry instead of running the command again; a GitHub
+// deployment is found again by its idempotency key.
+func (a *App) performDeploy(ctx context.Context, e store.Effect) ([]byte, error) {
+	var p deployPayload
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return nil, fmt.Errorf("decode deploy effect %s: %w", e.Key, err)
+	}
+	d := p.Effect
+	req := deploy.Request{
+		Key: e.Key, Repository: p.Repository, Release: strconv.FormatInt(d.ReleaseID, 10), Pipeline: d.Pipeline,
+		Stage: d.Stage, Target: d.Target, Action: deploy.Action(d.Step.Action), Variant: deploy.Variant(d.Step.Variant),
+		SHA: d.Step.SHA, PreviousSHA: d.Step.PreviousSHA, Timeout: d.Timeout,
+	}
+	switch p.Deployer.Kind {
+	case pipeline.DeployerCommand:
+		result := e.Result
+		if len(result) == 0 {
+			res := deploy.Command{Argv: p.Deployer.Command, Dir: a.opts.WorkDir, Clock: a.opts.Clock}.Run(ctx, req)
+			if res.Outcome == deploy.Interrupted {
+				return nil, fmt.Errorf("deploy %s: %s", e.Key, res.Reason)
+			}
+			var err error
+			if result, err = json.Marshal(commandResult{Outcome: res.Outcome, Reason: res.Reason, Output: res.Output}); err != nil {
+				return nil, err
+			}
+			if err := a.store.SetEffectResult(context.WithoutCancel(ctx), e.Seq, result); err != nil {
+				return nil, err
+			}
+		}
+		var res commandResult
+		if err := json.Unmarshal(result, &res); err != nil {
+			return nil, fmt.Errorf("decode the result of %s: %w", e.Key, err)
+		}
+		return result, a.recordOutcome(ctx, p, res.Outcome, res.Reason)
+	case pipeline.DeployerGitHub, "":
+		if len(e.Result) > 0 {
+			return e.Result, nil
+		}
+		client, err := a.repositoryClient(ctx, p.Repository)
+		if err != nil {
+			return nil, err
+		}
+		id, err := deploy.GitHubDeployments{}.Create(ctx, client, req, d.Production, e.Attempts > 1)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(map[string]int64{"deployment": id})
+	default:
+		// The workflow deployer is reserved: fail the step, with the reason,
+		// rather than leave the release waiting for a result that never comes.
+		return nil, a.recordOutcome(ctx, p, deploy.Failed, fmt.Sprintf("the %q deployer is not available yet", p.Deployer.Kind))
+	}
+}
+
+func (a *App) recordOutcome(ctx context.Context, p deployPayload, outcome deploy.Outcome, reason string) error {
+	key := pipeline.Key{Repository: p.Repository, Pipeline: p.Effect.Pipeline}
+	o := pipeline.OutcomeFailed
+	if outcome == deploy.Succeeded {
+		o = pipeline.OutcomeSuccess
+	}
+	_, err := a.runner.Apply(ctx, key, func(_ pipeline.Pipeline, st *pipeline.State) error {
+		_, err := pipeline.RecordOutcome(st, p.Effect.Step.Key, o, reason, a.opts.Clock.Now())
+		return err
+	})
+	if errors.Is(err, pipeline.ErrNotFound) {
+		return nil // the engine no longer tracks the release
+	}
+	return err
+}
+
+// performNotice reports what people must know. Until the reports land
+// (PR comments, Slack), the log is where it goes.
+func (a *App) performNotice(_ context.Context, e store.Effect) ([]byte, error) {
+	var n pipeline.Notice
+	if err := json.Unmarshal(e.Payload, &n); err != nil {
+		return nil, fmt.Errorf("decode notice %s: %w", e.Key, err)
+	}
+	a.opts.Logger.Warn("deployment notice", "kind", n.Kind, "release", n.ReleaseID, "stage", n.Stage, "target", n.Target, "text", n.Text)
+	return nil, nil
+}
+
+// repositoryClient is the installation client of a repository Wavegate
+// is installed on.
+func (a *App) repositoryClient(ctx context.Context, repo string) (*github.Client, error) {
+	id, err := a.store.InstallationForRepository(ctx, repo)
+	if err != nil {
+		return nil, fmt.Errorf("installation of %s: %w", repo, err)
+	}
+	return a.installationClient(id)
+}

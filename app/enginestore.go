@@ -1,0 +1,137 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/store"
+)
+
+// engineDoc is what is stored per pipeline: the state and the pipeline it
+// was planned with, so that after a restart the runner can wake it before
+// any new push says what the configuration is.
+type engineDoc struct {
+	Pipeline pipeline.Pipeline `json:"pipeline"`
+	State    pipeline.State    `json:"state"`
+}
+
+// deployPayload is a deploy effect in the outbox: the step and what the
+// effects worker needs to perform it.
+type deployPayload struct {
+	Repository string                `json:"repository"`
+	Deployer   pipeline.Deployer     `json:"deployer"`
+	Effect     pipeline.DeployEffect `json:"effect"`
+}
+
+// Outbox effect kinds.
+const (
+	effectDeploy = "deploy"
+	effectNotice = "notice"
+)
+
+// engineStore adapts the SQLite store to the engine's Store and Pipelines.
+type engineStore struct {
+	db *store.SQLite
+	// saved is told when a save added effects, to wake the outbox worker.
+	saved func()
+	// onSaved, when set, is told every save (tests).
+	onSaved func(pipeline.Key, pipeline.Result)
+}
+
+func (e *engineStore) load(ctx context.Context, key pipeline.Key) (engineDoc, int64, error) {
+	es, err := e.db.LoadEngineState(ctx, store.EngineKey{Repository: key.Repository, Pipeline: key.Pipeline})
+	if err != nil || es.Version == 0 {
+		return engineDoc{}, 0, err
+	}
+	var doc engineDoc
+	if err := json.Unmarshal(es.State, &doc); err != nil {
+		return engineDoc{}, 0, fmt.Errorf("decode engine state of %s/%s: %w", key.Repository, key.Pipeline, err)
+	}
+	return doc, es.Version, nil
+}
+
+// Load returns the pipeline's state.
+func (e *engineStore) Load(ctx context.Context, key pipeline.Key) (pipeline.State, int64, error) {
+	doc, version, err := e.load(ctx, key)
+	return doc.State, version, err
+}
+
+// Pipeline returns the pipeline a stored state was last planned with.
+func (e *engineStore) Pipeline(ctx context.Context, key pipeline.Key) (pipeline.Pipeline, error) {
+	doc, version, err := e.load(ctx, key)
+	if err != nil {
+		return pipeline.Pipeline{}, err
+	}
+	if version == 0 {
+		return pipeline.Pipeline{}, fmt.Errorf("no configuration known for pipeline %s of %s", key.Pipeline, key.Repository)
+	}
+	return doc.Pipeline, nil
+}
+
+// Save stores state, pipeline and effects in one transaction.
+func (e *engineStore) Save(ctx context.Context, key pipeline.Key, version int64, p pipeline.Pipeline, res pipeline.Result, now time.Time) error {
+	doc, err := json.Marshal(engineDoc{Pipeline: p, State: res.State})
+	if err != nil {
+		return fmt.Errorf("encode engine state of %s/%s: %w", key.Repository, key.Pipeline, err)
+	}
+	effects := make([]store.Effect, 0, len(res.Deploys)+len(res.Notices))
+	for _, d := range res.Deploys {
+		payload, err := json.Marshal(deployPayload{Repository: key.Repository, Deployer: p.Deployer, Effect: d})
+		if err != nil {
+			return fmt.Errorf("encode deploy %s: %w", d.Step.Key, err)
+		}
+		effects = append(effects, store.Effect{Key: outboxKey(key, d.Step.Key), Kind: effectDeploy, Payload: payload, CreatedAt: now})
+	}
+	for _, n := range res.Notices {
+		payload, err := json.Marshal(n)
+		if err != nil {
+			return fmt.Errorf("encode notice: %w", err)
+		}
+		k := fmt.Sprintf("notice/r%d/%s/%s/%s", n.ReleaseID, n.Kind, n.Stage, n.Target)
+		effects = append(effects, store.Effect{Key: outboxKey(key, k), Kind: effectNotice, Payload: payload, CreatedAt: now})
+	}
+	_, err = e.db.SaveEngineState(ctx, store.EngineState{
+		EngineKey: store.EngineKey{Repository: key.Repository, Pipeline: key.Pipeline},
+		Version:   version, State: doc, WakeAt: res.WakeAt,
+	}, effects, now)
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("%w: %w", pipeline.ErrConflict, err)
+	}
+	if err != nil {
+		return err
+	}
+	if len(effects) > 0 && e.saved != nil {
+		e.saved()
+	}
+	if e.onSaved != nil {
+		e.onSaved(key, res)
+	}
+	return nil
+}
+
+// Due lists the pipelines whose wake time has come.
+func (e *engineStore) Due(ctx context.Context, now time.Time, limit int) ([]pipeline.Key, error) {
+	keys, err := e.db.DueEngineStates(ctx, now, limit)
+	out := make([]pipeline.Key, len(keys))
+	for i, k := range keys {
+		out[i] = pipeline.Key{Repository: k.Repository, Pipeline: k.Pipeline}
+	}
+	return out, err
+}
+
+// NextWake is the earliest stored wake time.
+func (e *engineStore) NextWake(ctx context.Context) (time.Time, bool, error) {
+	return e.db.NextEngineWake(ctx)
+}
+
+// outboxKey makes a step's key unique across repositories and pipelines;
+// it is also the deployment's idempotency key.
+// The store compares repository names without case; so must the key.
+func outboxKey(key pipeline.Key, local string) string {
+	return strings.ToLower(key.Repository) + "/" + key.Pipeline + "/" + local
+}
