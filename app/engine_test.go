@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wavegate/wavegate/config"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/githubfake"
 	"github.com/wavegate/wavegate/pipeline"
@@ -168,4 +170,130 @@ func stateDigest(st pipeline.State) []string {
 		}
 	}
 	return out
+}
+
+// A crash after a command deploy finished and its result was recorded, but
+// before the engine heard of it: the next process applies the recorded
+// result and never runs the command again.
+func TestCommandResultRecordedBeforeACrashIsAppliedNotRerun(t *testing.T) {
+	w := newEngineWorld(t)
+	ctx := t.Context()
+	// Build a process without serving it, so nothing runs behind the test.
+	a, err := New(ctx, w.cfg, Options{Clock: w.clock, WorkDir: w.workDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := parsePipelines(t, enginePipelines)
+	key := pipeline.Key{Repository: "acme/api", Pipeline: "app"}
+	if _, err := a.runner.ApplyWith(ctx, key, ps[0], func(_ pipeline.Pipeline, st *pipeline.State) error {
+		return pipeline.AddRelease(st, pipeline.Release{ID: 1, SHA: "c1", CreatedAt: w.clock.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := a.store.ClaimEffects(ctx, w.clock.Now(), 10, time.Hour)
+	if err != nil || len(claimed) != 1 || claimed[0].Kind != effectDeploy {
+		t.Fatalf("claimed %+v %v, want alpha's deploy", claimed, err)
+	}
+	// The command ran (elsewhere) and succeeded; its result is recorded...
+	if err := a.store.SetEffectResult(ctx, claimed[0].Seq, []byte(`{"outcome":"succeeded"}`)); err != nil {
+		t.Fatal(err)
+	}
+	// ...and the process dies before applying it.
+	if err := a.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	saved := make(chan pipeline.Result, 10)
+	r := startWith(t, w.cfg, w.fake, w.clock, Options{WorkDir: w.workDir,
+		OnEngineSaved: func(_ pipeline.Key, res pipeline.Result) { saved <- res }})
+	select {
+	case res := <-saved:
+		tr := res.State.Releases[0].Stages["alpha"].Targets["alpha"]
+		if tr.Phase != pipeline.PhaseFullBaking {
+			t.Fatalf("alpha after restart: %s, want baking on the recorded success", tr.Phase)
+		}
+	case <-time.After(10 * time.Second): // deadlock guard only
+		t.Fatal("the recorded result was not applied after the restart")
+	}
+	r.stop()
+	if got := w.invocations(); len(got) != 0 {
+		t.Fatalf("the command ran again after the crash: %v", got)
+	}
+}
+
+func parsePipelines(t *testing.T, yml string) []pipeline.Pipeline {
+	t.Helper()
+	f, diags := config.Parse(".github/wavegate.yml", []byte(yml))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	ps, diags := pipeline.Parse(".github/wavegate.yml", f.Pipelines)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return ps
+}
+
+func TestGitHubDeployerEndToEnd(t *testing.T) {
+	fake := newFake(t)
+	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
+	fake.SetFile("acme/api", "c1", ".github/wavegate.yml", `pipelines:
+  app:
+    branch: release
+    stages:
+      - {name: alpha, targets: [alpha], bake: 10m}
+`)
+	clk := clock.NewFake(time.Now())
+	cfg := newConfig(t, fake, true)
+	effects := make(chan store.Effect, 10)
+	saved := make(chan pipeline.Result, 10)
+	r := startWith(t, cfg, fake, clk, Options{
+		OnEffectDone:  func(e store.Effect, err error) { effects <- e },
+		OnEngineSaved: func(_ pipeline.Key, res pipeline.Result) { saved <- res },
+	})
+	if err := r.app.Store().UpsertInstallation(t.Context(), store.Installation{ID: 1, Account: "acme", UpdatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.app.Store().SetRepositories(t.Context(), 1, []store.Repository{{ID: 9, FullName: "acme/api"}}); err != nil {
+		t.Fatal(err)
+	}
+	repo := `"installation":{"id":1},"repository":{"id":9,"name":"api","full_name":"acme/api","default_branch":"main","owner":{"login":"acme"}}`
+	r.deliver("push", "p-1", `{"ref":"refs/heads/release","before":"c0","after":"c1",`+repo+`,"commits":[{"id":"c1","modified":["a.go"]}]}`)
+	if o := r.next(); o.State != store.DeliveryDone {
+		t.Fatalf("push: %s %v", o.State, o.Err)
+	}
+	<-saved // the release
+	select {
+	case <-effects:
+	case <-time.After(10 * time.Second): // deadlock guard only
+		t.Fatal("no deployment created")
+	}
+	ds := fake.Deployments("acme/api")
+	if len(ds) != 1 {
+		t.Fatalf("%d deployments, want 1", len(ds))
+	}
+	d := ds[0]
+	if d.Ref != "c1" || d.Environment != "alpha" || d.AutoMerge || d.RequiredContexts == nil || len(d.RequiredContexts) != 0 || d.ProductionEnvironment {
+		t.Fatalf("deployment %+v", d)
+	}
+
+	// A status for a deployment Wavegate did not create is recorded and ignored.
+	r.deliver("deployment_status", "s-0", `{"action":"created","deployment_status":{"state":"success"},`+
+		`"deployment":{"id":999,"payload":{"other":"tool"}},`+repo+`}`)
+	if o := r.next(); o.State != store.DeliveryDone {
+		t.Fatalf("foreign status: %s %v", o.State, o.Err)
+	}
+	// Wavegate's own deployment succeeds: the target bakes.
+	r.deliver("deployment_status", "s-1", fmt.Sprintf(`{"action":"created","deployment_status":{"state":"success","description":"deployed"},`+
+		`"deployment":{"id":%d,"payload":%s},%s}`, d.ID, d.Payload, repo))
+	if o := r.next(); o.State != store.DeliveryDone {
+		t.Fatalf("status: %s %v", o.State, o.Err)
+	}
+	res := <-saved
+	if tr := res.State.Releases[0].Stages["alpha"].Targets["alpha"]; tr.Phase != pipeline.PhaseFullBaking {
+		t.Fatalf("alpha after the success status: %s", tr.Phase)
+	}
+	if n := fake.Count(http.MethodPost, "/repos/{owner}/{repo}/deployments"); n != 1 {
+		t.Fatalf("%d deployments created, want 1", n)
+	}
 }
