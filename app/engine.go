@@ -20,7 +20,7 @@ import (
 // the outbox worker that performs its deploys and notices.
 func (a *App) buildEngine() error {
 	es := &engineStore{db: a.store, onSaved: a.opts.OnEngineSaved}
-	a.runner = &pipeline.Runner{Store: es, Pipelines: es, Clock: a.opts.Clock, Logger: a.opts.Logger}
+	a.runner = &pipeline.Runner{Store: es, Clock: a.opts.Clock, Logger: a.opts.Logger}
 	w, err := outbox.New(outbox.Options{
 		Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
 		Performers:  map[string]outbox.Performer{effectDeploy: a.performDeploy, effectNotice: a.performNotice},

@@ -43,27 +43,51 @@ type engineStore struct {
 	onSaved func(pipeline.Key, pipeline.Result)
 }
 
-func (e *engineStore) load(ctx context.Context, key pipeline.Key) (engineDoc, int64, error) {
+// load reads the stored document of key into doc, which names the half it
+// wants decoded: the other half is kept raw, since decoding the state is
+// most of a wake-up's cost.
+func (e *engineStore) load(ctx context.Context, key pipeline.Key, doc any) (int64, error) {
 	es, err := e.db.LoadEngineState(ctx, store.EngineKey{Repository: key.Repository, Pipeline: key.Pipeline})
 	if err != nil || es.Version == 0 {
-		return engineDoc{}, 0, err
+		return 0, err
 	}
-	var doc engineDoc
-	if err := json.Unmarshal(es.State, &doc); err != nil {
-		return engineDoc{}, 0, fmt.Errorf("decode engine state of %s/%s: %w", key.Repository, key.Pipeline, err)
+	if err := json.Unmarshal(es.State, doc); err != nil {
+		return 0, fmt.Errorf("decode engine state of %s/%s: %w", key.Repository, key.Pipeline, err)
 	}
-	return doc, es.Version, nil
+	return es.Version, nil
 }
 
 // Load returns the pipeline's state.
 func (e *engineStore) Load(ctx context.Context, key pipeline.Key) (pipeline.State, int64, error) {
-	doc, version, err := e.load(ctx, key)
+	var doc struct {
+		Pipeline json.RawMessage `json:"pipeline"`
+		State    pipeline.State  `json:"state"`
+	}
+	version, err := e.load(ctx, key, &doc)
 	return doc.State, version, err
+}
+
+// LoadWithPipeline returns the state and the pipeline it was last planned
+// with, in one read.
+func (e *engineStore) LoadWithPipeline(ctx context.Context, key pipeline.Key) (pipeline.Pipeline, pipeline.State, int64, error) {
+	var doc engineDoc
+	version, err := e.load(ctx, key, &doc)
+	if err != nil {
+		return pipeline.Pipeline{}, pipeline.State{}, 0, err
+	}
+	if version == 0 {
+		return pipeline.Pipeline{}, pipeline.State{}, 0, fmt.Errorf("no configuration known for pipeline %s of %s", key.Pipeline, key.Repository)
+	}
+	return doc.Pipeline, doc.State, version, nil
 }
 
 // Pipeline returns the pipeline a stored state was last planned with.
 func (e *engineStore) Pipeline(ctx context.Context, key pipeline.Key) (pipeline.Pipeline, error) {
-	doc, version, err := e.load(ctx, key)
+	var doc struct {
+		Pipeline pipeline.Pipeline `json:"pipeline"`
+		State    json.RawMessage   `json:"state"`
+	}
+	version, err := e.load(ctx, key, &doc)
 	if err != nil {
 		return pipeline.Pipeline{}, err
 	}

@@ -32,6 +32,13 @@ type Store interface {
 	NextWake(ctx context.Context) (time.Time, bool, error)
 }
 
+// PipelineStore is a Store that keeps each state with the pipeline it was
+// planned with and can load both at once: a wake-up then costs one read.
+type PipelineStore interface {
+	Store
+	LoadWithPipeline(ctx context.Context, key Key) (p Pipeline, st State, version int64, err error)
+}
+
 // Pipelines returns the pipeline configuration in force for a key: the
 // last valid one, so an invalid file never half-applies.
 type Pipelines interface {
@@ -44,7 +51,9 @@ type Pipelines interface {
 // earliest stored wake time, and only the pipelines that are due, so a
 // wake-up costs what it touches.
 type Runner struct {
-	Store     Store
+	Store Store
+	// Pipelines supplies the pipeline in force; nil when Store is a
+	// PipelineStore, which keeps it with the state.
 	Pipelines Pipelines
 	// Blockers supplies the blockers Plan cannot know (nil: none yet).
 	Blockers func(ctx context.Context, key Key) (BlockerSource, error)
@@ -65,27 +74,43 @@ func (r *Runner) wakeup() chan struct{} {
 // pipeline in force and saves. An error from op is returned without saving
 // anything.
 func (r *Runner) Apply(ctx context.Context, key Key, op func(p Pipeline, st *State) error) (Result, error) {
-	p, err := r.Pipelines.Pipeline(ctx, key)
-	if err != nil {
-		return Result{}, fmt.Errorf("pipeline %s of %s: %w", key.Pipeline, key.Repository, err)
-	}
-	return r.ApplyWith(ctx, key, p, op)
+	return r.apply(ctx, key, nil, op)
 }
 
 // ApplyWith is Apply with the pipeline given: a push brings the
 // configuration as of its commit, which then stays in force.
 func (r *Runner) ApplyWith(ctx context.Context, key Key, p Pipeline, op func(p Pipeline, st *State) error) (Result, error) {
-	var err error
-	var in Inputs
-	if r.Blockers != nil {
-		if in.Blockers, err = r.Blockers(ctx, key); err != nil {
-			return Result{}, err
-		}
-	}
-	for attempt := 0; ; attempt++ {
+	return r.apply(ctx, key, &p, op)
+}
+
+// load reads the state and the pipeline to plan it with.
+func (r *Runner) load(ctx context.Context, key Key, given *Pipeline) (Pipeline, State, int64, error) {
+	if given != nil {
 		st, version, err := r.Store.Load(ctx, key)
+		return *given, st, version, err
+	}
+	if ps, ok := r.Store.(PipelineStore); ok && r.Pipelines == nil {
+		return ps.LoadWithPipeline(ctx, key)
+	}
+	p, err := r.Pipelines.Pipeline(ctx, key)
+	if err != nil {
+		return Pipeline{}, State{}, 0, fmt.Errorf("pipeline %s of %s: %w", key.Pipeline, key.Repository, err)
+	}
+	st, version, err := r.Store.Load(ctx, key)
+	return p, st, version, err
+}
+
+func (r *Runner) apply(ctx context.Context, key Key, given *Pipeline, op func(p Pipeline, st *State) error) (Result, error) {
+	for attempt := 0; ; attempt++ {
+		p, st, version, err := r.load(ctx, key, given)
 		if err != nil {
 			return Result{}, err
+		}
+		var in Inputs
+		if r.Blockers != nil {
+			if in.Blockers, err = r.Blockers(ctx, key); err != nil {
+				return Result{}, err
+			}
 		}
 		if op != nil {
 			if err := op(p, &st); err != nil {
