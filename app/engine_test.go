@@ -297,3 +297,64 @@ func TestGitHubDeployerEndToEnd(t *testing.T) {
 		t.Fatalf("%d deployments created, want 1", n)
 	}
 }
+
+// A crash after GitHub created the deployment but before Wavegate recorded
+// it: the next process finds the deployment by its idempotency key instead
+// of creating a second one.
+func TestGitHubDeploymentCreatedBeforeACrashIsNotRepeated(t *testing.T) {
+	fake := newFake(t)
+	clk := clock.NewFake(time.Now())
+	cfg := newConfig(t, fake, true)
+	ctx := t.Context()
+	a, err := New(ctx, cfg, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.store.UpsertInstallation(ctx, store.Installation{ID: 1, Account: "acme", UpdatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.store.SetRepositories(ctx, 1, []store.Repository{{ID: 9, FullName: "acme/api"}}); err != nil {
+		t.Fatal(err)
+	}
+	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
+	ps := parsePipelines(t, "pipelines:\n  app:\n    branch: release\n    stages:\n      - {name: alpha, targets: [alpha], bake: 10m}\n")
+	if _, err := a.runner.ApplyWith(ctx, pipeline.Key{Repository: "acme/api", Pipeline: "app"}, ps[0], func(_ pipeline.Pipeline, st *pipeline.State) error {
+		return pipeline.AddRelease(st, pipeline.Release{ID: 1, SHA: "c1", CreatedAt: clk.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := a.store.ClaimEffects(ctx, clk.Now(), 10, time.Hour)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %+v %v", claimed, err)
+	}
+	// The effect is performed: GitHub creates the deployment...
+	if _, err := a.performDeploy(ctx, claimed[0]); err != nil {
+		t.Fatal(err)
+	}
+	// ...and the process dies before recording that.
+	if err := a.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan store.Effect, 1)
+	r := startWith(t, cfg, fake, clk, Options{OnEffectDone: func(e store.Effect, err error) {
+		if err != nil {
+			t.Errorf("effect %s: %v", e.Key, err)
+		}
+		done <- e
+	}})
+	select {
+	case e := <-done:
+		if e.Attempts != 2 {
+			t.Fatalf("the effect was performed on attempt %d, want the retry (2)", e.Attempts)
+		}
+	case <-time.After(10 * time.Second): // deadlock guard only
+		t.Fatal("the effect was not taken again after the restart")
+	}
+	r.stop()
+	if n := len(fake.Deployments("acme/api")); n != 1 {
+		t.Fatalf("%d deployments after the crash, want 1", n)
+	}
+	if n := fake.Count(http.MethodPost, "/repos/{owner}/{repo}/deployments"); n != 1 {
+		t.Fatalf("%d deployments created, want 1", n)
+	}
+}

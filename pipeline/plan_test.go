@@ -358,3 +358,21 @@ func TestRecordOutcome(t *testing.T) {
 		t.Fatal("a result for an unknown step was accepted")
 	}
 }
+
+func TestPauseHoldsNewDeploysAndResumeLifts(t *testing.T) {
+	s := newSim(t, simplePipeline(Stage{Name: "a", Targets: []string{"A"}, Bake: 0}))
+	if err := Pause(&s.st, "lead", ""); err == nil {
+		t.Fatal("a pause without a reason was accepted")
+	}
+	if err := Pause(&s.st, "lead", "incident 42"); err != nil {
+		t.Fatal(err)
+	}
+	s.push(1, "s1")
+	if len(s.last.Deploys) != 0 || len(s.last.Held) != 1 || s.last.Held[0].Blockers[0].Reason != "paused by @lead: incident 42" {
+		t.Fatalf("deploys %+v held %+v, want held by the pause", s.last.Deploys, s.last.Held)
+	}
+	Resume(&s.st, "")
+	s.plan()
+	s.run(time.Hour)
+	s.wantLog("+0m deploy A full r1 s1", "+1m released r1 ")
+}
