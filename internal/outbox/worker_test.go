@@ -1,0 +1,130 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/store"
+)
+
+type transient struct{ error }
+
+func isTransient(err error) bool { var t transient; return errors.As(err, &t) }
+
+func (t transient) Unwrap() error { return t.error }
+
+type finished struct {
+	e   store.Effect
+	err error
+}
+
+func setup(t *testing.T, performers map[string]Performer) (*store.SQLite, *clock.Fake, chan finished, func()) {
+	t.Helper()
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"), store.SQLiteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
+	done := make(chan finished, 10)
+	w, err := New(Options{Store: db, Clock: clk, Performers: performers, IsTransient: isTransient,
+		BaseBackoff: 5 * time.Second, OnDone: func(e store.Effect, err error) { done <- finished{e, err} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = w.Run(ctx) }()
+	return db, clk, done, func() { cancel(); <-stopped; _ = db.Close() }
+}
+
+func next(t *testing.T, done chan finished) finished {
+	t.Helper()
+	select {
+	case f := <-done:
+		return f
+	case <-time.After(10 * time.Second): // deadlock guard only
+		t.Fatal("no effect finished")
+		return finished{}
+	}
+}
+
+func TestWorkerRetriesTransientAndKillsPermanent(t *testing.T) {
+	calls := 0
+	db, clk, done, stop := setup(t, map[string]Performer{
+		"flaky": func(context.Context, store.Effect) ([]byte, error) {
+			calls++
+			if calls == 1 {
+				return nil, transient{errors.New("502 Bad Gateway")}
+			}
+			return []byte("ok"), nil
+		},
+		"broken": func(context.Context, store.Effect) ([]byte, error) { return nil, errors.New("422 Unprocessable") },
+	})
+	defer stop()
+	ctx := context.Background()
+	if err := db.AddEffects(ctx,
+		store.Effect{Key: "a", Kind: "flaky", CreatedAt: clk.Now()},
+		store.Effect{Key: "b", Kind: "broken", CreatedAt: clk.Now()},
+		store.Effect{Key: "c", Kind: "unknown", CreatedAt: clk.Now()},
+	); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		next(t, done)
+	}
+	for key, want := range map[string]store.EffectState{"a": store.EffectPending, "b": store.EffectDead, "c": store.EffectDead} {
+		e, err := db.Effect(ctx, key)
+		if err != nil || e.State != want {
+			t.Fatalf("%s: %s %v, want %s", key, e.State, err, want)
+		}
+	}
+	if e, _ := db.Effect(ctx, "c"); !strings.Contains(e.LastError, `no performer for effects of kind "unknown"`) {
+		t.Fatalf("unknown kind recorded as %q", e.LastError)
+	}
+	// The transient failure is retried after its backoff (the worker's
+	// minute poll finds it due).
+	clk.Advance(time.Minute)
+	if f := next(t, done); f.e.Key != "a" || f.err != nil {
+		t.Fatalf("retry: %s %v", f.e.Key, f.err)
+	}
+	if e, _ := db.Effect(ctx, "a"); e.State != store.EffectDone || string(e.Result) != "ok" || e.Attempts != 2 {
+		t.Fatalf("a after retry: %+v", e)
+	}
+}
+
+func TestWorkerHandsBackClaimedEffectsAtStart(t *testing.T) {
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"), store.SQLiteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	if err := db.AddEffects(ctx, store.Effect{Key: "a", Kind: "k", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	// A process claims it for an hour and dies.
+	if got, err := db.ClaimEffects(ctx, now, 1, time.Hour); err != nil || len(got) != 1 {
+		t.Fatalf("claim: %v %v", got, err)
+	}
+	clk := clock.NewFake(now.Add(time.Second))
+	done := make(chan finished, 1)
+	w, err := New(Options{Store: db, Clock: clk, OnDone: func(e store.Effect, err error) { done <- finished{e, err} },
+		Performers: map[string]Performer{"k": func(context.Context, store.Effect) ([]byte, error) { return nil, nil }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = w.Run(runCtx) }()
+	if f := next(t, done); f.e.Key != "a" || f.err != nil {
+		t.Fatalf("resumed %s %v", f.e.Key, f.err)
+	}
+	cancel()
+	<-stopped
+	_ = db.Close()
+}
