@@ -358,3 +358,66 @@ func TestGitHubDeploymentCreatedBeforeACrashIsNotRepeated(t *testing.T) {
 		t.Fatalf("%d deployments created, want 1", n)
 	}
 }
+
+// One push can start releases in several pipelines, each selected by the
+// paths it touches; a push whose file has errors starts none, and what is
+// in flight carries on with the configuration it has.
+func TestPushesStartReleasesPerPipeline(t *testing.T) {
+	fake := newFake(t)
+	const twoPipelines = `pipelines:
+  app:
+    branch: release
+    paths: ["**", "!infra/**"]
+    deployer: {command: ["./deploy.sh"]}
+    stages:
+      - {name: app-alpha, targets: [app-alpha], bake: 10m}
+  infra:
+    branch: release
+    paths: ["infra/**"]
+    deployer: {command: ["./deploy.sh"]}
+    stages:
+      - {name: infra-alpha, targets: [infra-alpha], bake: 10m}
+`
+	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
+	fake.SetFile("acme/api", "c1", ".github/wavegate.yml", twoPipelines)
+	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c2"})
+	fake.SetFile("acme/api", "c2", ".github/wavegate.yml", "pipelines:\n  app:\n    stages: []\n")
+	workDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(workDir, "deploy.sh"), []byte(deployScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Now())
+	saved := make(chan pipeline.Key, 20)
+	r := startWith(t, newConfig(t, fake, true), fake, clk, Options{WorkDir: workDir,
+		OnEngineSaved: func(k pipeline.Key, _ pipeline.Result) { saved <- k }})
+	repo := `"installation":{"id":1},"repository":{"id":9,"name":"api","full_name":"acme/api","default_branch":"main","owner":{"login":"acme"}}`
+	r.deliver("push", "p-1", `{"ref":"refs/heads/release","before":"c0","after":"c1",`+repo+
+		`,"commits":[{"id":"c1","modified":["src/a.go","infra/main.tf"]}]}`)
+	if o := r.next(); o.State != store.DeliveryDone {
+		t.Fatalf("push: %s %v", o.State, o.Err)
+	}
+	got := map[string]bool{}
+	for len(got) < 2 {
+		select {
+		case k := <-saved:
+			got[k.Pipeline] = true
+		case <-time.After(10 * time.Second): // deadlock guard only
+			t.Fatalf("releases started in %v, want app and infra", got)
+		}
+	}
+	// A push of a broken file starts nothing and leaves app's release be.
+	r.deliver("push", "p-2", `{"ref":"refs/heads/release","before":"c1","after":"c2",`+repo+
+		`,"commits":[{"id":"c2","modified":[".github/wavegate.yml"]}]}`)
+	if o := r.next(); o.State != store.DeliveryDone {
+		t.Fatalf("push of a broken file: %s %v", o.State, o.Err)
+	}
+	es := &engineStore{db: r.app.store}
+	st, _, err := es.Load(t.Context(), pipeline.Key{Repository: "acme/api", Pipeline: "app"})
+	if err != nil || len(st.Releases) != 1 || st.Releases[0].SHA != "c1" {
+		t.Fatalf("app's releases after the broken push: %v %v", stateDigest(st), err)
+	}
+	p, err := es.Pipeline(t.Context(), pipeline.Key{Repository: "acme/api", Pipeline: "app"})
+	if err != nil || len(p.Stages) != 1 || p.Stages[0].Name != "app-alpha" {
+		t.Fatalf("configuration in force after the broken push: %+v %v", p.Stages, err)
+	}
+}
