@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wavegate/wavegate/checks"
+	"github.com/wavegate/wavegate/config/yamlwalk"
 )
 
 // FuzzParse checks that no input makes the parser panic and that what it
@@ -52,12 +53,12 @@ func FuzzParse(f *testing.F) {
 		if diags.HasErrors() != orgDiags.HasErrors() {
 			t.Fatalf("repository and organization parses disagree on errors:\n%v\n%v", diags, orgDiags)
 		}
-		if len(diags) > maxDiagnostics+1 {
+		if len(diags) > yamlwalk.MaxDiagnostics+1 {
 			t.Fatalf("%d diagnostics", len(diags))
 		}
 		positioned := diags
-		if len(diags) == maxDiagnostics+1 {
-			positioned = diags[:maxDiagnostics]
+		if len(diags) == yamlwalk.MaxDiagnostics+1 {
+			positioned = diags[:yamlwalk.MaxDiagnostics]
 		}
 		if !slices.IsSortedFunc(positioned, func(a, b Diagnostic) int {
 			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wavegate/wavegate/config/yamlwalk"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -51,27 +52,27 @@ func ParseOrg(file string, data []byte) (*File, Diagnostics) {
 func topLevelKeys() []string { return []string{"review", "pipelines", "policies"} }
 
 func parse(file string, data []byte, org bool) (*File, Diagnostics) {
-	r := &reporter{file: file}
+	r := yamlwalk.NewReporter(file)
 	f := &File{Name: file}
 	if root := decode(r, data); root != nil && checkStructure(r, root) {
 		parseTop(r, root, f, org)
 	}
-	diags := r.finish()
+	diags := r.Finish()
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	return f, diags
 }
 
-func parseTop(r *reporter, root *yaml.Node, f *File, org bool) {
-	if isNull(root) {
+func parseTop(r *yamlwalk.Reporter, root *yaml.Node, f *File, org bool) {
+	if yamlwalk.IsNull(root) {
 		return // "---" alone, or "~": nothing configured.
 	}
 	if root.Kind != yaml.MappingNode {
-		r.errorf(root, "the file must be a mapping of sections (review, pipelines, policies), got %s", describe(root))
+		r.Errorf(root, "the file must be a mapping of sections (review, pipelines, policies), got %s", yamlwalk.Describe(root))
 		return
 	}
-	for k, v := range fields(root) {
+	for k, v := range yamlwalk.Fields(root) {
 		switch k.Value {
 		case "review":
 			parseReview(r, v, &f.Review)
@@ -79,21 +80,21 @@ func parseTop(r *reporter, root *yaml.Node, f *File, org bool) {
 			f.Pipelines = section(r, "pipelines", v)
 		case "policies":
 			if !org {
-				r.warnf(k, "policies are read only from the organization's wavegate.yml (in <owner>/.github); ignored here")
+				r.Warnf(k, "policies are read only from the organization's wavegate.yml (in <owner>/.github); ignored here")
 				continue
 			}
 			f.Policies = section(r, "policies", v)
 		default:
-			r.unknownKey(k, "", topLevelKeys())
+			r.UnknownKey(k, "", topLevelKeys())
 		}
 	}
 }
 
 // decode parses data into its single document's root node. It returns nil
 // both for an empty document and on failure; the reporter tells them apart.
-func decode(r *reporter, data []byte) *yaml.Node {
+func decode(r *yamlwalk.Reporter, data []byte) *yaml.Node {
 	if len(data) > maxFileSize {
-		r.add(SeverityError, 0, 0, "file is %d bytes; at most %d are allowed", len(data), maxFileSize)
+		r.ErrorAt(yamlwalk.Pos{}, "file is %d bytes; at most %d are allowed", len(data), maxFileSize)
 		return nil
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -111,11 +112,11 @@ func decode(r *reporter, data []byte) *yaml.Node {
 		syntaxError(r, err)
 		return nil
 	default:
-		r.errorf(&next, "a second YAML document starts here; the file must hold exactly one")
+		r.Errorf(&next, "a second YAML document starts here; the file must hold exactly one")
 		return nil
 	}
 	if len(doc.Content) != 1 {
-		r.add(SeverityError, doc.Line, doc.Column, "malformed YAML document")
+		r.ErrorAt(yamlwalk.Pos{Line: doc.Line, Column: doc.Column}, "malformed YAML document")
 		return nil
 	}
 	return doc.Content[0]
@@ -138,7 +139,7 @@ func decodeNext(dec *yaml.Decoder, n *yaml.Node) (err error) {
 // only for errors of its scanner: for errors of its parser it is 0-based (the
 // line of the construct being parsed, else of the problem) and is left out
 // when 0.
-func syntaxError(r *reporter, err error) {
+func syntaxError(r *yamlwalk.Reporter, err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
@@ -151,7 +152,7 @@ func syntaxError(r *reporter, err error) {
 	if isParserProblem(msg) {
 		line++
 	}
-	r.add(SeverityError, line, 0, "invalid YAML: %s", msg)
+	r.ErrorAt(yamlwalk.Pos{Line: line}, "invalid YAML: %s", msg)
 }
 
 // isParserProblem recognizes the problems that yaml.v3's parser (parserc.go)

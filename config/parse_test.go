@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wavegate/wavegate/config/yamlwalk"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -336,8 +337,8 @@ func TestParseCapsDiagnostics(t *testing.T) {
 		b.WriteString("  k" + strings.Repeat("z", i) + ": 1\n")
 	}
 	_, diags := Parse(repoFile, []byte(b.String()))
-	if len(diags) != maxDiagnostics+1 {
-		t.Fatalf("got %d diagnostics, want %d", len(diags), maxDiagnostics+1)
+	if len(diags) != yamlwalk.MaxDiagnostics+1 {
+		t.Fatalf("got %d diagnostics, want %d", len(diags), yamlwalk.MaxDiagnostics+1)
 	}
 	last := diags[len(diags)-1]
 	if last.Message != "too many problems; 50 more not shown" || last.Severity != SeverityError {

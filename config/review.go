@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/wavegate/wavegate/checks"
+	"github.com/wavegate/wavegate/config/yamlwalk"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -38,29 +39,29 @@ func reviewKeys() []string {
 	}
 }
 
-func parseReview(r *reporter, n *yaml.Node, rv *Review) {
+func parseReview(r *yamlwalk.Reporter, n *yaml.Node, rv *Review) {
 	m := section(r, "review", n)
 	if m == nil {
 		return
 	}
-	for k, v := range fields(m) {
+	for k, v := range yamlwalk.Fields(m) {
 		p := "review." + k.Value
 		switch k.Value {
 		case "approvals":
-			if x, ok := intValue(r, v, p, 0, maxApprovals); ok {
+			if x, ok := yamlwalk.Int(r, v, p, 0, maxApprovals); ok {
 				set(&rv.Approvals, k, x)
 			}
 		case "approver_permission":
-			if s, ok := oneOf(r, v, p, permissionNames()); ok {
-				// oneOf admitted only names that ParsePermission knows.
+			if s, ok := yamlwalk.OneOf(r, v, p, permissionNames()); ok {
+				// OneOf admitted only names that ParsePermission knows.
 				if perm, err := checks.ParsePermission(s); err == nil {
 					set(&rv.ApproverPermission, k, perm)
 				} else {
-					r.errorf(v, "%s: %v", p, err)
+					r.Errorf(v, "%s: %v", p, err)
 				}
 			}
 		case "stale_approvals":
-			if s, ok := oneOf(r, v, p, []string{string(checks.StaleDismiss), string(checks.StaleKeep)}); ok {
+			if s, ok := yamlwalk.OneOf(r, v, p, []string{string(checks.StaleDismiss), string(checks.StaleKeep)}); ok {
 				set(&rv.StaleApprovals, k, checks.StaleApprovals(s))
 			}
 		case "checklist":
@@ -72,11 +73,11 @@ func parseReview(r *reporter, n *yaml.Node, rv *Review) {
 				set(&rv.ChecklistSkipPaths, k, globs)
 			}
 		case "block_on_changes_requested":
-			if b, ok := boolValue(r, v, p); ok {
+			if b, ok := yamlwalk.Bool(r, v, p); ok {
 				set(&rv.BlockOnChangesRequested, k, b)
 			}
 		default:
-			r.unknownKey(k, "review", reviewKeys())
+			r.UnknownKey(k, "review", reviewKeys())
 		}
 	}
 }
@@ -89,30 +90,30 @@ func set[T any](s *Setting[T], key *yaml.Node, v T) {
 // each is matched against one "- [x] ..." line of the description, and
 // distinct in the form the matcher compares (see checklistKey): two items
 // it cannot tell apart would be ticked by one box.
-func checklist(r *reporter, n *yaml.Node, p string) ([]string, bool) {
-	items, ok := stringList(r, n, p)
+func checklist(r *yamlwalk.Reporter, n *yaml.Node, p string) ([]string, bool) {
+	items, ok := yamlwalk.StringList(r, n, p)
 	if !ok {
 		return nil, false
 	}
 	out := make([]string, 0, len(items))
 	first := map[string]*yaml.Node{}
 	for i, it := range items {
-		text := strings.TrimSpace(deref(it).Value)
+		text := strings.TrimSpace(yamlwalk.Deref(it).Value)
 		key := checklistKey(text)
 		switch {
 		case text == "":
-			r.errorf(it, "%s[%d] must not be empty", p, i)
+			r.Errorf(it, "%s[%d] must not be empty", p, i)
 			ok = false
 		case strings.ContainsAny(text, "\r\n"):
-			r.errorf(it, "%s[%d] must be a single line", p, i)
+			r.Errorf(it, "%s[%d] must be a single line", p, i)
 			ok = false
 		case key == "":
 			// The matcher never ticks such an item, so the gate could
 			// never pass.
-			r.errorf(it, "%s[%d] has no words once emphasis and punctuation are ignored: %q", p, i, text)
+			r.Errorf(it, "%s[%d] has no words once emphasis and punctuation are ignored: %q", p, i, text)
 			ok = false
 		case first[key] != nil:
-			r.errorf(it, "duplicate checklist item %q (first at line %d; case, spacing, emphasis and final punctuation are ignored)", text, first[key].Line)
+			r.Errorf(it, "duplicate checklist item %q (first at line %d; case, spacing, emphasis and final punctuation are ignored)", text, first[key].Line)
 			ok = false
 		default:
 			first[key] = it
@@ -128,16 +129,16 @@ func checklistKey(s string) string { return checks.ItemKey(s) }
 // skipPaths reads globs as checks.MatchAny takes them ("!" excludes), with
 // checks.ValidateGlob's rules, so that a pattern that could never match a
 // changed file is reported here rather than silently skipping nothing.
-func skipPaths(r *reporter, n *yaml.Node, p string) ([]string, bool) {
-	items, ok := stringList(r, n, p)
+func skipPaths(r *yamlwalk.Reporter, n *yaml.Node, p string) ([]string, bool) {
+	items, ok := yamlwalk.StringList(r, n, p)
 	if !ok {
 		return nil, false
 	}
 	out := make([]string, 0, len(items))
 	for i, it := range items {
-		g := deref(it).Value
+		g := yamlwalk.Deref(it).Value
 		if err := checks.ValidateGlob(g); err != nil {
-			r.errorf(it, "%s[%d] %q: %v", p, i, g, err)
+			r.Errorf(it, "%s[%d] %q: %v", p, i, g, err)
 			ok = false
 			continue
 		}

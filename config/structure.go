@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/wavegate/wavegate/config/yamlwalk"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -17,7 +18,7 @@ const maxNodes = 50_000
 // interprets it: keys are plain scalars, no key repeats in a mapping, no merge
 // keys, and aliases are acyclic and expand to at most maxNodes nodes.
 type structure struct {
-	r *reporter
+	r *yamlwalk.Reporter
 	// size memoizes the expanded size of anchored nodes so that each alias
 	// costs one lookup instead of a walk.
 	size map[*yaml.Node]int
@@ -27,7 +28,7 @@ type structure struct {
 	failed bool
 }
 
-func checkStructure(r *reporter, root *yaml.Node) bool {
+func checkStructure(r *yamlwalk.Reporter, root *yaml.Node) bool {
 	s := &structure{r: r, size: map[*yaml.Node]int{}, open: map[*yaml.Node]bool{}}
 	s.walk(root, "")
 	return !s.failed
@@ -50,7 +51,7 @@ func (s *structure) walk(n *yaml.Node, path string) int {
 	switch n.Kind {
 	case yaml.MappingNode:
 		seen := map[string]*yaml.Node{}
-		for k, v := range pairs(n) {
+		for k, v := range yamlwalk.Pairs(n) {
 			s.key(k, path, seen)
 			total += 1 + s.walk(v, join(path, k.Value))
 			if s.over(n, total) {
@@ -78,13 +79,13 @@ func (s *structure) key(k *yaml.Node, path string, seen map[string]*yaml.Node) {
 	}
 	switch {
 	case k.Kind == yaml.AliasNode:
-		s.r.errorf(k, "an alias cannot be used as a key%s", where)
+		s.r.Errorf(k, "an alias cannot be used as a key%s", where)
 	case k.Kind != yaml.ScalarNode:
-		s.r.errorf(k, "a key must be a plain name, not %s%s", describe(k), where)
+		s.r.Errorf(k, "a key must be a plain name, not %s%s", yamlwalk.Describe(k), where)
 	case k.ShortTag() == "!!merge":
-		s.r.errorf(k, "merge keys (<<) are not supported%s; repeat the keys instead", where)
+		s.r.Errorf(k, "merge keys (<<) are not supported%s; repeat the keys instead", where)
 	case seen[k.Value] != nil:
-		s.r.errorf(k, "duplicate key %q%s (first at line %d)", k.Value, where, seen[k.Value].Line)
+		s.r.Errorf(k, "duplicate key %q%s (first at line %d)", k.Value, where, seen[k.Value].Line)
 	default:
 		seen[k.Value] = k
 	}
@@ -93,7 +94,7 @@ func (s *structure) key(k *yaml.Node, path string, seen map[string]*yaml.Node) {
 func (s *structure) alias(n *yaml.Node) int {
 	target := n.Alias
 	if target == nil || s.open[target] {
-		s.r.errorf(n, "alias *%s refers to a node that contains it", n.Value)
+		s.r.Errorf(n, "alias *%s refers to a node that contains it", n.Value)
 		s.failed = true
 		return maxNodes + 1
 	}
@@ -101,7 +102,7 @@ func (s *structure) alias(n *yaml.Node) int {
 	if !ok {
 		// The parser resolves an alias only to an anchor it has already
 		// finished or is inside of, so this is unreachable; fail closed.
-		s.r.errorf(n, "alias *%s cannot be resolved", n.Value)
+		s.r.Errorf(n, "alias *%s cannot be resolved", n.Value)
 		s.failed = true
 		return maxNodes + 1
 	}
@@ -113,7 +114,7 @@ func (s *structure) over(n *yaml.Node, total int) bool {
 		return false
 	}
 	if !s.failed {
-		s.r.errorf(n, "document too large: more than %d nodes once aliases are expanded", maxNodes)
+		s.r.Errorf(n, "document too large: more than %d nodes once aliases are expanded", maxNodes)
 		s.failed = true
 	}
 	return true

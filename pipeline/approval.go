@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wavegate/wavegate/config/yamlwalk"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -13,16 +14,16 @@ func approvalKeys() []string { return []string{"approvers", "timeout"} }
 // {}: anyone with write permission approves within a week.
 func (p *parser) approval(n *yaml.Node, path string, pos map[string]Pos) (*Approval, bool) {
 	a := &Approval{Timeout: DefaultApprovalTimeout}
-	if isNull(n) {
+	if yamlwalk.IsNull(n) {
 		return a, true
 	}
-	m := deref(n)
+	m := yamlwalk.Deref(n)
 	if m.Kind != yaml.MappingNode {
-		p.r.errorf(n, "%s must be a mapping (approvers, timeout), got %s; approval: {} lets anyone with write permission approve", path, describe(n))
+		p.r.Errorf(n, "%s must be a mapping (approvers, timeout), got %s; approval: {} lets anyone with write permission approve", path, yamlwalk.Describe(n))
 		return nil, false
 	}
 	ok := true
-	for k, v := range fields(m) {
+	for k, v := range yamlwalk.Fields(m) {
 		kp := path + "." + k.Value
 		pos["approval."+k.Value] = posOf(v)
 		good := true
@@ -33,7 +34,7 @@ func (p *parser) approval(n *yaml.Node, path string, pos map[string]Pos) (*Appro
 			a.Timeout, good = p.positiveDuration(v, kp)
 		default:
 			delete(pos, "approval."+k.Value)
-			p.r.unknownKey(k, path, approvalKeys())
+			p.r.UnknownKey(k, path, approvalKeys())
 			good = false
 		}
 		ok = ok && good
@@ -51,7 +52,7 @@ func (p *parser) approvers(n *yaml.Node, path string, pos map[string]Pos) ([]str
 	if ok && len(items) == 0 {
 		// An empty list might be meant as "nobody"; that would be a stage
 		// no release passes, so the author must say which they mean.
-		p.r.errorf(n, "%s is empty; leave it out to let anyone with write permission approve", path)
+		p.r.Errorf(n, "%s is empty; leave it out to let anyone with write permission approve", path)
 		return nil, false
 	}
 	out := make([]string, 0, len(items))
@@ -63,7 +64,7 @@ func (p *parser) approvers(n *yaml.Node, path string, pos map[string]Pos) ([]str
 			if !strings.HasPrefix(s, "@") && p.re.approver.MatchString("@"+s) {
 				hint = fmt.Sprintf(" (did you mean %q?)", "@"+s)
 			}
-			p.r.errorf(it.node, "%s[%d] %q is not a GitHub login (alice) or team (@acme/release-managers)%s", path, i, s, hint)
+			p.r.Errorf(it.node, "%s[%d] %q is not a GitHub login (alice) or team (@acme/release-managers)%s", path, i, s, hint)
 			ok = false
 			continue
 		}
@@ -73,7 +74,7 @@ func (p *parser) approvers(n *yaml.Node, path string, pos map[string]Pos) ([]str
 		// Logins and team slugs ignore case on GitHub.
 		key := strings.ToLower(s)
 		if seen[key] {
-			p.r.warnAt(it.pos(), "%s[%d] %q is listed twice", path, i, it.value)
+			p.r.WarnAt(yamlwalk.Pos(it.pos()), "%s[%d] %q is listed twice", path, i, it.value)
 			continue
 		}
 		seen[key] = true

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wavegate/wavegate/checks"
 	"github.com/wavegate/wavegate/config"
+	"github.com/wavegate/wavegate/config/yamlwalk"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -232,7 +233,7 @@ func TestParseOrderAndCap(t *testing.T) {
 	}
 	// 150 bad bakes, 149 duplicate names and 149 duplicate targets.
 	_, diags = parseYAML(t, b.String())
-	if len(diags) != maxDiagnostics+1 || diags[maxDiagnostics].Message != "too many problems; 348 more not shown" {
+	if len(diags) != yamlwalk.MaxDiagnostics+1 || diags[yamlwalk.MaxDiagnostics].Message != "too many problems; 348 more not shown" {
 		t.Errorf("got %d diagnostics, last %v", len(diags), diags[len(diags)-1])
 	}
 }

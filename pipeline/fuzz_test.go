@@ -8,6 +8,7 @@ import (
 
 	"github.com/wavegate/wavegate/checks"
 	"github.com/wavegate/wavegate/config"
+	"github.com/wavegate/wavegate/config/yamlwalk"
 )
 
 // FuzzParse feeds YAML through config.Parse and Parse, as the App does, and
@@ -45,12 +46,12 @@ func FuzzParse(f *testing.F) {
 		if diags.HasErrors() && ps != nil {
 			t.Fatalf("pipelines returned with errors: %v", diags)
 		}
-		if len(diags) > maxDiagnostics+1 {
+		if len(diags) > yamlwalk.MaxDiagnostics+1 {
 			t.Fatalf("%d diagnostics", len(diags))
 		}
 		positioned := diags
-		if len(diags) == maxDiagnostics+1 {
-			positioned = diags[:maxDiagnostics]
+		if len(diags) == yamlwalk.MaxDiagnostics+1 {
+			positioned = diags[:yamlwalk.MaxDiagnostics]
 		}
 		if !slices.IsSortedFunc(positioned, func(a, b config.Diagnostic) int {
 			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))

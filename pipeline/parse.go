@@ -3,6 +3,8 @@ package pipeline
 import (
 	"github.com/wavegate/wavegate/config"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wavegate/wavegate/config/yamlwalk"
 )
 
 // Parse reads the pipelines: section, the node that config.Parse keeps in
@@ -20,12 +22,12 @@ import (
 // so any node is safe to give it.
 func Parse(file string, node *yaml.Node) ([]Pipeline, config.Diagnostics) {
 	p := &parser{
-		r:       &reporter{file: file},
+		r:       yamlwalk.NewReporter(file),
 		re:      compilePatterns(),
 		targets: map[string]targetUse{},
 	}
 	pipelines := p.all(node)
-	diags := p.r.finish()
+	diags := p.r.Finish()
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -34,7 +36,7 @@ func Parse(file string, node *yaml.Node) ([]Pipeline, config.Diagnostics) {
 
 // parser is the state of one Parse.
 type parser struct {
-	r  *reporter
+	r  *yamlwalk.Reporter
 	re patterns
 	// targets records each target's first use in the file, keyed by its
 	// lower-case form because GitHub environment names ignore case: two
@@ -48,16 +50,16 @@ type targetUse struct {
 }
 
 func (p *parser) all(n *yaml.Node) []Pipeline {
-	if n == nil || isNull(n) {
+	if n == nil || yamlwalk.IsNull(n) {
 		return nil
 	}
-	m := deref(n)
+	m := yamlwalk.Deref(n)
 	if m.Kind != yaml.MappingNode {
-		p.r.errorf(n, "pipelines must be a mapping of pipeline names to pipelines, got %s", describe(n))
+		p.r.Errorf(n, "pipelines must be a mapping of pipeline names to pipelines, got %s", yamlwalk.Describe(n))
 		return nil
 	}
 	var out []Pipeline
-	for k, v := range fields(m) {
+	for k, v := range yamlwalk.Fields(m) {
 		if pl, ok := p.pipeline(k, v); ok {
 			out = append(out, pl)
 		}
@@ -88,20 +90,20 @@ func (p *parser) pipeline(k, n *yaml.Node) (Pipeline, bool) {
 	path := "pipelines." + k.Value
 	ok := true
 	if !p.re.validName(k.Value) {
-		p.r.errorf(k, "pipeline name %q is not allowed: use %s (it is typed in commands such as /deploy status)", k.Value, nameRule())
+		p.r.Errorf(k, "pipeline name %q is not allowed: use %s (it is typed in commands such as /deploy status)", k.Value, nameRule())
 		ok = false
 	}
-	if isNull(n) {
-		p.r.errorf(k, "pipeline %q is empty; it needs at least one stage", k.Value)
+	if yamlwalk.IsNull(n) {
+		p.r.Errorf(k, "pipeline %q is empty; it needs at least one stage", k.Value)
 		return pl, false
 	}
-	m := deref(n)
+	m := yamlwalk.Deref(n)
 	if m.Kind != yaml.MappingNode {
-		p.r.errorf(n, "%s must be a mapping, got %s", path, describe(n))
+		p.r.Errorf(n, "%s must be a mapping, got %s", path, yamlwalk.Describe(n))
 		return pl, false
 	}
 	hasStages := false
-	for key, v := range fields(m) {
+	for key, v := range yamlwalk.Fields(m) {
 		kp := path + "." + key.Value
 		pl.Positions[key.Value] = posOf(v)
 		good := true
@@ -129,13 +131,13 @@ func (p *parser) pipeline(k, n *yaml.Node) (Pipeline, bool) {
 			pl.Stages, good = p.stages(pl.Name, v, kp)
 		default:
 			delete(pl.Positions, key.Value)
-			p.r.unknownKey(key, path, pipelineKeys())
+			p.r.UnknownKey(key, path, pipelineKeys())
 			good = false
 		}
 		ok = ok && good
 	}
 	if !hasStages {
-		p.r.errorf(k, "pipeline %q has no stages: it needs at least one", k.Value)
+		p.r.Errorf(k, "pipeline %q has no stages: it needs at least one", k.Value)
 		ok = false
 	}
 	if ok {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/wavegate/wavegate/config/yamlwalk"
 )
 
 // minProductionBake is the shortest production bake that the built-in
@@ -47,17 +49,17 @@ func (p *parser) inferProduction(pl *Pipeline) []string {
 // policies, with modes and exemptions, are a separate mechanism.)
 func (p *parser) advise(pl *Pipeline, why []string) {
 	if pl.Alarms == nil || len(pl.Alarms.Content) == 0 {
-		p.r.warnAt(pl.Pos, "pipeline %q has no alarms: nothing watches its deploys and bakes, so nothing rolls back by itself", pl.Name)
+		p.r.WarnAt(yamlwalk.Pos(pl.Pos), "pipeline %q has no alarms: nothing watches its deploys and bakes, so nothing rolls back by itself", pl.Name)
 	}
 	for i, s := range pl.Stages {
 		if s.IsApproval() {
 			if i == len(pl.Stages)-1 {
-				p.r.warnAt(s.Pos, "approval stage %q is the last stage: no deploy waits for it", s.Name)
+				p.r.WarnAt(yamlwalk.Pos(s.Pos), "approval stage %q is the last stage: no deploy waits for it", s.Name)
 			}
 			continue
 		}
 		if s.MinDatapoints > 0 && pl.Datapoints == "" {
-			p.r.warnAt(s.At("min_datapoints"), "min_datapoints has no effect: pipeline %q has no datapoints: query to count them", pl.Name)
+			p.r.WarnAt(yamlwalk.Pos(s.At("min_datapoints")), "min_datapoints has no effect: pipeline %q has no datapoints: query to count them", pl.Name)
 		}
 		if !s.Production {
 			continue
@@ -67,10 +69,10 @@ func (p *parser) advise(pl *Pipeline, why []string) {
 			because = fmt.Sprintf(" (production because %s; set production: false if it is not)", why[i])
 		}
 		if !s.OneBox {
-			p.r.warnAt(s.At("onebox"), "production stage %q does not start each target with a one-box deploy (onebox: true)%s", s.Name, because)
+			p.r.WarnAt(yamlwalk.Pos(s.At("onebox")), "production stage %q does not start each target with a one-box deploy (onebox: true)%s", s.Name, because)
 		}
 		if s.Bake < minProductionBake {
-			p.r.warnAt(s.At("bake"), "production stage %q bakes %s, less than %s%s", s.Name, formatDuration(s.Bake), formatDuration(minProductionBake), because)
+			p.r.WarnAt(yamlwalk.Pos(s.At("bake")), "production stage %q bakes %s, less than %s%s", s.Name, formatDuration(s.Bake), formatDuration(minProductionBake), because)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wavegate/wavegate/config/yamlwalk"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -31,13 +32,13 @@ func deployKeys() []string {
 }
 
 func (p *parser) stages(pipeline string, n *yaml.Node, path string) ([]Stage, bool) {
-	v := deref(n)
+	v := yamlwalk.Deref(n)
 	if v.Kind != yaml.SequenceNode {
-		p.r.errorf(n, "%s must be a list of stages, got %s", path, describe(n))
+		p.r.Errorf(n, "%s must be a list of stages, got %s", path, yamlwalk.Describe(n))
 		return nil, false
 	}
 	if len(v.Content) == 0 {
-		p.r.errorf(n, "%s is empty: a pipeline needs at least one stage", path)
+		p.r.Errorf(n, "%s is empty: a pipeline needs at least one stage", path)
 		return nil, false
 	}
 	out := make([]Stage, 0, len(v.Content))
@@ -47,7 +48,7 @@ func (p *parser) stages(pipeline string, n *yaml.Node, path string) ([]Stage, bo
 		s, good := p.stage(pipeline, c, fmt.Sprintf("%s[%d]", path, i))
 		if s.Name != "" {
 			if first, dup := names[s.Name]; dup {
-				p.r.errorAt(s.At("name"), "duplicate stage name %q in pipeline %q (first at line %d)", s.Name, pipeline, first.Line)
+				p.r.ErrorAt(yamlwalk.Pos(s.At("name")), "duplicate stage name %q in pipeline %q (first at line %d)", s.Name, pipeline, first.Line)
 				good = false
 			} else {
 				names[s.Name] = s.At("name")
@@ -63,15 +64,15 @@ func (p *parser) stages(pipeline string, n *yaml.Node, path string) ([]Stage, bo
 // when not ok, so that the caller can still report duplicate names.
 func (p *parser) stage(pipeline string, n *yaml.Node, path string) (Stage, bool) {
 	s := Stage{Parallel: DefaultParallel, Pos: posOf(n), Positions: map[string]Pos{}}
-	m := deref(n)
+	m := yamlwalk.Deref(n)
 	if m.Kind != yaml.MappingNode {
-		p.r.errorf(n, "%s must be a mapping with a name and either targets or approval, got %s", path, describe(n))
+		p.r.Errorf(n, "%s must be a mapping with a name and either targets or approval, got %s", path, yamlwalk.Describe(n))
 		return s, false
 	}
 	keys := map[string]*yaml.Node{}
 	var targets []item
 	ok := true
-	for k, v := range fields(m) {
+	for k, v := range yamlwalk.Fields(m) {
 		kp := path + "." + k.Value
 		keys[k.Value] = k
 		s.Positions[k.Value] = posOf(v)
@@ -82,21 +83,21 @@ func (p *parser) stage(pipeline string, n *yaml.Node, path string) (Stage, bool)
 		case "targets":
 			targets, good = p.targetList(v, kp, s.Positions)
 		case "parallel":
-			s.Parallel, good = intValue(p.r, v, kp, 1, maxParallel)
+			s.Parallel, good = yamlwalk.Int(p.r, v, kp, 1, maxParallel)
 		case "onebox":
-			s.OneBox, good = boolValue(p.r, v, kp)
+			s.OneBox, good = yamlwalk.Bool(p.r, v, kp)
 		case "bake":
 			s.Bake, good = durationValue(p.r, p.re.duration, v, kp)
 		case "min_datapoints":
-			s.MinDatapoints, good = intValue(p.r, v, kp, 0, maxMinDatapoints)
+			s.MinDatapoints, good = yamlwalk.Int(p.r, v, kp, 0, maxMinDatapoints)
 		case "production":
-			s.Production, good = boolValue(p.r, v, kp)
+			s.Production, good = yamlwalk.Bool(p.r, v, kp)
 		case "approval":
 			s.Approval, good = p.approval(v, kp, s.Positions)
 		default:
 			delete(s.Positions, k.Value)
 			delete(keys, k.Value)
-			p.r.unknownKey(k, path, stageKeys())
+			p.r.UnknownKey(k, path, stageKeys())
 			good = false
 		}
 		ok = ok && good
@@ -117,24 +118,24 @@ func (p *parser) stage(pipeline string, n *yaml.Node, path string) (Stage, bool)
 		label = fmt.Sprintf("stage %q", s.Name)
 	}
 	if keys["name"] == nil {
-		p.r.errorf(n, "%s needs a name", path)
+		p.r.Errorf(n, "%s needs a name", path)
 		ok = false
 	}
 	if keys["approval"] != nil {
 		for _, key := range deployKeys() {
 			if k := keys[key]; k != nil {
-				p.r.errorf(k, "%s waits for an approval and deploys nothing, so it cannot have %s", label, key)
+				p.r.Errorf(k, "%s waits for an approval and deploys nothing, so it cannot have %s", label, key)
 				ok = false
 			}
 		}
 		return s, ok
 	}
 	if keys["targets"] == nil {
-		p.r.errorf(n, "%s needs targets to deploy to, or approval: to wait for a manual approval", label)
+		p.r.Errorf(n, "%s needs targets to deploy to, or approval: to wait for a manual approval", label)
 		ok = false
 	}
 	if keys["bake"] == nil {
-		p.r.errorf(n, "%s needs bake: how long each deploy must stay healthy before the next step (bake: 0s to go on as soon as it succeeds)", label)
+		p.r.Errorf(n, "%s needs bake: how long each deploy must stay healthy before the next step (bake: 0s to go on as soon as it succeeds)", label)
 		ok = false
 	}
 	for _, t := range targets {
@@ -142,18 +143,18 @@ func (p *parser) stage(pipeline string, n *yaml.Node, path string) (Stage, bool)
 		ok = p.claimTarget(t, pipeline, s.Name, label) && ok
 	}
 	if keys["parallel"] != nil && keys["targets"] != nil && len(targets) > 0 && s.Parallel > len(targets) {
-		p.r.warnAt(s.At("parallel"), "%s has parallel: %d but only %s, so at most %d deploy at once", label, s.Parallel, plural(len(targets), "target"), len(targets))
+		p.r.WarnAt(yamlwalk.Pos(s.At("parallel")), "%s has parallel: %d but only %s, so at most %d deploy at once", label, s.Parallel, plural(len(targets), "target"), len(targets))
 	}
 	return s, ok
 }
 
 func (p *parser) stageName(n *yaml.Node, path string) (string, bool) {
-	s, ok := stringValue(p.r, n, path)
+	s, ok := yamlwalk.String(p.r, n, path)
 	if !ok {
 		return "", false
 	}
 	if !p.re.validName(s) {
-		p.r.errorf(n, "stage name %q is not allowed: use %s (it is typed in commands such as /deploy approve)", s, nameRule())
+		p.r.Errorf(n, "stage name %q is not allowed: use %s (it is typed in commands such as /deploy approve)", s, nameRule())
 		return "", false
 	}
 	return s, true
@@ -166,13 +167,13 @@ func (p *parser) targetList(n *yaml.Node, path string, pos map[string]Pos) ([]it
 		return nil, false
 	}
 	if ok && len(items) == 0 {
-		p.r.errorf(n, "%s is empty: a deploying stage needs at least one target", path)
+		p.r.Errorf(n, "%s is empty: a deploying stage needs at least one target", path)
 		return nil, false
 	}
 	valid := items[:0]
 	for i, it := range items {
 		if err := checkTarget(it.value); err != nil {
-			p.r.errorf(it.node, "%s[%d] %q %v", path, i, it.value, err)
+			p.r.Errorf(it.node, "%s[%d] %q %v", path, i, it.value, err)
 			ok = false
 			continue
 		}
@@ -197,10 +198,10 @@ func (p *parser) claimTarget(t item, pipeline, stage, label string) bool {
 		caseNote = fmt.Sprintf(", as %q; GitHub environment names ignore case", first.name)
 	}
 	if first.pipeline == pipeline && first.stage == stage {
-		p.r.errorf(t.node, "target %q is listed twice in %s (first at line %d%s)", t.value, label, first.line, caseNote)
+		p.r.Errorf(t.node, "target %q is listed twice in %s (first at line %d%s)", t.value, label, first.line, caseNote)
 		return false
 	}
-	p.r.errorf(t.node, "target %q is already in stage %q of pipeline %q (line %d%s); a target belongs to one stage of one pipeline",
+	p.r.Errorf(t.node, "target %q is already in stage %q of pipeline %q (line %d%s); a target belongs to one stage of one pipeline",
 		t.value, first.stage, first.pipeline, first.line, caseNote)
 	return false
 }

@@ -1,11 +1,11 @@
-package config
+package yamlwalk
 
 import "strings"
 
-// closest returns the candidate nearest to word, if it is near enough to be
+// Closest returns the candidate nearest to word, if it is near enough to be
 // a likely typo rather than a different word. Case is ignored because
 // "Approvals" is a typo of "approvals", not an unrelated key.
-func closest(word string, candidates []string) (string, bool) {
+func Closest(word string, candidates []string) (string, bool) {
 	w := strings.ToLower(word)
 	best, bestDist := "", -1
 	for _, c := range candidates {

@@ -1,4 +1,4 @@
-package config
+package yamlwalk
 
 import "testing"
 
@@ -38,9 +38,9 @@ func TestClosest(t *testing.T) {
 		{"colour", ""},
 		{"", ""},
 	} {
-		got, ok := closest(tc.word, keys)
+		got, ok := Closest(tc.word, keys)
 		if ok != (tc.want != "") || got != tc.want && ok {
-			t.Errorf("closest(%q) = %q, %v; want %q", tc.word, got, ok, tc.want)
+			t.Errorf("Closest(%q) = %q, %v; want %q", tc.word, got, ok, tc.want)
 		}
 	}
 }
