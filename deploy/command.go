@@ -93,7 +93,7 @@ func (c Command) Run(ctx context.Context, req Request) Result {
 	// Its own process group lets one signal reach everything the program
 	// started, and keeps a terminal's Ctrl-C meant for Wavegate from reaching
 	// it directly: Wavegate decides how its deploys stop.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = processAttrs()
 
 	var stopping bool
 	var stoppedAt time.Time

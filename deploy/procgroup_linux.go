@@ -40,3 +40,13 @@ func groupAlive(pgid int) bool {
 	}
 	return false
 }
+
+// processAttrs puts a deploy in its own process group and has the kernel
+// kill it if Wavegate dies. A deploy that outlived a crashed Wavegate would
+// finish unobserved, and the restarted Wavegate, knowing nothing of its
+// outcome, would run the step again beside it or after it. (The signal
+// follows the OS thread that started the program; Go retires threads only
+// when a goroutine locked to one exits, which Wavegate never does.)
+func processAttrs() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}

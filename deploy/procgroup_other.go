@@ -7,3 +7,7 @@ import "syscall"
 // groupAlive reports whether any process is left in group pgid. Zombies count
 // too, so a stopped deploy may wait out its grace until init reaps them.
 func groupAlive(pgid int) bool { return syscall.Kill(-pgid, 0) == nil }
+
+// processAttrs puts a deploy in its own process group. Outside Linux there
+// is no parent-death signal: a deploy may outlive a crashed Wavegate.
+func processAttrs() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }

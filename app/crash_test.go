@@ -1,0 +1,210 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wavegate/wavegate/internal/githubfake"
+)
+
+// childEnv makes the test binary run as a Wavegate process (see TestMain):
+// the crash test kills real processes.
+const childEnv = "WAVEGATE_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(runChild())
+	}
+	os.Exit(m.Run())
+}
+
+// runChild is `wavegate serve` configured from the environment.
+func runChild() int {
+	cfg, err := ParseConfig(nil, os.Getenv, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	logger, err := NewLogger(cfg, os.Stderr)
+	if err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	a, err := New(ctx, cfg, Options{Logger: logger, WorkDir: os.Getenv("WAVEGATE_TEST_WORKDIR")})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := a.Run(ctx); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// crashScript records each step once it has run; the k-th step, the first
+// time it is about to run, kills Wavegate instead (SIGKILL: no shutdown, no
+// bookkeeping) and does nothing. A step takes a moment, as deploys do, so a
+// step running beside the crash is still running when Wavegate dies.
+const crashScript = `#!/bin/sh
+dir=$(dirname "$0")
+step="$WAVEGATE_ACTION $WAVEGATE_TARGET $WAVEGATE_VARIANT $WAVEGATE_SHA"
+# mkdir is atomic: steps running side by side each claim their own number.
+n=1
+while ! mkdir "$dir/started.$n" 2>/dev/null; do n=$((n + 1)); done
+if [ "$n" -eq "$CRASH_AT" ] && [ ! -e "$dir/crashed" ]; then
+  touch "$dir/crashed"
+  kill -9 $PPID
+  exit 1
+fi
+sleep 0.3
+echo "$step" >> "$dir/invocations.log"
+`
+
+const crashPipeline = `pipelines:
+  app:
+    branch: release
+    deployer: {command: ["./deploy.sh"]}
+    stages:
+      - {name: one, targets: [t1], bake: 0s}
+      - {name: two, targets: [t2a, t2b], parallel: 2, onebox: true, bake: 0s}
+`
+
+// child is one Wavegate process under test.
+type child struct {
+	cmd   *exec.Cmd
+	url   string
+	lines chan map[string]any // its JSON log records
+}
+
+func startChild(t *testing.T, env []string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, lines: make(chan map[string]any, 1000)}
+	go func() {
+		defer close(c.lines)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var rec map[string]any
+			if json.Unmarshal(sc.Bytes(), &rec) == nil {
+				c.lines <- rec
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	rec := c.await(t, func(rec map[string]any) bool { return rec["msg"] == "Wavegate listening" })
+	c.url = "http://" + rec["address"].(string)
+	return c
+}
+
+// await reads the child's log until match, failing if the child exits first.
+func (c *child) await(t *testing.T, match func(map[string]any) bool) map[string]any {
+	t.Helper()
+	timeout := time.After(30 * time.Second) // deadlock guard only
+	for {
+		select {
+		case rec, ok := <-c.lines:
+			if !ok {
+				t.Fatal("the Wavegate process exited before the awaited log line")
+			}
+			if match(rec) {
+				return rec
+			}
+		case <-timeout:
+			t.Fatal("the awaited log line never came")
+		}
+	}
+}
+
+func TestCrashBeforeEachStepLosesAndRepeatsNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	want := []string{
+		"deploy t1 full c1",
+		"deploy t2a onebox c1", "deploy t2b onebox c1",
+		"deploy t2a full c1", "deploy t2b full c1",
+	}
+	for crashAt := 1; crashAt <= len(want); crashAt++ {
+		t.Run(fmt.Sprintf("before step %d", crashAt), func(t *testing.T) {
+			fake := newFake(t)
+			fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
+			fake.SetFile("acme/api", "c1", ".github/wavegate.yml", crashPipeline)
+			workDir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(workDir, "deploy.sh"), []byte(crashScript), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cfg := newConfig(t, fake, true)
+			env := []string{
+				childEnv + "=1", "WAVEGATE_TEST_WORKDIR=" + workDir, fmt.Sprintf("CRASH_AT=%d", crashAt),
+				"WAVEGATE_LISTEN=127.0.0.1:0", "WAVEGATE_DATA_DIR=" + cfg.DataDir, "WAVEGATE_LOG_FORMAT=json",
+				"WAVEGATE_GITHUB_API_URL=" + cfg.GitHubAPIURL, "WAVEGATE_GITHUB_APP_ID=1",
+				"WAVEGATE_GITHUB_PRIVATE_KEY=" + cfg.GitHubPrivateKey, "WAVEGATE_GITHUB_WEBHOOK_SECRET=" + testSecret,
+			}
+			c := startChild(t, env)
+			push := `{"ref":"refs/heads/release","before":"c0","after":"c1","installation":{"id":1},` +
+				`"repository":{"id":9,"name":"api","full_name":"acme/api","default_branch":"main","owner":{"login":"acme"}},` +
+				`"commits":[{"id":"c1","modified":["a.go"]}]}`
+			resp, err := githubfake.Deliver(t.Context(), c.url+"/webhooks/github", []byte(testSecret), "push", "p-1", []byte(push))
+			if err != nil || resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("push: %v %v", resp, err)
+			}
+			resp.Body.Close()
+			// The script kills the process before step crashAt runs.
+			exited := make(chan error, 1)
+			go func() { exited <- c.cmd.Wait() }()
+			select {
+			case err := <-exited:
+				if err == nil || !strings.Contains(err.Error(), "killed") {
+					t.Fatalf("the process ended with %v, want killed", err)
+				}
+			case <-time.After(30 * time.Second): // deadlock guard only
+				_ = c.cmd.Process.Kill()
+				t.Fatal("the crash never happened")
+			}
+			if _, err := os.Stat(filepath.Join(workDir, "crashed")); err != nil {
+				t.Fatalf("the crash never happened: %v", err)
+			}
+			// A new process takes over from what the dead one left.
+			c = startChild(t, env)
+			c.await(t, func(rec map[string]any) bool { return rec["decision"] == "released" })
+			_ = c.cmd.Process.Signal(syscall.SIGTERM)
+			_ = c.cmd.Wait()
+
+			data, err := os.ReadFile(filepath.Join(workDir, "invocations.log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Split(strings.TrimSpace(string(data)), "\n")
+			if len(got) == 5 {
+				slices.Sort(got[1:3])
+				slices.Sort(got[3:5])
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("steps run:\n%s\nwant each exactly once:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
