@@ -147,9 +147,19 @@ func updateClaimed(ctx context.Context, tx *sql.Tx, table string, seq int64, que
 // Their attempts stay counted: a delivery that crashes the process should
 // not be retried forever.
 func (s *SQLite) ReleaseAll(ctx context.Context, now time.Time) (int, error) {
+	n, err := s.releaseProcessing(ctx, "inbox", now)
+	if err != nil {
+		return 0, fmt.Errorf("release processing deliveries: %w", err)
+	}
+	return n, nil
+}
+
+// releaseProcessing hands every processing row of table (inbox or outbox,
+// a constant) back as pending, due at now.
+func (s *SQLite) releaseProcessing(ctx context.Context, table string, now time.Time) (int, error) {
 	var n int64
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE inbox
+		res, err := tx.ExecContext(ctx, `UPDATE `+table+`
 			SET state = 'pending', lease_until = NULL, next_attempt_at = ?
 			WHERE state = 'processing'`, toNanos(now))
 		if err != nil {
@@ -158,10 +168,7 @@ func (s *SQLite) ReleaseAll(ctx context.Context, now time.Time) (int, error) {
 		n, err = res.RowsAffected()
 		return err
 	})
-	if err != nil {
-		return 0, fmt.Errorf("release processing deliveries: %w", err)
-	}
-	return int(n), nil
+	return int(n), err
 }
 
 // NextDue returns when Claim could next return a delivery (see Inbox).

@@ -135,20 +135,11 @@ func (s *SQLite) SetEffectResult(ctx context.Context, seq int64, result []byte) 
 // ReleaseEffects hands every processing effect back as pending, due at now:
 // at start, after a crash. Results already recorded stay.
 func (s *SQLite) ReleaseEffects(ctx context.Context, now time.Time) (int, error) {
-	var n int64
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'pending', lease_until = NULL, next_attempt_at = ?
-			WHERE state = 'processing'`, toNanos(now))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	n, err := s.releaseProcessing(ctx, "outbox", now)
 	if err != nil {
 		return 0, fmt.Errorf("release processing effects: %w", err)
 	}
-	return int(n), nil
+	return n, nil
 }
 
 // RetryEffect hands a processing effect back as pending, due at next.
