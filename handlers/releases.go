@@ -137,8 +137,10 @@ func (h *Releases) release(ctx context.Context, e *github.PushEvent, repo string
 		}
 	}
 	key := pipeline.Key{Repository: repo, Pipeline: p.Name}
+	// The release travels with the pipeline as of its own commit, which is
+	// also the one in force for the pipeline from now on.
 	if _, err := h.Engine.ApplyWith(ctx, key, p, func(_ pipeline.Pipeline, st *pipeline.State) error {
-		return pipeline.AddRelease(st, r)
+		return pipeline.AddReleaseWithConfig(st, r, p)
 	}); err != nil {
 		return fmt.Errorf("start release %d of %s in pipeline %s: %w", id, repo, p.Name, err)
 	}

@@ -1,6 +1,9 @@
 package pipeline
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,6 +18,22 @@ import (
 
 // ErrNotFound is returned when a release, stage or step does not exist.
 var ErrNotFound = errors.New("not found")
+
+// AddReleaseWithConfig appends a new release that travels with p, the
+// pipeline as of its own commit.
+func AddReleaseWithConfig(st *State, r Release, p Pipeline) error {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("release %d: encode its pipeline: %w", r.ID, err)
+	}
+	sum := sha256.Sum256(data)
+	r.Config = hex.EncodeToString(sum[:8])
+	if st.Configs == nil {
+		st.Configs = map[string]Pipeline{}
+	}
+	st.Configs[r.Config] = p
+	return AddRelease(st, r)
+}
 
 // AddRelease appends a new release; IDs must grow.
 func AddRelease(st *State, r Release) error {
@@ -58,6 +77,9 @@ func Decide(p Pipeline, st *State, releaseID int64, stage string, approved bool,
 	r := release(st, releaseID)
 	if r == nil {
 		return fmt.Errorf("release %d: %w", releaseID, ErrNotFound)
+	}
+	if c, ok := st.Configs[r.Config]; ok && r.Config != "" {
+		p = c // the release travels with its own pipeline
 	}
 	if stage == "" {
 		stage = waitingApproval(p, r)

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
@@ -20,18 +21,21 @@ func Plan(p Pipeline, st State, in Inputs, now time.Time) Result {
 	if pl.st.Holds == nil {
 		pl.st.Holds = map[string]*Hold{}
 	}
+	order, most := pl.stageOrder()
 	// Each pass can enable the next (a 0s bake, a stage finishing frees the
 	// next one); the bound only guards against a bug looping forever.
-	for pass := 0; pass < 8*(len(p.Stages)+1)*(maxTargets(p)+1); pass++ {
+	for pass := 0; pass < 8*(len(order)+1)*(most+1); pass++ {
 		pl.changed = false
 		pl.held = nil
-		for i := range p.Stages {
-			pl.stage(i)
+		for _, name := range order {
+			pl.stage(name)
 		}
 		if !pl.changed {
 			break
 		}
 	}
+	pl.dropFinished()
+	pl.dropUnusedConfigs()
 	return Result{State: pl.st, Deploys: pl.deploys, Notices: pl.notices, Decisions: pl.decisions, Held: pl.held, WakeAt: pl.wake}
 }
 
@@ -60,52 +64,149 @@ func (pl *planner) wakeAt(t time.Time) {
 	}
 }
 
-func (pl *planner) deployTimeout() time.Duration {
-	if pl.p.DeployTimeout > 0 {
-		return pl.p.DeployTimeout
+// pipelineOf is the configuration a release travels with: the one as of
+// its own commit, so a pipeline change travels with the commit that made
+// it; releases recorded without one use the pipeline given to Plan.
+func (pl *planner) pipelineOf(r *Release) Pipeline {
+	if c, ok := pl.st.Configs[r.Config]; ok && r.Config != "" {
+		return c
+	}
+	return pl.p
+}
+
+// stageOrder lists every stage name any release may be in, the current
+// pipeline's first: stages are shared by name, whichever configuration a
+// release has. It also returns the most targets any stage has.
+func (pl *planner) stageOrder() ([]string, int) {
+	var names []string
+	most := 0
+	add := func(p Pipeline) {
+		for _, s := range p.Stages {
+			if !slices.Contains(names, s.Name) {
+				names = append(names, s.Name)
+			}
+			most = max(most, len(s.Targets))
+		}
+	}
+	add(pl.p)
+	for _, r := range pl.st.Releases {
+		add(pl.pipelineOf(r))
+	}
+	return names, most
+}
+
+// KeptFinished is how many finished releases a state keeps (newest first),
+// for reports and commands that name a recent release; older ones are
+// dropped, so a pipeline's state, and each wake-up's cost, stays bounded by
+// what is in flight.
+const KeptFinished = 5
+
+// finished reports whether the planner has nothing left to do for r.
+func finished(r *Release) bool {
+	switch r.Status {
+	case ReleaseSucceeded, ReleaseSuperseded:
+		return true
+	case ReleaseFailed:
+		for _, run := range r.Stages {
+			for _, tr := range run.Targets {
+				switch tr.Phase {
+				case PhaseRollbackPending, PhaseRollbackDeploying, PhaseRollbackBaking:
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func (pl *planner) dropFinished() {
+	var kept []*Release
+	n := 0
+	for i := len(pl.st.Releases) - 1; i >= 0; i-- {
+		r := pl.st.Releases[i]
+		if finished(r) {
+			if n++; n > KeptFinished {
+				continue
+			}
+		}
+		kept = append(kept, r)
+	}
+	slices.Reverse(kept)
+	pl.st.Releases = kept
+	pl.st.Overrides = slices.DeleteFunc(pl.st.Overrides, func(o Override) bool {
+		return !slices.ContainsFunc(kept, func(r *Release) bool { return r.ID == o.ReleaseID })
+	})
+}
+
+// dropUnusedConfigs forgets configurations no release refers to any more.
+func (pl *planner) dropUnusedConfigs() {
+	for hash := range pl.st.Configs {
+		if !slices.ContainsFunc(pl.st.Releases, func(r *Release) bool { return r.Config == hash }) {
+			delete(pl.st.Configs, hash)
+		}
+	}
+}
+
+func stageIndex(p Pipeline, name string) int {
+	return slices.IndexFunc(p.Stages, func(s Stage) bool { return s.Name == name })
+}
+
+func deployTimeout(p Pipeline) time.Duration {
+	if p.DeployTimeout > 0 {
+		return p.DeployTimeout
 	}
 	return DefaultDeployTimeout
 }
 
-// stage advances stage i: its rollbacks, its active release, or admits the
-// next release.
-func (pl *planner) stage(i int) {
-	stage := pl.p.Stages[i]
+// stage advances the stage called name: its rollbacks, its active
+// release, or admits the next release.
+func (pl *planner) stage(name string) {
 	active := false
 	for _, r := range pl.st.Releases {
-		run := r.Stages[stage.Name]
+		run := r.Stages[name]
 		if run == nil {
+			continue
+		}
+		rp := pl.pipelineOf(r)
+		i := stageIndex(rp, name)
+		if i < 0 {
 			continue
 		}
 		switch run.Status {
 		case StageActive:
 			active = true
-			pl.progress(r, i, run)
+			pl.progress(r, rp, i, run)
 		case StageFailed:
-			pl.rollbacks(r, stage, run)
+			pl.rollbacks(r, rp, rp.Stages[i], run)
 		}
 	}
 	if !active {
-		pl.admit(i)
+		pl.admit(name)
 	}
 }
 
-// admit lets the newest release that finished the previous stage into stage
-// i; older ones waiting at the same point are superseded, since a newer
-// release will always be taken before them.
-func (pl *planner) admit(i int) {
-	stage := pl.p.Stages[i]
+// admit lets into the stage called name the newest release that finished
+// the stage before it (in that release's own pipeline); older ones waiting
+// at the same point are superseded, since a newer release will always be
+// taken before them.
+func (pl *planner) admit(name string) {
 	var waiting []*Release
 	for _, r := range pl.st.Releases {
-		if r.Status != ReleaseActive || r.Stages[stage.Name] != nil {
+		if r.Status != ReleaseActive || r.Stages[name] != nil {
 			continue
 		}
-		if i > 0 {
-			prev := r.Stages[pl.p.Stages[i-1].Name]
+		rp := pl.pipelineOf(r)
+		i := stageIndex(rp, name)
+		switch {
+		case i < 0:
+			continue
+		case i > 0:
+			prev := r.Stages[rp.Stages[i-1].Name]
 			if prev == nil || prev.Status != StageSucceeded {
 				continue
 			}
-		} else if len(r.Stages) > 0 {
+		case len(r.Stages) > 0:
 			continue
 		}
 		waiting = append(waiting, r)
@@ -116,39 +217,41 @@ func (pl *planner) admit(i int) {
 	newest := waiting[len(waiting)-1]
 	for _, r := range waiting[:len(waiting)-1] {
 		r.Status = ReleaseSuperseded
-		r.Reason = fmt.Sprintf("superseded by release %d before %s", newest.ID, stage.Name)
-		r.Stages[stage.Name] = &StageRun{Status: StageSuperseded, FinishedAt: pl.now, Reason: r.Reason}
-		pl.decide(r, stage.Name, "", "superseded", r.Reason)
+		r.Reason = fmt.Sprintf("superseded by release %d before %s", newest.ID, name)
+		r.Stages[name] = &StageRun{Status: StageSuperseded, FinishedAt: pl.now, Reason: r.Reason}
+		pl.decide(r, name, "", "superseded", r.Reason)
 	}
-	if h := pl.st.Holds[stage.Name]; h != nil && !overridden(&pl.st, newest.ID, BlockerRollback, stage.Name, "") {
-		pl.held = append(pl.held, Held{ReleaseID: newest.ID, Stage: stage.Name, Blockers: []Blocker{{
+	if h := pl.st.Holds[name]; h != nil && !overridden(&pl.st, newest.ID, BlockerRollback, name, "") {
+		pl.held = append(pl.held, Held{ReleaseID: newest.ID, Stage: name, Blockers: []Blocker{{
 			Kind:   BlockerRollback,
-			Reason: fmt.Sprintf("%s is held after release %d was rolled back there (%s); /deploy resume lifts it", stage.Name, h.ReleaseID, h.Reason),
+			Reason: fmt.Sprintf("%s is held after release %d was rolled back there (%s); /deploy resume lifts it", name, h.ReleaseID, h.Reason),
 		}}})
 		return
 	}
+	rp := pl.pipelineOf(newest)
+	i := stageIndex(rp, name)
 	run := &StageRun{Status: StageActive, StartedAt: pl.now, Targets: map[string]*TargetRun{}}
 	if newest.Stages == nil {
 		newest.Stages = map[string]*StageRun{}
 	}
-	newest.Stages[stage.Name] = run
+	newest.Stages[name] = run
 	reason := "the stage was free"
 	if i > 0 {
-		reason = fmt.Sprintf("it finished %s", pl.p.Stages[i-1].Name)
+		reason = fmt.Sprintf("it finished %s", rp.Stages[i-1].Name)
 	}
-	pl.decide(newest, stage.Name, "", "entered", reason)
-	if stage.IsApproval() {
+	pl.decide(newest, name, "", "entered", reason)
+	if rp.Stages[i].IsApproval() {
 		run.ApprovalRequestedAt = pl.now
-		pl.notices = append(pl.notices, Notice{Kind: NoticeApprovalNeeded, ReleaseID: newest.ID, Stage: stage.Name,
-			Text: fmt.Sprintf("Release %d (%s) waits for /deploy approve %s", newest.ID, short(newest.SHA), stage.Name)})
+		pl.notices = append(pl.notices, Notice{Kind: NoticeApprovalNeeded, ReleaseID: newest.ID, Stage: name,
+			Text: fmt.Sprintf("Release %d (%s) waits for /deploy approve %s", newest.ID, short(newest.SHA), name)})
 	}
 }
 
-// progress moves the active release of stage i forward.
-func (pl *planner) progress(r *Release, i int, run *StageRun) {
-	stage := pl.p.Stages[i]
+// progress moves a release forward in stage i of its pipeline rp.
+func (pl *planner) progress(r *Release, rp Pipeline, i int, run *StageRun) {
+	stage := rp.Stages[i]
 	if stage.IsApproval() {
-		pl.approval(r, i, run)
+		pl.approval(r, rp, i, run)
 		return
 	}
 	inFlight := 0
@@ -157,7 +260,7 @@ func (pl *planner) progress(r *Release, i int, run *StageRun) {
 		if tr == nil {
 			continue
 		}
-		if failed := pl.target(r, stage, target, tr); failed {
+		if failed := pl.target(r, rp, stage, target, tr); failed {
 			return
 		}
 		if tr.Phase != PhaseDone {
@@ -173,7 +276,7 @@ func (pl *planner) progress(r *Release, i int, run *StageRun) {
 			continue
 		}
 		// Targets go in declared order: a held target holds those after it.
-		if !pl.startDeploy(r, stage, target, run, VariantFirst(stage)) {
+		if !pl.startDeploy(r, rp, stage, target, run, VariantFirst(stage)) {
 			break
 		}
 		inFlight++
@@ -185,7 +288,7 @@ func (pl *planner) progress(r *Release, i int, run *StageRun) {
 	}
 	run.Status, run.FinishedAt = StageSucceeded, pl.now
 	pl.decide(r, stage.Name, "", "succeeded", "every target finished its bake")
-	if i == len(pl.p.Stages)-1 {
+	if i == len(rp.Stages)-1 {
 		r.Status = ReleaseSucceeded
 		pl.decide(r, "", "", "released", "it finished the last stage")
 	}
@@ -200,7 +303,8 @@ func VariantFirst(stage Stage) string {
 }
 
 // target moves one target forward; it reports whether the stage failed.
-func (pl *planner) target(r *Release, stage Stage, target string, tr *TargetRun) (failed bool) {
+func (pl *planner) target(r *Release, rp Pipeline, stage Stage, target string, tr *TargetRun) (failed bool) {
+	timeout := deployTimeout(rp)
 	switch tr.Phase {
 	case PhaseOneboxDeploying, PhaseFullDeploying:
 		s := tr.Step
@@ -212,14 +316,14 @@ func (pl *planner) target(r *Release, stage Stage, target string, tr *TargetRun)
 			}
 			tr.Phase, tr.Since, tr.BakeUntil = next, s.FinishedAt, s.FinishedAt.Add(stage.Bake)
 			pl.decide(r, stage.Name, target, string(next), fmt.Sprintf("the %s deploy succeeded; baking %s", s.Variant, stage.Bake))
-			return pl.target(r, stage, target, tr)
+			return pl.target(r, rp, stage, target, tr)
 		case OutcomeFailed:
-			pl.failStage(r, stage, fmt.Sprintf("the %s deploy of %s to %s failed: %s", s.Variant, short(s.SHA), target, s.Reason))
+			pl.failStage(r, rp, stage, fmt.Sprintf("the %s deploy of %s to %s failed: %s", s.Variant, short(s.SHA), target, s.Reason))
 			return true
 		}
-		if deadline := s.StartedAt.Add(pl.deployTimeout()); !pl.now.Before(deadline) {
+		if deadline := s.StartedAt.Add(timeout); !pl.now.Before(deadline) {
 			s.Outcome, s.Reason, s.FinishedAt = outcomeTimedOut, "no result within the deploy timeout", pl.now
-			pl.failStage(r, stage, fmt.Sprintf("the %s deploy of %s to %s reported nothing within %s", s.Variant, short(s.SHA), target, pl.deployTimeout()))
+			pl.failStage(r, rp, stage, fmt.Sprintf("the %s deploy of %s to %s reported nothing within %s", s.Variant, short(s.SHA), target, timeout))
 			return true
 		} else {
 			pl.wakeAt(deadline)
@@ -231,7 +335,7 @@ func (pl *planner) target(r *Release, stage Stage, target string, tr *TargetRun)
 		}
 		if tr.Phase == PhaseOneboxBaking {
 			run := r.Stages[stage.Name]
-			pl.startDeploy(r, stage, target, run, VariantFull)
+			pl.startDeploy(r, rp, stage, target, run, VariantFull)
 			return false
 		}
 		tr.Phase, tr.Since = PhaseDone, pl.now
@@ -243,7 +347,7 @@ func (pl *planner) target(r *Release, stage Stage, target string, tr *TargetRun)
 
 // startDeploy starts a deploy step unless a blocker holds it; it reports
 // whether it started.
-func (pl *planner) startDeploy(r *Release, stage Stage, target string, run *StageRun, variant string) bool {
+func (pl *planner) startDeploy(r *Release, rp Pipeline, stage Stage, target string, run *StageRun, variant string) bool {
 	if bs := pl.blockers(r, stage, target); len(bs) > 0 {
 		pl.held = append(pl.held, Held{ReleaseID: r.ID, Stage: stage.Name, Target: target, Blockers: bs})
 		for _, b := range bs {
@@ -267,15 +371,15 @@ func (pl *planner) startDeploy(r *Release, stage Stage, target string, run *Stag
 	}
 	tr.Phase, tr.Since, tr.Step, tr.BakeUntil = phase, pl.now, step, time.Time{}
 	inv.Running = r.SHA
-	pl.deploys = append(pl.deploys, pl.effect(r, stage, target, *step))
-	pl.wakeAt(pl.now.Add(pl.deployTimeout()))
+	pl.deploys = append(pl.deploys, pl.effect(r, rp, stage, target, *step))
+	pl.wakeAt(pl.now.Add(deployTimeout(rp)))
 	pl.decide(r, stage.Name, target, string(phase), fmt.Sprintf("%s deploy of %s started", variant, short(r.SHA)))
 	return true
 }
 
-func (pl *planner) effect(r *Release, stage Stage, target string, step Step) DeployEffect {
+func (pl *planner) effect(r *Release, rp Pipeline, stage Stage, target string, step Step) DeployEffect {
 	return DeployEffect{ReleaseID: r.ID, Pipeline: pl.p.Name, Stage: stage.Name, Target: target,
-		Production: stage.Production, Timeout: pl.deployTimeout(), Step: step}
+		Production: stage.Production, Timeout: deployTimeout(rp), Step: step}
 }
 
 // StepKey is a deploy step's idempotency key: one per release, stage,
@@ -294,13 +398,13 @@ func (pl *planner) inventory(target string) *Inventory {
 	return inv
 }
 
-func (pl *planner) approval(r *Release, i int, run *StageRun) {
-	stage := pl.p.Stages[i]
+func (pl *planner) approval(r *Release, rp Pipeline, i int, run *StageRun) {
+	stage := rp.Stages[i]
 	switch {
 	case run.Decision != nil && run.Decision.Approved:
 		run.Status, run.FinishedAt = StageSucceeded, pl.now
 		pl.decide(r, stage.Name, "", "approved", "approved by @"+run.Decision.By)
-		if i == len(pl.p.Stages)-1 {
+		if i == len(rp.Stages)-1 {
 			r.Status = ReleaseSucceeded
 		}
 	case run.Decision != nil:
@@ -334,7 +438,7 @@ func (pl *planner) endRelease(r *Release, stage Stage, run *StageRun, status Rel
 // failStage fails the release in stage: every target that received it or
 // is receiving it goes back to its last good release, and the stage is held
 // for newer releases until resumed.
-func (pl *planner) failStage(r *Release, stage Stage, reason string) {
+func (pl *planner) failStage(r *Release, rp Pipeline, stage Stage, reason string) {
 	run := r.Stages[stage.Name]
 	run.Status, run.FinishedAt, run.Reason = StageFailed, pl.now, reason
 	r.Status, r.Reason = ReleaseFailed, reason
@@ -352,11 +456,11 @@ func (pl *planner) failStage(r *Release, stage Stage, reason string) {
 			pl.decide(r, stage.Name, target, string(PhaseRollbackPending), "its deploy is still in flight; rolled back once it reports or times out")
 			continue
 		}
-		pl.startRollback(r, stage, target, tr)
+		pl.startRollback(r, rp, stage, target, tr)
 	}
 }
 
-func (pl *planner) startRollback(r *Release, stage Stage, target string, tr *TargetRun) {
+func (pl *planner) startRollback(r *Release, rp Pipeline, stage Stage, target string, tr *TargetRun) {
 	inv := pl.inventory(target)
 	// The target may have finished baking this release before another
 	// target failed it: what it ran before is what goes back.
@@ -374,13 +478,14 @@ func (pl *planner) startRollback(r *Release, stage Stage, target string, tr *Tar
 	}
 	tr.Phase, tr.Since, tr.Step, tr.BakeUntil = PhaseRollbackDeploying, pl.now, step, time.Time{}
 	inv.Running = inv.LastGood
-	pl.deploys = append(pl.deploys, pl.effect(r, stage, target, *step))
-	pl.wakeAt(pl.now.Add(pl.deployTimeout()))
+	pl.deploys = append(pl.deploys, pl.effect(r, rp, stage, target, *step))
+	pl.wakeAt(pl.now.Add(deployTimeout(rp)))
 	pl.decide(r, stage.Name, target, string(PhaseRollbackDeploying), fmt.Sprintf("rolling back to %s", short(inv.LastGood)))
 }
 
 // rollbacks moves the rollbacks of a failed stage forward.
-func (pl *planner) rollbacks(r *Release, stage Stage, run *StageRun) {
+func (pl *planner) rollbacks(r *Release, rp Pipeline, stage Stage, run *StageRun) {
+	timeout := deployTimeout(rp)
 	for _, target := range stage.Targets {
 		tr := run.Targets[target]
 		if tr == nil {
@@ -390,21 +495,21 @@ func (pl *planner) rollbacks(r *Release, stage Stage, run *StageRun) {
 		case PhaseRollbackPending:
 			s := tr.Step
 			if s.Outcome == "" {
-				deadline := s.StartedAt.Add(pl.deployTimeout())
+				deadline := s.StartedAt.Add(timeout)
 				if pl.now.Before(deadline) {
 					pl.wakeAt(deadline)
 					continue
 				}
 				s.Outcome, s.Reason, s.FinishedAt = outcomeTimedOut, "no result within the deploy timeout", pl.now
 			}
-			pl.startRollback(r, stage, target, tr)
+			pl.startRollback(r, rp, stage, target, tr)
 		case PhaseRollbackDeploying:
 			s := tr.Step
 			switch {
 			case s.Outcome == OutcomeSuccess:
 				tr.Phase, tr.Since, tr.BakeUntil = PhaseRollbackBaking, s.FinishedAt, s.FinishedAt.Add(stage.Bake)
 				pl.decide(r, stage.Name, target, string(PhaseRollbackBaking), "the rollback deploy succeeded; baking")
-			case s.Outcome == OutcomeFailed || !pl.now.Before(s.StartedAt.Add(pl.deployTimeout())):
+			case s.Outcome == OutcomeFailed || !pl.now.Before(s.StartedAt.Add(timeout)):
 				if s.Outcome == "" {
 					s.Outcome, s.Reason, s.FinishedAt = outcomeTimedOut, "no result within the deploy timeout", pl.now
 				}
@@ -414,7 +519,7 @@ func (pl *planner) rollbacks(r *Release, stage Stage, run *StageRun) {
 				pl.decide(r, stage.Name, target, string(PhaseRollbackFailed), why)
 				pl.notices = append(pl.notices, Notice{Kind: NoticeRollbackFailed, ReleaseID: r.ID, Stage: stage.Name, Target: target, Text: why})
 			default:
-				pl.wakeAt(s.StartedAt.Add(pl.deployTimeout()))
+				pl.wakeAt(s.StartedAt.Add(timeout))
 			}
 		case PhaseRollbackBaking:
 			if pl.now.Before(tr.BakeUntil) {
@@ -427,14 +532,6 @@ func (pl *planner) rollbacks(r *Release, stage Stage, run *StageRun) {
 	}
 }
 
-func maxTargets(p Pipeline) int {
-	n := 0
-	for _, s := range p.Stages {
-		n = max(n, len(s.Targets))
-	}
-	return n
-}
-
 func short(sha string) string {
 	if len(sha) > 7 {
 		return sha[:7]
@@ -445,7 +542,8 @@ func short(sha string) string {
 // cloneState deep-copies st, so Plan never changes what it was given.
 func cloneState(st State) State {
 	out := State{Paused: st.Paused, Overrides: slices.Clone(st.Overrides),
-		Targets: make(map[string]*Inventory, len(st.Targets)), Holds: make(map[string]*Hold, len(st.Holds))}
+		Targets: make(map[string]*Inventory, len(st.Targets)), Holds: make(map[string]*Hold, len(st.Holds)),
+		Configs: maps.Clone(st.Configs)}
 	for k, v := range st.Targets {
 		c := *v
 		out.Targets[k] = &c

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -375,4 +376,65 @@ func TestPauseHoldsNewDeploysAndResumeLifts(t *testing.T) {
 	s.plan()
 	s.run(time.Hour)
 	s.wantLog("+0m deploy A full r1 s1", "+1m released r1 ")
+}
+
+// A pipeline change travels with the commit that made it: a release keeps
+// the configuration of its own commit while a newer one, made after the
+// change, follows the new one, a stage added and a bake lengthened.
+func TestEachReleaseTravelsWithItsOwnPipeline(t *testing.T) {
+	v1 := simplePipeline(
+		Stage{Name: "a", Targets: []string{"A"}, Bake: 10 * time.Minute},
+		Stage{Name: "b", Targets: []string{"B"}, Bake: 10 * time.Minute},
+	)
+	v2 := simplePipeline(
+		Stage{Name: "a", Targets: []string{"A"}, Bake: 30 * time.Minute},
+		Stage{Name: "b", Targets: []string{"B"}, Bake: 10 * time.Minute},
+		Stage{Name: "c", Targets: []string{"C"}, Bake: 10 * time.Minute},
+	)
+	s := newSim(t, v1)
+	if err := AddReleaseWithConfig(&s.st, Release{ID: 1, SHA: "old", CreatedAt: s.now}, v1); err != nil {
+		t.Fatal(err)
+	}
+	s.plan()
+	s.now = s.now.Add(5 * time.Minute)
+	// The commit that changes the pipeline: the planner now runs with v2.
+	s.p = v2
+	if err := AddReleaseWithConfig(&s.st, Release{ID: 2, SHA: "new", CreatedAt: s.now}, v2); err != nil {
+		t.Fatal(err)
+	}
+	s.plan()
+	s.run(5 * time.Hour)
+	s.wantLog(
+		"+0m deploy A full r1 old",
+		"+11m deploy B full r1 old", // r1 baked 10m in a, as its own pipeline says
+		"+11m deploy A full r2 new",
+		"+22m released r1 ",         // r1's pipeline has no stage c
+		"+42m deploy B full r2 new", // r2 baked 30m in a
+		"+53m deploy C full r2 new",
+		"+64m released r2 ",
+	)
+	if len(s.st.Configs) != 2 {
+		t.Fatalf("%d configurations kept, want the two the kept releases use", len(s.st.Configs))
+	}
+}
+
+// Finished releases beyond the most recent few are dropped, with their
+// configurations: a state holds what is in flight, not all history.
+func TestFinishedReleasesAreDropped(t *testing.T) {
+	p := simplePipeline(Stage{Name: "a", Targets: []string{"A"}, Bake: 0})
+	s := newSim(t, p)
+	for id := int64(1); id <= KeptFinished+3; id++ {
+		if err := AddReleaseWithConfig(&s.st, Release{ID: id, SHA: fmt.Sprint("s", id), CreatedAt: s.now},
+			simplePipeline(Stage{Name: "a", Targets: []string{"A"}, Bake: time.Duration(id)})); err != nil {
+			t.Fatal(err)
+		}
+		s.plan()
+		s.run(s.now.Sub(simStart) + time.Hour)
+	}
+	if n := len(s.st.Releases); n != KeptFinished || s.st.Releases[0].ID != 4 {
+		t.Fatalf("kept %d releases from %d, want the newest %d", n, s.st.Releases[0].ID, KeptFinished)
+	}
+	if n := len(s.st.Configs); n != KeptFinished {
+		t.Fatalf("kept %d configurations, want %d", n, KeptFinished)
+	}
 }

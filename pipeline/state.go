@@ -30,6 +30,9 @@ type Release struct {
 	Unreviewed []string
 	Status     ReleaseStatus
 	Reason     string
+	// Config names, in State.Configs, the pipeline as of the release's own
+	// commit; "" means the pipeline the planner is given.
+	Config string
 	// Stages holds the release's progress by stage name; a stage it has not
 	// reached is absent.
 	Stages map[string]*StageRun
@@ -168,4 +171,7 @@ type State struct {
 	// Paused, when set, says why no new deploy starts anywhere.
 	Paused    string
 	Overrides []Override
+	// Configs are the pipelines releases travel with, by content hash:
+	// releases made from the same file share one.
+	Configs map[string]Pipeline
 }
