@@ -20,7 +20,8 @@ type ReviewSummary struct {
 
 // Renderer renders reports from the embedded templates, parsed once.
 type Renderer struct {
-	review *template.Template
+	review  *template.Template
+	release *template.Template
 }
 
 // NewRenderer parses the templates.
@@ -41,7 +42,24 @@ func NewRenderer() (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse review summary template: %w", err)
 	}
-	return &Renderer{review: review}, nil
+	release, err := template.New("release-comment.md.tmpl").Funcs(funcs).
+		ParseFS(templates.Files(), "github/release-comment.md.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parse release comment template: %w", err)
+	}
+	return &Renderer{review: review, release: release}, nil
+}
+
+// PRCommentLimit is GitHub's limit on a comment's body.
+const PRCommentLimit = 65536
+
+// ReleaseComment renders the PR comment of a release.
+func (r *Renderer) ReleaseComment(v ReleaseView) (string, error) {
+	var b bytes.Buffer
+	if err := r.release.Execute(&b, v); err != nil {
+		return "", fmt.Errorf("render release comment: %w", err)
+	}
+	return truncate(b.String(), PRCommentLimit), nil
 }
 
 // ReviewCheck renders the wavegate/review check run's title and summary.

@@ -1,0 +1,167 @@
+package notify
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wavegate/wavegate/pipeline"
+)
+
+var releaseStart = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+func releasePipeline() pipeline.Pipeline {
+	return pipeline.Pipeline{Name: "app", DeployTimeout: 30 * time.Minute, Stages: []pipeline.Stage{
+		{Name: "alpha", Targets: []string{"alpha"}, Bake: 10 * time.Minute},
+		{Name: "gamma", Targets: []string{"gamma-1", "gamma-2"}, Parallel: 2, OneBox: true, Bake: 30 * time.Minute},
+		{Name: "approve", Approval: &pipeline.Approval{Timeout: 24 * time.Hour}},
+		{Name: "wave-1", Targets: []string{"prod-1"}, OneBox: true, Bake: time.Hour},
+	}}
+}
+
+// drive plans release 1 from its push until `until`, every deploy taking a
+// minute and failing where fail says.
+func drive(t *testing.T, r pipeline.Release, until time.Duration, fail func(pipeline.DeployEffect) bool, decide func(*pipeline.State, time.Time)) (pipeline.State, pipeline.Result, time.Time) {
+	t.Helper()
+	p := releasePipeline()
+	var st pipeline.State
+	r.CreatedAt = releaseStart
+	if err := pipeline.AddRelease(&st, r); err != nil {
+		t.Fatal(err)
+	}
+	now := releaseStart
+	type pending struct {
+		key, outcome string
+		at           time.Time
+	}
+	var queue []pending
+	res := pipeline.Plan(p, st, pipeline.Inputs{}, now)
+	for step := 0; step < 1000; step++ {
+		st = res.State
+		for _, d := range res.Deploys {
+			outcome := pipeline.OutcomeSuccess
+			if fail != nil && fail(d) {
+				outcome = pipeline.OutcomeFailed
+			}
+			queue = append(queue, pending{d.Step.Key, outcome, now.Add(time.Minute)})
+		}
+		next := res.WakeAt
+		for _, q := range queue {
+			if next.IsZero() || q.at.Before(next) {
+				next = q.at
+			}
+		}
+		if decide != nil && len(res.Held) > 0 && res.Held[0].Blockers[0].Kind == pipeline.BlockerApproval {
+			decide(&st, now)
+			decide = nil
+			res = pipeline.Plan(p, st, pipeline.Inputs{}, now)
+			continue
+		}
+		if next.IsZero() || next.After(releaseStart.Add(until)) {
+			return st, res, releaseStart.Add(until)
+		}
+		now = next
+		kept := queue[:0]
+		for _, q := range queue {
+			if q.at.Equal(now) {
+				if _, err := pipeline.RecordOutcome(&st, q.key, q.outcome, "exit status 1", now); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			kept = append(kept, q)
+		}
+		queue = kept
+		res = pipeline.Plan(p, st, pipeline.Inputs{}, now)
+	}
+	t.Fatal("did not settle")
+	return st, res, now
+}
+
+func TestReleaseCommentGolden(t *testing.T) {
+	r, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	approve := func(st *pipeline.State, now time.Time) {
+		if err := pipeline.Decide(releasePipeline(), st, 1, "approve", true, "lead", "", false, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reject := func(st *pipeline.State, now time.Time) {
+		if err := pipeline.Decide(releasePipeline(), st, 1, "approve", false, "lead", "<!here> @channel | <b>not now</b>", false, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	links := Links{Compare: "https://github.com/acme/api/compare/abc1234...def5678", CheckRun: "https://github.com/acme/api/runs/42"}
+	sha := "def5678901234567890123456789012345678901"
+	tests := []struct {
+		name    string
+		release pipeline.Release
+		until   time.Duration
+		fail    func(pipeline.DeployEffect) bool
+		decide  func(*pipeline.State, time.Time)
+	}{
+		{"release-baking.md", pipeline.Release{ID: 1, SHA: sha}, 20 * time.Minute, nil, nil},
+		{"release-approval.md", pipeline.Release{ID: 1, SHA: sha}, 3 * time.Hour, nil, nil},
+		{"release-released.md", pipeline.Release{ID: 1, SHA: sha}, 24 * time.Hour, nil, approve},
+		{"release-rejected-hostile.md", pipeline.Release{ID: 1, SHA: sha}, 24 * time.Hour, nil, reject},
+		{"release-failed.md", pipeline.Release{ID: 1, SHA: sha}, 3 * time.Hour,
+			func(d pipeline.DeployEffect) bool {
+				return d.Target == "gamma-2" && d.Step.Action == pipeline.ActionDeploy
+			}, nil},
+		{"release-unreviewed.md", pipeline.Release{ID: 1, SHA: sha, Unreviewed: []string{"d1 reached main without a merged pull request"}}, time.Hour, nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st, res, now := drive(t, tc.release, tc.until, tc.fail, tc.decide)
+			v, err := BuildReleaseView("acme/api", releasePipeline(), st, 1, res.Held, now, links)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := r.ReleaseComment(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(body, "<!-- wavegate:release acme/api/app/1 -->") {
+				t.Fatalf("the comment lacks its marker:\n%s", body)
+			}
+			// Every table row keeps its three columns whatever the text.
+			for _, line := range strings.Split(body, "\n") {
+				if strings.HasPrefix(line, "| ") && len(regexp.MustCompile(`[^\\]\|`).FindAllString(line, -1)) != 3 {
+					t.Errorf("broken table row: %s", line)
+				}
+			}
+			golden(t, tc.name, body)
+		})
+	}
+}
+
+func TestSlackText(t *testing.T) {
+	tests := map[string]string{
+		"<!here> ping":       "&lt;!here&gt; ping",
+		"<@U123> hi":         "&lt;@U123&gt; hi",
+		"a & b":              "a &amp; b",
+		"*bold* _it_":        "*\u200dbold*\u200d _\u200dit_\u200d",
+		"<https://x|click>":  "&lt;https://x|click&gt;",
+		"two\nlines":         "two lines",
+		"plain words, 100 %": "plain words, 100 %",
+	}
+	for in, want := range tests {
+		if got := SlackText(in); got != want {
+			t.Errorf("SlackText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFormatLeft(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		20 * time.Second: "under a minute", 22*time.Minute + 10*time.Second: "22m",
+		time.Hour: "1h", 65 * time.Minute: "1h5m", 119*time.Minute + 50*time.Second: "2h",
+	} {
+		if got := formatLeft(d); got != want {
+			t.Errorf("formatLeft(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package notify
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/wavegate/wavegate/pipeline"
+)
+
+// ReleaseView is one release as every report shows it: a PR comment, the
+// wavegate/deploy check run and the Slack message are all rendered from it.
+type ReleaseView struct {
+	Repository string
+	Pipeline   string
+	ReleaseID  int64
+	SHA        string
+	Status     string // in progress | released | failed | superseded
+	Reason     string
+	Pulls      []int
+	Stages     []StageView
+	// Blocked lists what holds the release now, each with the command that
+	// would help.
+	Blocked []BlockedView
+	Links   Links
+}
+
+// StageView is one stage of the release.
+type StageView struct {
+	Name   string
+	Status string // waiting | active | succeeded | failed | superseded | approval
+	Detail string // "approved by @x", the failure's cause
+	// Targets in declared order; approval stages have none.
+	Targets []TargetView
+}
+
+// TargetView is one target in a stage.
+type TargetView struct {
+	Name  string
+	State string // waiting, one-box deploying, one-box baking, deploying, baking, done, rolling back, rolled back, ...
+	// Left is the bake time left, rounded to the minute; empty when not baking.
+	Left string
+}
+
+// BlockedView is one blocker holding a deploy.
+type BlockedView struct {
+	Stage, Target string
+	Kind          string
+	Reason        string
+	// Help is the command that would lift it, if people can.
+	Help string
+}
+
+// Links point to where people look next.
+type Links struct {
+	Compare    string
+	CheckRun   string
+	PullPrefix string // e.g. https://github.com/acme/api/pull/
+}
+
+// BuildReleaseView describes release id of p's state at now; held is what
+// Plan reported held.
+func BuildReleaseView(repo string, p pipeline.Pipeline, st pipeline.State, id int64, held []pipeline.Held, now time.Time, links Links) (ReleaseView, error) {
+	i := slices.IndexFunc(st.Releases, func(r *pipeline.Release) bool { return r.ID == id })
+	if i < 0 {
+		return ReleaseView{}, fmt.Errorf("release %d of %s/%s: %w", id, repo, p.Name, pipeline.ErrNotFound)
+	}
+	r := st.Releases[i]
+	if c, ok := st.Configs[r.Config]; ok && r.Config != "" {
+		p = c
+	}
+	v := ReleaseView{Repository: repo, Pipeline: p.Name, ReleaseID: r.ID, SHA: r.SHA, Reason: r.Reason,
+		Pulls: slices.Clone(r.Pulls), Links: links, Status: releaseStatus(r.Status)}
+	for _, s := range p.Stages {
+		v.Stages = append(v.Stages, stageView(s, r.Stages[s.Name], now))
+	}
+	for _, h := range held {
+		if h.ReleaseID != r.ID {
+			continue
+		}
+		for _, b := range h.Blockers {
+			v.Blocked = append(v.Blocked, BlockedView{Stage: h.Stage, Target: h.Target, Kind: string(b.Kind), Reason: b.Reason, Help: help(b.Kind, h.Stage)})
+		}
+	}
+	return v, nil
+}
+
+func releaseStatus(s pipeline.ReleaseStatus) string {
+	switch s {
+	case pipeline.ReleaseSucceeded:
+		return "released"
+	case pipeline.ReleaseActive:
+		return "in progress"
+	}
+	return string(s)
+}
+
+func stageView(s pipeline.Stage, run *pipeline.StageRun, now time.Time) StageView {
+	sv := StageView{Name: s.Name, Status: "waiting"}
+	if run != nil {
+		sv.Status, sv.Detail = string(run.Status), run.Reason
+		if run.Decision != nil && run.Decision.Approved {
+			sv.Detail = "approved by @" + run.Decision.By
+		}
+	}
+	if s.IsApproval() {
+		if run != nil && run.Status == pipeline.StageActive {
+			sv.Status = "approval"
+		}
+		return sv
+	}
+	for _, t := range s.Targets {
+		tv := TargetView{Name: t, State: "waiting"}
+		if run != nil {
+			if tr := run.Targets[t]; tr != nil {
+				tv.State = phaseWords(tr.Phase)
+				if !tr.BakeUntil.IsZero() && now.Before(tr.BakeUntil) {
+					tv.Left = formatLeft(tr.BakeUntil.Sub(now))
+				}
+			}
+		}
+		sv.Targets = append(sv.Targets, tv)
+	}
+	return sv
+}
+
+func phaseWords(p pipeline.Phase) string {
+	switch p {
+	case pipeline.PhaseOneboxDeploying:
+		return "one-box deploying"
+	case pipeline.PhaseOneboxBaking:
+		return "one-box baking"
+	case pipeline.PhaseFullDeploying:
+		return "deploying"
+	case pipeline.PhaseFullBaking:
+		return "baking"
+	case pipeline.PhaseRollbackPending, pipeline.PhaseRollbackDeploying, pipeline.PhaseRollbackBaking:
+		return "rolling back"
+	case pipeline.PhaseRolledBack:
+		return "rolled back"
+	case pipeline.PhaseRollbackFailed:
+		return "rollback failed"
+	case pipeline.PhaseNothingToRollBack:
+		return "failed, nothing to roll back to"
+	}
+	return string(p)
+}
+
+// formatLeft says how long a bake still runs, to the minute, the way people
+// say it: "1h5m", "22m", "under a minute".
+func formatLeft(d time.Duration) string {
+	d = d.Round(time.Minute)
+	switch {
+	case d < time.Minute:
+		return "under a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// help is the command that lifts a blocker, as people would type it; the
+// approval blocker's reason already names its command.
+func help(kind pipeline.BlockerKind, stage string) string {
+	switch kind {
+	case pipeline.BlockerApproval:
+		return ""
+	case pipeline.BlockerRollback:
+		return "/deploy resume"
+	case pipeline.BlockerPaused:
+		return "/deploy resume"
+	}
+	return fmt.Sprintf(`/deploy override %s --stage %s --reason "..."`, kind, stage)
+}
