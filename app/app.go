@@ -23,6 +23,7 @@ import (
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/inbox"
 	"github.com/wavegate/wavegate/internal/outbox"
+	"github.com/wavegate/wavegate/notify"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 )
@@ -63,6 +64,8 @@ type App struct {
 	inbox    *inbox.Processor
 	router   *handlers.Router
 	runner   *pipeline.Runner
+	engine   *engineStore
+	renderer *notify.Renderer
 	effects  *outbox.Worker
 	handler  http.Handler
 }

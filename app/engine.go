@@ -12,6 +12,7 @@ import (
 	"github.com/wavegate/wavegate/deploy"
 	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/internal/outbox"
+	"github.com/wavegate/wavegate/notify"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 )
@@ -20,10 +21,17 @@ import (
 // the outbox worker that performs its deploys and notices.
 func (a *App) buildEngine() error {
 	es := &engineStore{db: a.store, onSaved: a.opts.OnEngineSaved}
+	a.engine = es
+	var err error
+	if a.renderer, err = notify.NewRenderer(); err != nil {
+		return err
+	}
 	a.runner = &pipeline.Runner{Store: es, Clock: a.opts.Clock, Logger: a.opts.Logger}
 	w, err := outbox.New(outbox.Options{
 		Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
-		Performers:  map[string]outbox.Performer{effectDeploy: a.performDeploy, effectNotice: a.performNotice},
+		Performers: map[string]outbox.Performer{
+			effectDeploy: a.performDeploy, effectNotice: a.performNotice, effectReport: a.performReport,
+		},
 		IsTransient: githubapp.IsTransient,
 		OnDone:      a.opts.OnEffectDone,
 	})

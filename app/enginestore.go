@@ -119,6 +119,11 @@ func (e *engineStore) Save(ctx context.Context, key pipeline.Key, version int64,
 		k := fmt.Sprintf("notice/r%d/%s/%s/%s", n.ReleaseID, n.Kind, n.Stage, n.Target)
 		effects = append(effects, store.Effect{Key: outboxKey(key, k), Kind: effectNotice, Payload: payload, CreatedAt: now})
 	}
+	reports, err := reportEffects(key, version, res, now)
+	if err != nil {
+		return fmt.Errorf("report effects: %w", err)
+	}
+	effects = append(effects, reports...)
 	_, err = e.db.SaveEngineState(ctx, store.EngineState{
 		EngineKey: store.EngineKey{Repository: key.Repository, Pipeline: key.Pipeline},
 		Version:   version, State: doc, WakeAt: res.WakeAt,

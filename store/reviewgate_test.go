@@ -59,3 +59,23 @@ func TestReviewGateRecords(t *testing.T) {
 		t.Fatalf("another repository's verdict: %v", err)
 	}
 }
+
+func TestReportComments(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if _, err := s.ReportComment(ctx, "acme/api", 7, "app/1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown: %v", err)
+	}
+	c := ReportComment{Repository: "Acme/API", PullNumber: 7, ReleaseKey: "app/1", CommentID: 11, BodyHash: "h1"}
+	if err := s.SaveReportComment(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	c.CommentID, c.BodyHash = 12, "h2"
+	if err := s.SaveReportComment(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ReportComment(ctx, "acme/api", 7, "app/1")
+	if err != nil || got.CommentID != 12 || got.BodyHash != "h2" {
+		t.Fatalf("got %+v %v", got, err)
+	}
+}

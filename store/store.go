@@ -196,6 +196,7 @@ type Store interface {
 	Installations
 	ReviewGate
 	Engine
+	Reports
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// SchemaVersion returns the applied and the embedded latest migration version.

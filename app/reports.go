@@ -1,0 +1,163 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/wavegate/wavegate/notify"
+	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/store"
+)
+
+// effectReport asks for a release's reports to be brought up to date.
+const effectReport = "report"
+
+type reportPayload struct {
+	Repository string `json:"repository"`
+	Pipeline   string `json:"pipeline"`
+	ReleaseID  int64  `json:"release"`
+}
+
+// reportEffects asks for a report of every release a save changed that
+// brings pull requests. Each renders the state as it is when performed, so
+// a burst of saves costs at most one edit per visible change.
+func reportEffects(key pipeline.Key, version int64, res pipeline.Result, now time.Time) ([]store.Effect, error) {
+	var ids []int64
+	for _, d := range res.Decisions {
+		if !slices.Contains(ids, d.ReleaseID) {
+			ids = append(ids, d.ReleaseID)
+		}
+	}
+	var out []store.Effect
+	for _, id := range ids {
+		i := slices.IndexFunc(res.State.Releases, func(r *pipeline.Release) bool { return r.ID == id })
+		if i < 0 || len(res.State.Releases[i].Pulls) == 0 {
+			continue
+		}
+		payload, err := json.Marshal(reportPayload{Repository: key.Repository, Pipeline: key.Pipeline, ReleaseID: id})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.Effect{Key: outboxKey(key, fmt.Sprintf("report/r%d/v%d", id, version+1)),
+			Kind: effectReport, Payload: payload, CreatedAt: now})
+	}
+	return out, nil
+}
+
+// performReport brings a release's PR comments up to date: edited in place,
+// found again by its marker if the stored id is lost, recreated if someone
+// deleted it, and left alone when nothing visible changed.
+func (a *App) performReport(ctx context.Context, e store.Effect) ([]byte, error) {
+	var p reportPayload
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return nil, fmt.Errorf("decode report %s: %w", e.Key, err)
+	}
+	key := pipeline.Key{Repository: p.Repository, Pipeline: p.Pipeline}
+	pl, st, _, err := a.engine.LoadWithPipeline(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(st.Releases, func(r *pipeline.Release) bool { return r.ID == p.ReleaseID })
+	if i < 0 {
+		return nil, nil // no longer tracked: nothing to show
+	}
+	r := st.Releases[i]
+	now := a.opts.Clock.Now()
+	held := pipeline.Plan(pl, st, pipeline.Inputs{}, now).Held
+	v, err := notify.BuildReleaseView(p.Repository, pl, st, r.ID, held, now, notify.Links{})
+	if err != nil {
+		return nil, err
+	}
+	body, err := a.renderer.ReleaseComment(v)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(body))
+	hash := hex.EncodeToString(sum[:8])
+	client, err := a.repositoryClient(ctx, p.Repository)
+	if err != nil {
+		return nil, err
+	}
+	owner, name, _ := strings.Cut(p.Repository, "/")
+	releaseKey := fmt.Sprintf("%s/%d", p.Pipeline, r.ID)
+	marker := body[:strings.Index(body, "\n")]
+	for _, pull := range r.Pulls {
+		if err := a.reportOnPull(ctx, client, owner, name, pull, releaseKey, marker, body, hash); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+func (a *App) reportOnPull(ctx context.Context, client *github.Client, owner, name string, pull int, releaseKey, marker, body, hash string) error {
+	repo := owner + "/" + name
+	saved, err := a.store.ReportComment(ctx, repo, pull, releaseKey)
+	switch {
+	case err == nil && saved.BodyHash == hash:
+		return nil
+	case err == nil:
+		_, _, err = client.Issues.EditComment(ctx, owner, name, saved.CommentID, &github.IssueComment{Body: &body})
+		if err == nil {
+			saved.BodyHash = hash
+			return a.store.SaveReportComment(ctx, saved)
+		}
+		if !isNotFound(err) {
+			return fmt.Errorf("edit the report on %s#%d: %w", repo, pull, err)
+		}
+		// Deleted by someone: recreate it below.
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	id, err := findComment(ctx, client, owner, name, pull, marker)
+	if err != nil {
+		return err
+	}
+	if id != 0 {
+		if _, _, err := client.Issues.EditComment(ctx, owner, name, id, &github.IssueComment{Body: &body}); err != nil {
+			return fmt.Errorf("edit the report on %s#%d: %w", repo, pull, err)
+		}
+	} else {
+		c, _, err := client.Issues.CreateComment(ctx, owner, name, pull, &github.IssueComment{Body: &body})
+		if err != nil {
+			return fmt.Errorf("post the report on %s#%d: %w", repo, pull, err)
+		}
+		id = c.GetID()
+	}
+	return a.store.SaveReportComment(ctx, store.ReportComment{Repository: repo, PullNumber: pull, ReleaseKey: releaseKey, CommentID: id, BodyHash: hash})
+}
+
+// findComment looks for the report by its hidden marker, for when its id
+// was lost (a restored database, a crash between posting and recording).
+func findComment(ctx context.Context, client *github.Client, owner, name string, pull int, marker string) (int64, error) {
+	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		cs, resp, err := client.Issues.ListComments(ctx, owner, name, pull, opts)
+		if err != nil {
+			return 0, fmt.Errorf("list comments of %s/%s#%d: %w", owner, name, pull, err)
+		}
+		for _, c := range cs {
+			if strings.HasPrefix(c.GetBody(), marker) {
+				return c.GetID(), nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return 0, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+func isNotFound(err error) bool {
+	var resp *github.ErrorResponse
+	return errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == http.StatusNotFound
+}

@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/internal/githubfake"
+	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/store"
+)
+
+func TestReleaseCommentCreatedOnceEditedAndRecreated(t *testing.T) {
+	fake := newFake(t)
+	fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
+	workDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(workDir, "deploy.sh"), []byte(deployScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Now())
+	effects := make(chan store.Effect, 100)
+	r := startWith(t, newConfig(t, fake, true), fake, clk, Options{WorkDir: workDir,
+		OnEffectDone: func(e store.Effect, err error) {
+			// An effect cut off by the test's shutdown is handed back, as it should be.
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("effect %s: %v", e.Key, err)
+			}
+			effects <- e
+		}})
+	ctx := t.Context()
+	if err := r.app.Store().UpsertInstallation(ctx, store.Installation{ID: 1, Account: "acme", UpdatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.app.Store().SetRepositories(ctx, 1, []store.Repository{{ID: 9, FullName: "acme/api"}}); err != nil {
+		t.Fatal(err)
+	}
+	ps := parsePipelines(t, enginePipelines)
+	t0 := clk.Now()
+	if _, err := r.app.runner.ApplyWith(ctx, pipeline.Key{Repository: "acme/api", Pipeline: "app"}, ps[0],
+		func(_ pipeline.Pipeline, st *pipeline.State) error {
+			return pipeline.AddRelease(st, pipeline.Release{ID: 1, SHA: "c1", Pulls: []int{7}, CreatedAt: t0})
+		}); err != nil {
+		t.Fatal(err)
+	}
+	// waitReports waits until n report effects have been performed.
+	waitReports := func(n int) {
+		t.Helper()
+		for n > 0 {
+			select {
+			case e := <-effects:
+				if e.Kind == effectReport {
+					n--
+				}
+			case <-time.After(10 * time.Second): // deadlock guard only
+				t.Fatalf("waiting for %d more reports", n)
+			}
+		}
+	}
+	const comments = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
+	const comment = "/repos/{owner}/{repo}/issues/comments/{comment_id}"
+	waitReports(2) // the release started; the alpha deploy succeeded
+	live := fake.Comments("acme/api", 7)
+	if len(live) != 1 || !strings.Contains(live[0].Body, "alpha: baking (10m left)") {
+		t.Fatalf("comments on #7: %+v", live)
+	}
+	if n := fake.Count(http.MethodPost, comments); n != 1 {
+		t.Fatalf("%d comments posted, want 1", n)
+	}
+	if n := fake.Count(http.MethodPatch, comment); n < 1 {
+		t.Fatal("the comment was not edited as the release moved")
+	}
+	// Someone deletes it; the next change recreates it.
+	fake.DeleteComment("acme/api", live[0].ID)
+	clk.BlockUntilTimerAt(t0.Add(10 * time.Minute))
+	clk.Set(t0.Add(10 * time.Minute))
+	waitReports(1)
+	live = fake.Comments("acme/api", 7)
+	if len(live) != 1 || !strings.Contains(live[0].Body, "beta-1") && !strings.Contains(live[0].Body, `beta\-1`) {
+		t.Fatalf("after the deletion: %+v", live)
+	}
+	if n := fake.Count(http.MethodPost, comments); n != 2 {
+		t.Fatalf("%d comments posted, want the original and its replacement", n)
+	}
+}
