@@ -56,18 +56,20 @@ type Options struct {
 
 // App is a running Wavegate.
 type App struct {
-	cfg      Config
-	opts     Options
-	store    *store.SQLite
-	registry *prometheus.Registry
-	creds    *credentials
-	inbox    *inbox.Processor
-	router   *handlers.Router
-	runner   *pipeline.Runner
-	engine   *engineStore
-	renderer *notify.Renderer
-	effects  *outbox.Worker
-	handler  http.Handler
+	cfg         Config
+	opts        Options
+	store       *store.SQLite
+	registry    *prometheus.Registry
+	creds       *credentials
+	inbox       *inbox.Processor
+	router      *handlers.Router
+	runner      *pipeline.Runner
+	engine      *engineStore
+	permissions *githubapp.Permissions
+	reportLocks keyedLocks
+	renderer    *notify.Renderer
+	effects     *outbox.Worker
+	handler     http.Handler
 }
 
 // New opens the store and builds every component; nothing runs until Serve.
@@ -110,6 +112,7 @@ func (a *App) build() error {
 			return fmt.Errorf("working directory: %w", err)
 		}
 	}
+	a.permissions = githubapp.NewPermissions(a.opts.Clock, 0, 0)
 	if err := a.buildEngine(); err != nil {
 		return err
 	}

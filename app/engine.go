@@ -72,7 +72,8 @@ func (a *App) performDeploy(ctx context.Context, e store.Effect) ([]byte, error)
 		if len(result) == 0 {
 			res := deploy.Command{Argv: p.Deployer.Command, Dir: a.opts.WorkDir, Clock: a.opts.Clock}.Run(ctx, req)
 			if res.Outcome == deploy.Interrupted {
-				return nil, fmt.Errorf("deploy %s: %s", e.Key, res.Reason)
+				// Shutting down: handed back to run again after the restart.
+				return nil, fmt.Errorf("deploy %s: %s: %w", e.Key, res.Reason, context.Canceled)
 			}
 			var err error
 			if result, err = json.Marshal(commandResult{Outcome: res.Outcome, Reason: res.Reason, Output: res.Output}); err != nil {

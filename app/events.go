@@ -23,7 +23,7 @@ func (a *App) registerEventHandlers() error {
 	gate := &handlers.ReviewGate{
 		GitHub:      a.installationClient,
 		Config:      githubapp.NewConfigSource(a.opts.Clock, 0),
-		Permissions: githubapp.NewPermissions(a.opts.Clock, 0, 0),
+		Permissions: a.permissions,
 		Store:       a.store,
 		Renderer:    renderer,
 		Clock:       a.opts.Clock,
@@ -34,6 +34,7 @@ func (a *App) registerEventHandlers() error {
 	(&handlers.Releases{
 		GitHub: a.installationClient, Engine: a.runner, Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
 	}).Register(a.router)
+	a.router.On("check_run", a.onCheckRunAction, "requested_action")
 	for _, event := range []string{"issue_comment", "deployment", "deployment_protection_rule"} {
 		a.router.On(event, a.logEvent)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -28,9 +29,9 @@ type reportPayload struct {
 	ReleaseID  int64  `json:"release"`
 }
 
-// reportEffects asks for a report of every release a save changed that
-// brings pull requests. Each renders the state as it is when performed, so
-// a burst of saves costs at most one edit per visible change.
+// reportEffects asks for a report of every release a save changed. Each
+// renders the state as it is when performed, so a burst of saves costs at
+// most one edit per visible change.
 func reportEffects(key pipeline.Key, version int64, res pipeline.Result, now time.Time) ([]store.Effect, error) {
 	var ids []int64
 	for _, d := range res.Decisions {
@@ -41,7 +42,7 @@ func reportEffects(key pipeline.Key, version int64, res pipeline.Result, now tim
 	var out []store.Effect
 	for _, id := range ids {
 		i := slices.IndexFunc(res.State.Releases, func(r *pipeline.Release) bool { return r.ID == id })
-		if i < 0 || len(res.State.Releases[i].Pulls) == 0 {
+		if i < 0 {
 			continue
 		}
 		payload, err := json.Marshal(reportPayload{Repository: key.Repository, Pipeline: key.Pipeline, ReleaseID: id})
@@ -54,15 +55,20 @@ func reportEffects(key pipeline.Key, version int64, res pipeline.Result, now tim
 	return out, nil
 }
 
-// performReport brings a release's PR comments up to date: edited in place,
-// found again by its marker if the stored id is lost, recreated if someone
-// deleted it, and left alone when nothing visible changed.
+// performReport brings a release's reports up to date: its deploy check
+// run, and its PR comments, edited in place, found again by their marker if
+// the stored id is lost, recreated if someone deleted them, and left alone
+// when nothing visible changed.
 func (a *App) performReport(ctx context.Context, e store.Effect) ([]byte, error) {
 	var p reportPayload
 	if err := json.Unmarshal(e.Payload, &p); err != nil {
 		return nil, fmt.Errorf("decode report %s: %w", e.Key, err)
 	}
 	key := pipeline.Key{Repository: p.Repository, Pipeline: p.Pipeline}
+	// Reports of one release go one at a time: each renders the state as it
+	// loads it, and two in parallel could put an older rendering last.
+	unlock := a.reportLocks.lock(fmt.Sprintf("%s/%s/%d", strings.ToLower(p.Repository), p.Pipeline, p.ReleaseID))
+	defer unlock()
 	pl, st, _, err := a.engine.LoadWithPipeline(ctx, key)
 	if err != nil {
 		return nil, err
@@ -96,7 +102,7 @@ func (a *App) performReport(ctx context.Context, e store.Effect) ([]byte, error)
 			return nil, err
 		}
 	}
-	return nil, nil
+	return nil, a.updateDeployCheck(ctx, client, p.Repository, pl, st, r, v, body)
 }
 
 func (a *App) reportOnPull(ctx context.Context, client *github.Client, owner, name string, pull int, releaseKey, marker, body, hash string) error {
@@ -160,4 +166,38 @@ func findComment(ctx context.Context, client *github.Client, owner, name string,
 func isNotFound(err error) bool {
 	var resp *github.ErrorResponse
 	return errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == http.StatusNotFound
+}
+
+// keyedLocks serializes work per key; entries are dropped when unused.
+type keyedLocks struct {
+	mu    sync.Mutex
+	locks map[string]*keyedLock
+}
+
+type keyedLock struct {
+	sync.Mutex
+	users int
+}
+
+func (k *keyedLocks) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyedLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyedLock{}
+		k.locks[key] = l
+	}
+	l.users++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
 }

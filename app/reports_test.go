@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -86,5 +87,99 @@ func TestReleaseCommentCreatedOnceEditedAndRecreated(t *testing.T) {
 	}
 	if n := fake.Count(http.MethodPost, comments); n != 2 {
 		t.Fatalf("%d comments posted, want the original and its replacement", n)
+	}
+}
+
+func TestDeployCheckRunAndItsButtons(t *testing.T) {
+	fake := newFake(t)
+	fake.SetPermission("acme/api", "ada", "admin")
+	fake.SetPermission("acme/api", "wes", "write")
+	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
+	workDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(workDir, "deploy.sh"), []byte(deployScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Now())
+	saved := make(chan pipeline.Result, 100)
+	effects := make(chan store.Effect, 100)
+	r := startWith(t, newConfig(t, fake, true), fake, clk, Options{WorkDir: workDir,
+		OnEngineSaved: func(_ pipeline.Key, res pipeline.Result) { saved <- res },
+		OnEffectDone:  func(e store.Effect, _ error) { effects <- e },
+	})
+	ctx := t.Context()
+	if err := r.app.Store().UpsertInstallation(ctx, store.Installation{ID: 1, Account: "acme", UpdatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.app.Store().SetRepositories(ctx, 1, []store.Repository{{ID: 9, FullName: "acme/api"}}); err != nil {
+		t.Fatal(err)
+	}
+	ps := parsePipelines(t, `pipelines:
+  app:
+    branch: release
+    deployer: {command: ["./deploy.sh"]}
+    stages:
+      - {name: alpha, targets: [alpha], bake: 0s}
+      - {name: sign-off, approval: {}}
+      - {name: beta, targets: [beta], bake: 0s}
+`)
+	if _, err := r.app.runner.ApplyWith(ctx, pipeline.Key{Repository: "acme/api", Pipeline: "app"}, ps[0],
+		func(_ pipeline.Pipeline, st *pipeline.State) error {
+			return pipeline.AddRelease(st, pipeline.Release{ID: 1, SHA: "c1", CreatedAt: clk.Now()})
+		}); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the release waits for approval and its report is out.
+	waitFor := func(what string, done func() bool) {
+		t.Helper()
+		for !done() {
+			select {
+			case <-effects:
+			case <-saved:
+			case <-time.After(10 * time.Second): // deadlock guard only
+				t.Fatalf("waiting for %s", what)
+			}
+		}
+	}
+	deployCheck := func() githubfake.CheckRun {
+		for _, c := range fake.CheckRuns("acme/api") {
+			if c.Name == "wavegate/deploy (app)" {
+				return c
+			}
+		}
+		return githubfake.CheckRun{}
+	}
+	waitFor("the approval button", func() bool {
+		for _, a := range deployCheck().Actions {
+			if a.Identifier == "approve" {
+				return true
+			}
+		}
+		return false
+	})
+	if c := deployCheck(); c.Status != "in_progress" || c.HeadSHA != "c1" || c.ExternalID != "app/1" {
+		t.Fatalf("deploy check while waiting: %+v", c)
+	}
+	press := func(id, sender string) {
+		t.Helper()
+		c := deployCheck()
+		body := fmt.Sprintf(`{"action":"requested_action","check_run":{"id":%d,"name":%q,"external_id":%q,"head_sha":"c1"},`+
+			`"requested_action":{"identifier":%q},"sender":{"login":%q},"installation":{"id":1},`+
+			`"repository":{"id":9,"name":"api","full_name":"acme/api","owner":{"login":"acme"}}}`,
+			c.ID, c.Name, c.ExternalID, "approve", sender)
+		if code := r.deliver("check_run", id, body); code != http.StatusAccepted {
+			t.Fatalf("%s: %d", id, code)
+		}
+		if o := r.next(); o.State != store.DeliveryDone {
+			t.Fatalf("%s: %s %v", id, o.State, o.Err)
+		}
+	}
+	press("b-1", "wes") // write access: refused until the commands land
+	if c := deployCheck(); c.Status != "in_progress" {
+		t.Fatalf("a writer's press was applied: %+v", c)
+	}
+	press("b-2", "ada") // admin
+	waitFor("the release to finish", func() bool { return deployCheck().Conclusion == "success" })
+	if c := deployCheck(); c.Status != "completed" || len(c.Actions) != 0 || !strings.Contains(c.Output.Summary, "approved by @") {
+		t.Fatalf("deploy check at the end: %+v", c)
 	}
 }

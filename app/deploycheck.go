@@ -1,0 +1,183 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/wavegate/wavegate/checks"
+	"github.com/wavegate/wavegate/handlers"
+	"github.com/wavegate/wavegate/notify"
+	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/store"
+)
+
+// DeployCheckName is the check run that reports a release on its commit.
+const DeployCheckName = "wavegate/deploy"
+
+// Button identifiers of the deploy check run (GitHub allows 20 characters).
+const (
+	buttonApprove = "approve"
+	buttonPause   = "pause"
+	buttonResume  = "resume"
+)
+
+// updateDeployCheck brings the release's check run up to date: created in
+// progress, its summary the release's view, completed when the release is.
+func (a *App) updateDeployCheck(ctx context.Context, client *github.Client, repo string, p pipeline.Pipeline, st pipeline.State, r *pipeline.Release, v notify.ReleaseView, summary string) error {
+	owner, name, _ := strings.Cut(repo, "/")
+	title := fmt.Sprintf("Release %d of %s: %s", r.ID, p.Name, v.Status)
+	output := &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)}
+	checkName := DeployCheckName + " (" + p.Name + ")"
+	status, conclusion := "in_progress", ""
+	switch r.Status {
+	case pipeline.ReleaseSucceeded:
+		status, conclusion = "completed", "success"
+	case pipeline.ReleaseFailed:
+		status, conclusion = "completed", "failure"
+	case pipeline.ReleaseSuperseded:
+		status, conclusion = "completed", "neutral"
+	}
+	actions := deployActions(st, v)
+	id, err := a.store.CheckRun(ctx, repo, r.SHA, checkName)
+	if errors.Is(err, store.ErrNotFound) {
+		run, _, err := client.Checks.CreateCheckRun(ctx, owner, name, github.CreateCheckRunOptions{
+			Name: checkName, HeadSHA: r.SHA, Status: github.String("in_progress"),
+			ExternalID: github.String(fmt.Sprintf("%s/%d", p.Name, r.ID)),
+			StartedAt:  &github.Timestamp{Time: a.opts.Clock.Now()}, Output: output, Actions: actions,
+		})
+		if err != nil {
+			return fmt.Errorf("create the deploy check of release %d on %s: %w", r.ID, repo, err)
+		}
+		if err := a.store.SaveCheckRun(ctx, repo, r.SHA, checkName, run.GetID(), a.opts.Clock.Now()); err != nil {
+			return err
+		}
+		if status == "in_progress" {
+			return nil
+		}
+		id = run.GetID()
+	} else if err != nil {
+		return err
+	}
+	update := checkRunUpdate{Name: checkName, Status: status, Output: output, Actions: actions}
+	if conclusion != "" {
+		update.Conclusion = conclusion
+		update.CompletedAt = &github.Timestamp{Time: a.opts.Clock.Now()}
+	}
+	req, err := client.NewRequest("PATCH", fmt.Sprintf("repos/%s/%s/check-runs/%d", owner, name, id), update)
+	if err == nil {
+		_, err = client.Do(ctx, req, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("update the deploy check of release %d on %s: %w", r.ID, repo, err)
+	}
+	return nil
+}
+
+// checkRunUpdate is a check-run update that always sends its actions:
+// go-github leaves out an empty list, and only an empty list takes the
+// buttons off a finished release.
+type checkRunUpdate struct {
+	Name        string                   `json:"name"`
+	Status      string                   `json:"status"`
+	Conclusion  string                   `json:"conclusion,omitempty"`
+	CompletedAt *github.Timestamp        `json:"completed_at,omitempty"`
+	Output      *github.CheckRunOutput   `json:"output"`
+	Actions     []*github.CheckRunAction `json:"actions"`
+}
+
+// deployActions are the check run's buttons: Approve while an approval
+// waits, and Pause or Resume while the release moves (GitHub shows three at
+// most; an empty list removes them once the release is done).
+func deployActions(st pipeline.State, v notify.ReleaseView) []*github.CheckRunAction {
+	actions := []*github.CheckRunAction{}
+	if v.Status != "in progress" {
+		return actions
+	}
+	for _, s := range v.Stages {
+		if s.Status == "approval" {
+			actions = append(actions, &github.CheckRunAction{Label: "Approve", Identifier: buttonApprove,
+				Description: "Approve " + truncateRunes(s.Name, 30)})
+			break
+		}
+	}
+	if st.Paused != "" || len(st.Holds) > 0 {
+		actions = append(actions, &github.CheckRunAction{Label: "Resume", Identifier: buttonResume,
+			Description: "Lift the pause and rollback holds"})
+	} else {
+		actions = append(actions, &github.CheckRunAction{Label: "Pause", Identifier: buttonPause,
+			Description: "Start no new deploy in this pipeline"})
+	}
+	return actions
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// onDeployCheckAction routes a press of a deploy check button to the
+// engine. Until the commands land with their authorization, only
+// repository admins may press them.
+func (a *App) onDeployCheckAction(ctx context.Context, e *github.CheckRunEvent) error {
+	run := e.GetCheckRun()
+	if !strings.HasPrefix(run.GetName(), DeployCheckName+" (") {
+		return nil
+	}
+	pipelineName, idText, ok := strings.Cut(run.GetExternalID(), "/")
+	releaseID, err := strconv.ParseInt(idText, 10, 64)
+	if !ok || err != nil {
+		return fmt.Errorf("deploy check %d: external id %q is not pipeline/release", run.GetID(), run.GetExternalID())
+	}
+	repo := e.GetRepo()
+	owner, name, by := repo.GetOwner().GetLogin(), repo.GetName(), e.GetSender().GetLogin()
+	client, err := a.installationClient(e.GetInstallation().GetID())
+	if err != nil {
+		return err
+	}
+	perm, err := a.permissions.Permission(ctx, client, owner, name, by)
+	if err != nil {
+		return err
+	}
+	log := a.opts.Logger.With("repository", repo.GetFullName(), "release", releaseID, "by", by, "action", e.GetRequestedAction().Identifier)
+	if perm < checks.PermissionAdmin {
+		log.Warn("deploy check button refused: only repository admins may use it until the /deploy commands land")
+		return nil
+	}
+	key := pipeline.Key{Repository: repo.GetFullName(), Pipeline: pipelineName}
+	_, err = a.runner.Apply(ctx, key, func(p pipeline.Pipeline, st *pipeline.State) error {
+		switch e.GetRequestedAction().Identifier {
+		case buttonApprove:
+			return pipeline.Decide(p, st, releaseID, "", true, by, "approved from the check run", false, a.opts.Clock.Now())
+		case buttonPause:
+			return pipeline.Pause(st, by, "paused from the deploy check run")
+		case buttonResume:
+			pipeline.Resume(st, "")
+			return nil
+		}
+		return fmt.Errorf("unknown button %q", e.GetRequestedAction().Identifier)
+	})
+	if err != nil {
+		// A refusal (an author approving their own release) is the person's
+		// to see, not a failure to retry.
+		log.Warn("deploy check button refused", "error", err)
+		return nil
+	}
+	log.Info("deploy check button applied")
+	return nil
+}
+
+func (a *App) onCheckRunAction(ctx context.Context, ev handlers.Event) error {
+	e, ok := ev.Payload.(*github.CheckRunEvent)
+	if !ok {
+		return nil
+	}
+	return a.onDeployCheckAction(ctx, e)
+}
