@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/google/go-github/v60/github"
 
@@ -100,6 +101,9 @@ func (a *App) performDeploy(ctx context.Context, e store.Effect) ([]byte, error)
 		if err != nil {
 			return nil, err
 		}
+		if err := a.markInProgress(ctx, client, p, id); err != nil {
+			return nil, err
+		}
 		return json.Marshal(map[string]int64{"deployment": id})
 	default:
 		// The workflow deployer is reserved: fail the step, with the reason,
@@ -143,4 +147,31 @@ func (a *App) repositoryClient(ctx context.Context, repo string) (*github.Client
 		return nil, fmt.Errorf("installation of %s: %w", repo, err)
 	}
 	return a.installationClient(id)
+}
+
+// markInProgress says on the deployment that Wavegate has started it, with
+// log_url pointing to the release's report, the wavegate/deploy check run.
+// The deploying system reports success or failure itself.
+func (a *App) markInProgress(ctx context.Context, client *github.Client, p deployPayload, deploymentID int64) error {
+	owner, name, _ := strings.Cut(p.Repository, "/")
+	status := &github.DeploymentStatusRequest{
+		State:       github.String("in_progress"),
+		Description: github.String(truncateRunes(deploy.Description(deploy.Request{
+			Action: deploy.Action(p.Effect.Step.Action), SHA: p.Effect.Step.SHA, Target: p.Effect.Target,
+			Variant: deploy.Variant(p.Effect.Step.Variant), Stage: p.Effect.Stage,
+			Release: strconv.FormatInt(p.Effect.ReleaseID, 10)}), 140)),
+		Environment: github.String(p.Effect.Target),
+	}
+	// The release's check run, or, before its report has created it, the
+	// commit's checks page, where it will be listed.
+	web := githubapp.WebURL(a.cfg.GitHubAPIURL)
+	status.LogURL = github.String(fmt.Sprintf("%s/%s/commit/%s/checks", web, p.Repository, p.Effect.Step.SHA))
+	checkName := DeployCheckName + " (" + p.Effect.Pipeline + ")"
+	if runID, err := a.store.CheckRun(ctx, p.Repository, p.Effect.Step.SHA, checkName); err == nil {
+		status.LogURL = github.String(fmt.Sprintf("%s/%s/runs/%d", web, p.Repository, runID))
+	}
+	if _, _, err := client.Repositories.CreateDeploymentStatus(ctx, owner, name, deploymentID, status); err != nil {
+		return fmt.Errorf("mark deployment %d of %s in progress: %w", deploymentID, p.Repository, err)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -296,6 +297,12 @@ func TestGitHubDeployerEndToEnd(t *testing.T) {
 	}
 	if n := fake.Count(http.MethodPost, "/repos/{owner}/{repo}/deployments"); n != 1 {
 		t.Fatalf("%d deployments created, want 1", n)
+	}
+	// Wavegate marked it in progress, linking to the release's report.
+	statuses := fake.Deployments("acme/api")[0].Statuses
+	if len(statuses) < 1 || statuses[0].State != "in_progress" ||
+		!regexp.MustCompile(`/acme/api/(runs/\d+|commit/c1/checks)$`).MatchString(statuses[0].LogURL) {
+		t.Fatalf("statuses %+v, want in_progress with a log_url to the check run first", statuses)
 	}
 }
 
