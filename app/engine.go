@@ -155,7 +155,7 @@ func (a *App) repositoryClient(ctx context.Context, repo string) (*github.Client
 func (a *App) markInProgress(ctx context.Context, client *github.Client, p deployPayload, deploymentID int64) error {
 	owner, name, _ := strings.Cut(p.Repository, "/")
 	status := &github.DeploymentStatusRequest{
-		State:       github.String("in_progress"),
+		State: github.String("in_progress"),
 		Description: github.String(truncateRunes(deploy.Description(deploy.Request{
 			Action: deploy.Action(p.Effect.Step.Action), SHA: p.Effect.Step.SHA, Target: p.Effect.Target,
 			Variant: deploy.Variant(p.Effect.Step.Variant), Stage: p.Effect.Stage,
