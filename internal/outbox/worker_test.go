@@ -87,8 +87,10 @@ func TestWorkerRetriesTransientAndKillsPermanent(t *testing.T) {
 		t.Fatalf("unknown kind recorded as %q", e.LastError)
 	}
 	// The transient failure is retried after its backoff (the worker's
-	// minute poll finds it due).
-	clk.Advance(time.Minute)
+	// minute poll finds it due): move the clock once the worker waits on it.
+	poll := clk.Now().Add(time.Minute)
+	clk.BlockUntilTimerAt(poll)
+	clk.Set(poll)
 	if f := next(t, done); f.e.Key != "a" || f.err != nil {
 		t.Fatalf("retry: %s %v", f.e.Key, f.err)
 	}
