@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -128,14 +129,50 @@ func (a *App) recordOutcome(ctx context.Context, p deployPayload, outcome deploy
 	return err
 }
 
-// performNotice reports what people must know. Until the reports land
-// (PR comments, Slack), the log is where it goes.
-func (a *App) performNotice(_ context.Context, e store.Effect) ([]byte, error) {
-	var n pipeline.Notice
-	if err := json.Unmarshal(e.Payload, &n); err != nil {
+// performNotice tells people what they must act on or know at once: in
+// the log, and as a new comment on each pull request the release brings
+// (the release's own comment is edited quietly; this one notifies).
+func (a *App) performNotice(ctx context.Context, e store.Effect) ([]byte, error) {
+	var p noticePayload
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
 		return nil, fmt.Errorf("decode notice %s: %w", e.Key, err)
 	}
-	a.opts.Logger.Warn("deployment notice", "kind", n.Kind, "release", n.ReleaseID, "stage", n.Stage, "target", n.Target, "text", n.Text)
+	n := p.Notice
+	a.opts.Logger.Warn("deployment notice", "repository", p.Repository, "pipeline", p.Pipeline,
+		"kind", n.Kind, "release", n.ReleaseID, "stage", n.Stage, "target", n.Target, "text", n.Text)
+	_, st, _, err := a.engine.LoadWithPipeline(ctx, pipeline.Key{Repository: p.Repository, Pipeline: p.Pipeline})
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(st.Releases, func(r *pipeline.Release) bool { return r.ID == n.ReleaseID })
+	if i < 0 || len(st.Releases[i].Pulls) == 0 {
+		return nil, nil
+	}
+	r := st.Releases[i]
+	body, err := a.renderer.Notice(notify.NoticeView{Key: e.Key, Kind: string(n.Kind), Pipeline: p.Pipeline,
+		ReleaseID: n.ReleaseID, Stage: n.Stage, Text: n.Text, Authors: r.Authors})
+	if err != nil {
+		return nil, err
+	}
+	client, err := a.repositoryClient(ctx, p.Repository)
+	if err != nil {
+		return nil, err
+	}
+	owner, name, _ := strings.Cut(p.Repository, "/")
+	marker := body[:strings.Index(body, "\n")]
+	for _, pull := range r.Pulls {
+		// A retry after a crash may find the comment already posted.
+		if e.Attempts > 1 {
+			if id, err := findComment(ctx, client, owner, name, pull, marker); err != nil {
+				return nil, err
+			} else if id != 0 {
+				continue
+			}
+		}
+		if _, _, err := client.Issues.CreateComment(ctx, owner, name, pull, &github.IssueComment{Body: &body}); err != nil {
+			return nil, fmt.Errorf("post notice on %s#%d: %w", p.Repository, pull, err)
+		}
+	}
 	return nil, nil
 }
 

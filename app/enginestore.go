@@ -28,6 +28,13 @@ type deployPayload struct {
 	Effect     pipeline.DeployEffect `json:"effect"`
 }
 
+// noticePayload is a notice in the outbox, with where it belongs.
+type noticePayload struct {
+	Repository string          `json:"repository"`
+	Pipeline   string          `json:"pipeline"`
+	Notice     pipeline.Notice `json:"notice"`
+}
+
 // Outbox effect kinds.
 const (
 	effectDeploy = "deploy"
@@ -112,7 +119,7 @@ func (e *engineStore) Save(ctx context.Context, key pipeline.Key, version int64,
 		effects = append(effects, store.Effect{Key: outboxKey(key, d.Step.Key), Kind: effectDeploy, Payload: payload, CreatedAt: now})
 	}
 	for _, n := range res.Notices {
-		payload, err := json.Marshal(n)
+		payload, err := json.Marshal(noticePayload{Repository: key.Repository, Pipeline: key.Pipeline, Notice: n})
 		if err != nil {
 			return fmt.Errorf("encode notice: %w", err)
 		}

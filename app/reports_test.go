@@ -183,3 +183,76 @@ func TestDeployCheckRunAndItsButtons(t *testing.T) {
 		t.Fatalf("deploy check at the end: %+v", c)
 	}
 }
+
+func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
+	fake := newFake(t)
+	fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
+	workDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(workDir, "deploy.sh"), []byte("#!/bin/sh\necho broken >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Now())
+	effects := make(chan store.Effect, 100)
+	r := startWith(t, newConfig(t, fake, true), fake, clk, Options{WorkDir: workDir,
+		OnEffectDone: func(e store.Effect, err error) {
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("effect %s: %v", e.Key, err)
+			}
+			effects <- e
+		}})
+	ctx := t.Context()
+	if err := r.app.Store().UpsertInstallation(ctx, store.Installation{ID: 1, Account: "acme", UpdatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.app.Store().SetRepositories(ctx, 1, []store.Repository{{ID: 9, FullName: "acme/api"}}); err != nil {
+		t.Fatal(err)
+	}
+	ps := parsePipelines(t, `pipelines:
+  app:
+    branch: release
+    deployer: {command: ["./deploy.sh"]}
+    stages:
+      - {name: sign-off, approval: {}}
+      - {name: alpha, targets: [alpha], bake: 0s}
+`)
+	key := pipeline.Key{Repository: "acme/api", Pipeline: "app"}
+	if _, err := r.app.runner.ApplyWith(ctx, key, ps[0], func(_ pipeline.Pipeline, st *pipeline.State) error {
+		return pipeline.AddRelease(st, pipeline.Release{ID: 1, SHA: "c1", Pulls: []int{7}, Authors: []string{"octo"}, CreatedAt: clk.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitNotices := func(n int) {
+		t.Helper()
+		for n > 0 {
+			select {
+			case e := <-effects:
+				if e.Kind == effectNotice {
+					n--
+				}
+			case <-time.After(10 * time.Second): // deadlock guard only
+				t.Fatalf("waiting for %d more notices", n)
+			}
+		}
+	}
+	waitNotices(1) // approval needed
+	if _, err := r.app.runner.Apply(ctx, key, func(p pipeline.Pipeline, st *pipeline.State) error {
+		return pipeline.Decide(p, st, 1, "sign-off", true, "lead", "", false, clk.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitNotices(2) // the release failed; nothing to roll back to
+	var bodies []string
+	for _, c := range fake.Comments("acme/api", 7) {
+		bodies = append(bodies, c.Body)
+	}
+	all := strings.Join(bodies, "\n---\n")
+	for _, want := range []string{
+		"waits for approval in **sign\\-off**: `/deploy approve sign-off`",
+		"@octo Release 1 of `app` failed in **alpha** and is being rolled back",
+		"<!-- wavegate:release acme/api/app/1 -->",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no comment on #7 says %q; comments:\n%s", want, all)
+		}
+	}
+}

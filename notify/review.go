@@ -22,6 +22,7 @@ type ReviewSummary struct {
 type Renderer struct {
 	review  *template.Template
 	release *template.Template
+	notice  *template.Template
 }
 
 // NewRenderer parses the templates.
@@ -47,7 +48,11 @@ func NewRenderer() (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse release comment template: %w", err)
 	}
-	return &Renderer{review: review, release: release}, nil
+	notice, err := template.New("notice.md.tmpl").Funcs(funcs).ParseFS(templates.Files(), "github/notice.md.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parse notice template: %w", err)
+	}
+	return &Renderer{review: review, release: release, notice: notice}, nil
 }
 
 // PRCommentLimit is GitHub's limit on a comment's body.
