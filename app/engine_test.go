@@ -89,12 +89,7 @@ func TestEngineEndToEndWithRestarts(t *testing.T) {
 		})
 	}
 	r := boot()
-	if err := r.app.Store().UpsertInstallation(t.Context(), store.Installation{ID: 1, Account: "acme", UpdatedAt: w.clock.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.app.Store().SetRepositories(t.Context(), 1, []store.Repository{{ID: 9, FullName: "acme/api"}}); err != nil {
-		t.Fatal(err)
-	}
+	installAcme(t, r.app.Store(), w.clock.Now())
 	push := `{"ref":"refs/heads/release","before":"c0","after":"c1","installation":{"id":1},` +
 		`"repository":{"id":9,"name":"api","full_name":"acme/api","default_branch":"main","owner":{"login":"acme"}},` +
 		`"commits":[{"id":"c1","modified":["src/checkout.go"],"author":{"username":"octo"}}]}`
@@ -253,12 +248,7 @@ func TestGitHubDeployerEndToEnd(t *testing.T) {
 		OnEffectDone:  func(e store.Effect, err error) { effects <- e },
 		OnEngineSaved: func(_ pipeline.Key, res pipeline.Result) { saved <- res },
 	})
-	if err := r.app.Store().UpsertInstallation(t.Context(), store.Installation{ID: 1, Account: "acme", UpdatedAt: clk.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.app.Store().SetRepositories(t.Context(), 1, []store.Repository{{ID: 9, FullName: "acme/api"}}); err != nil {
-		t.Fatal(err)
-	}
+	installAcme(t, r.app.Store(), clk.Now())
 	repo := `"installation":{"id":1},"repository":{"id":9,"name":"api","full_name":"acme/api","default_branch":"main","owner":{"login":"acme"}}`
 	r.deliver("push", "p-1", `{"ref":"refs/heads/release","before":"c0","after":"c1",`+repo+`,"commits":[{"id":"c1","modified":["a.go"]}]}`)
 	if o := r.next(); o.State != store.DeliveryDone {
@@ -318,12 +308,7 @@ func TestGitHubDeploymentCreatedBeforeACrashIsNotRepeated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.store.UpsertInstallation(ctx, store.Installation{ID: 1, Account: "acme", UpdatedAt: clk.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.store.SetRepositories(ctx, 1, []store.Repository{{ID: 9, FullName: "acme/api"}}); err != nil {
-		t.Fatal(err)
-	}
+	installAcme(t, a.store, clk.Now())
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
 	ps := parsePipelines(t, "pipelines:\n  app:\n    branch: release\n    stages:\n      - {name: alpha, targets: [alpha], bake: 10m}\n")
 	if _, err := a.runner.ApplyWith(ctx, pipeline.Key{Repository: "acme/api", Pipeline: "app"}, ps[0], func(_ pipeline.Pipeline, st *pipeline.State) error {
@@ -391,9 +376,7 @@ func TestPushesStartReleasesPerPipeline(t *testing.T) {
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c2"})
 	fake.SetFile("acme/api", "c2", ".github/wavegate.yml", "pipelines:\n  app:\n    stages: []\n")
 	workDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(workDir, "deploy.sh"), []byte(deployScript), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
 	saved := make(chan pipeline.Key, 20)
 	r := startWith(t, newConfig(t, fake, true), fake, clk, Options{WorkDir: workDir,
@@ -448,4 +431,24 @@ func claimDeploys(t *testing.T, a *App, now time.Time) []store.Effect {
 		t.Fatalf("claimed %d deploys, want alpha's", len(deploys))
 	}
 	return deploys
+}
+
+// installAcme records installation 1 of acme covering acme/api, as the
+// installation event would.
+func installAcme(t *testing.T, st store.Store, now time.Time) {
+	t.Helper()
+	if err := st.UpsertInstallation(t.Context(), store.Installation{ID: 1, Account: "acme", UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetRepositories(t.Context(), 1, []store.Repository{{ID: 9, FullName: "acme/api"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeScript writes an executable deploy.sh into dir.
+func writeScript(t *testing.T, dir, body string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "deploy.sh"), []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
 }

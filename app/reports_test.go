@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +19,7 @@ func TestReleaseCommentCreatedOnceEditedAndRecreated(t *testing.T) {
 	fake := newFake(t)
 	fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
 	workDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(workDir, "deploy.sh"), []byte(deployScript), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
 	effects := make(chan store.Effect, 100)
 	r := startWith(t, newConfig(t, fake, true), fake, clk, Options{WorkDir: workDir,
@@ -35,12 +31,7 @@ func TestReleaseCommentCreatedOnceEditedAndRecreated(t *testing.T) {
 			effects <- e
 		}})
 	ctx := t.Context()
-	if err := r.app.Store().UpsertInstallation(ctx, store.Installation{ID: 1, Account: "acme", UpdatedAt: clk.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.app.Store().SetRepositories(ctx, 1, []store.Repository{{ID: 9, FullName: "acme/api"}}); err != nil {
-		t.Fatal(err)
-	}
+	installAcme(t, r.app.Store(), clk.Now())
 	ps := parsePipelines(t, enginePipelines)
 	t0 := clk.Now()
 	if _, err := r.app.runner.ApplyWith(ctx, pipeline.Key{Repository: "acme/api", Pipeline: "app"}, ps[0],
@@ -96,9 +87,7 @@ func TestDeployCheckRunAndItsButtons(t *testing.T) {
 	fake.SetPermission("acme/api", "wes", "write")
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
 	workDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(workDir, "deploy.sh"), []byte(deployScript), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
 	saved := make(chan pipeline.Result, 100)
 	effects := make(chan store.Effect, 100)
@@ -107,12 +96,7 @@ func TestDeployCheckRunAndItsButtons(t *testing.T) {
 		OnEffectDone:  func(e store.Effect, _ error) { effects <- e },
 	})
 	ctx := t.Context()
-	if err := r.app.Store().UpsertInstallation(ctx, store.Installation{ID: 1, Account: "acme", UpdatedAt: clk.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.app.Store().SetRepositories(ctx, 1, []store.Repository{{ID: 9, FullName: "acme/api"}}); err != nil {
-		t.Fatal(err)
-	}
+	installAcme(t, r.app.Store(), clk.Now())
 	ps := parsePipelines(t, `pipelines:
   app:
     branch: release
@@ -188,9 +172,7 @@ func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
 	fake := newFake(t)
 	fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
 	workDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(workDir, "deploy.sh"), []byte("#!/bin/sh\necho broken >&2\nexit 1\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeScript(t, workDir, "#!/bin/sh\necho broken >&2\nexit 1\n")
 	clk := clock.NewFake(time.Now())
 	effects := make(chan store.Effect, 100)
 	r := startWith(t, newConfig(t, fake, true), fake, clk, Options{WorkDir: workDir,
@@ -201,12 +183,7 @@ func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
 			effects <- e
 		}})
 	ctx := t.Context()
-	if err := r.app.Store().UpsertInstallation(ctx, store.Installation{ID: 1, Account: "acme", UpdatedAt: clk.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.app.Store().SetRepositories(ctx, 1, []store.Repository{{ID: 9, FullName: "acme/api"}}); err != nil {
-		t.Fatal(err)
-	}
+	installAcme(t, r.app.Store(), clk.Now())
 	ps := parsePipelines(t, `pipelines:
   app:
     branch: release

@@ -108,17 +108,12 @@ func twoWaves() Pipeline {
 }
 
 func TestFailedDeployRollsBackWhatReceivedItAndHolds(t *testing.T) {
-	s := newSim(t, twoWaves())
-	s.push(1, "good")
-	s.run(2 * time.Hour)
-	s.log = nil
-	s.outcome = func(d DeployEffect) (string, time.Duration) {
+	s := afterAGoodRelease(t, func(d DeployEffect) (string, time.Duration) {
 		if d.Target == "t2b" && d.Step.SHA == "bad" {
 			return OutcomeFailed, 2 * time.Minute
 		}
 		return OutcomeSuccess, time.Minute
-	}
-	s.now = simStart.Add(2 * time.Hour)
+	})
 	s.push(2, "bad")
 	s.run(4 * time.Hour)
 	s.wantLog(
@@ -162,11 +157,7 @@ func TestFailedDeployRollsBackWhatReceivedItAndHolds(t *testing.T) {
 }
 
 func TestInFlightDeployIsRolledBackOnceItReports(t *testing.T) {
-	s := newSim(t, twoWaves())
-	s.push(1, "good")
-	s.run(2 * time.Hour)
-	s.log = nil
-	s.outcome = func(d DeployEffect) (string, time.Duration) {
+	s := afterAGoodRelease(t, func(d DeployEffect) (string, time.Duration) {
 		switch {
 		case d.Target == "t2b" && d.Step.SHA == "bad":
 			return OutcomeFailed, time.Minute
@@ -174,8 +165,7 @@ func TestInFlightDeployIsRolledBackOnceItReports(t *testing.T) {
 			return OutcomeSuccess, 5 * time.Minute // still deploying when t2b fails
 		}
 		return OutcomeSuccess, time.Minute
-	}
-	s.now = simStart.Add(2 * time.Hour)
+	})
 	s.push(2, "bad")
 	s.run(4 * time.Hour)
 	s.wantLog(
@@ -191,17 +181,12 @@ func TestInFlightDeployIsRolledBackOnceItReports(t *testing.T) {
 }
 
 func TestDeployTimeoutFailsLikeAFailure(t *testing.T) {
-	s := newSim(t, twoWaves())
-	s.push(1, "good")
-	s.run(2 * time.Hour)
-	s.log = nil
-	s.outcome = func(d DeployEffect) (string, time.Duration) {
+	s := afterAGoodRelease(t, func(d DeployEffect) (string, time.Duration) {
 		if d.Target == "t2a" && d.Step.SHA == "silent" {
 			return "", 0 // never reports
 		}
 		return OutcomeSuccess, time.Minute
-	}
-	s.now = simStart.Add(2 * time.Hour)
+	})
 	s.push(2, "silent")
 	s.run(4 * time.Hour)
 	// t2b finished its bake and t2c started before t2a timed out: all three
@@ -242,17 +227,12 @@ func TestFirstReleaseHasNothingToRollBackTo(t *testing.T) {
 }
 
 func TestFailedRollbackPausesThePipeline(t *testing.T) {
-	s := newSim(t, twoWaves())
-	s.push(1, "good")
-	s.run(2 * time.Hour)
-	s.log = nil
-	s.outcome = func(d DeployEffect) (string, time.Duration) {
+	s := afterAGoodRelease(t, func(d DeployEffect) (string, time.Duration) {
 		if d.Target == "t2a" {
 			return OutcomeFailed, time.Minute
 		}
 		return OutcomeSuccess, time.Minute
-	}
-	s.now = simStart.Add(2 * time.Hour)
+	})
 	s.push(2, "bad")
 	s.run(4 * time.Hour)
 	if !slices.ContainsFunc(s.notices, func(n Notice) bool { return n.Kind == NoticeRollbackFailed && n.Target == "t2a" }) {
@@ -437,4 +417,16 @@ func TestFinishedReleasesAreDropped(t *testing.T) {
 	if n := len(s.st.Configs); n != KeptFinished {
 		t.Fatalf("kept %d configurations, want %d", n, KeptFinished)
 	}
+}
+
+// afterAGoodRelease is a twoWaves sim where release 1 ("good") went
+// everywhere; from +120m on, deploys go as outcome says.
+func afterAGoodRelease(t *testing.T, outcome func(DeployEffect) (string, time.Duration)) *sim {
+	t.Helper()
+	s := newSim(t, twoWaves())
+	s.push(1, "good")
+	s.run(2 * time.Hour)
+	s.log, s.outcome = nil, outcome
+	s.now = simStart.Add(2 * time.Hour)
+	return s
 }
