@@ -35,6 +35,7 @@ func (a *App) buildEngine() error {
 			effectDeploy: a.performDeploy, effectNotice: a.performNotice, effectReport: a.performReport,
 		},
 		IsTransient: githubapp.IsTransient,
+		RetryAt:     githubapp.RetryAt,
 		OnDone:      a.opts.OnEffectDone,
 	})
 	if err != nil {

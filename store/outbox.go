@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -226,4 +227,49 @@ func scanEffects(rows *sql.Rows) ([]Effect, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// NextEffectDue returns when ClaimEffects could next return an effect: the
+// earliest pending retry or expiring lease.
+func (s *SQLite) NextEffectDue(ctx context.Context) (time.Time, bool, error) {
+	var pending, lease sql.NullInt64
+	err := s.read.QueryRowContext(ctx, `SELECT
+		(SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'),
+		(SELECT MIN(lease_until) FROM outbox WHERE state = 'processing')`).Scan(&pending, &lease)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next due effect: %w", err)
+	}
+	switch {
+	case pending.Valid && lease.Valid:
+		return fromNanos(min(pending.Int64, lease.Int64)), true, nil
+	case pending.Valid:
+		return fromNanos(pending.Int64), true, nil
+	case lease.Valid:
+		return fromNanos(lease.Int64), true, nil
+	}
+	return time.Time{}, false, nil
+}
+
+// NewerEffectPending says whether an unfinished effect whose key starts with
+// prefix was added after seq: a report that such a newer effect will render
+// anyway can be skipped, which is how a burst of changes becomes one edit.
+func (s *SQLite) NewerEffectPending(ctx context.Context, prefix string, seq int64) (bool, error) {
+	if prefix == "" {
+		return false, errors.New("newer effect pending: empty key prefix")
+	}
+	// A key range, not LIKE: it uses the key's unique index and takes % and
+	// _ in keys literally.
+	upper := []byte(prefix)
+	upper[len(upper)-1]++
+	var one int
+	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM outbox
+		WHERE idempotency_key >= ? AND idempotency_key < ? AND seq > ? AND state IN ('pending', 'processing')
+		LIMIT 1`, prefix, string(upper), seq).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("newer effect pending under %q after seq %d: %w", prefix, seq, err)
+	}
+	return true, nil
 }

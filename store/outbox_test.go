@@ -177,3 +177,68 @@ func TestEffectResultSurvivesACrash(t *testing.T) {
 		t.Fatalf("unknown effect: %v", err)
 	}
 }
+
+func TestNextEffectDueIsTheEarliestRetryOrLease(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if _, ok, err := s.NextEffectDue(ctx); ok || err != nil {
+		t.Fatalf("empty outbox: due ok=%v, %v; want none", ok, err)
+	}
+	if err := s.AddEffects(ctx, effect("a", at(0)), effect("b", at(0))); err != nil {
+		t.Fatal(err)
+	}
+	es := claimKeys(t, s, at(0), 2, 10*time.Minute)
+	if err := s.RetryEffect(ctx, es[0].Seq, at(30*time.Second), "429"); err != nil {
+		t.Fatal(err)
+	}
+	if due, ok, err := s.NextEffectDue(ctx); !ok || err != nil || !due.Equal(at(30*time.Second)) {
+		t.Errorf("due = %v, %v, %v; want the retry at %v", due, ok, err, at(30*time.Second))
+	}
+	if err := s.CompleteEffect(ctx, es[0].Seq, at(0), nil); err == nil {
+		t.Fatal("completed an effect handed back for retry")
+	}
+	es = claimKeys(t, s, at(30*time.Second), 1, time.Minute)
+	if err := s.CompleteEffect(ctx, es[0].Seq, at(30*time.Second), nil); err != nil {
+		t.Fatal(err)
+	}
+	// Left: b, processing until its lease ends.
+	if due, ok, err := s.NextEffectDue(ctx); !ok || err != nil || !due.Equal(at(10*time.Minute)) {
+		t.Errorf("due = %v, %v, %v; want b's lease end %v", due, ok, err, at(10*time.Minute))
+	}
+}
+
+func TestNewerEffectPendingLooksOnlyUnderThePrefixAndAfterSeq(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.AddEffects(ctx, effect("acme/api/report/r1/v1", at(0)), effect("acme/api/report/r10/v1", at(0)),
+		effect("acme/api/report/r1/v2", at(0)), effect("acme/api/report/r1_/v3", at(0))); err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := s.Effect(ctx, "acme/api/report/r1/v1")
+	v2, _ := s.Effect(ctx, "acme/api/report/r1/v2")
+	r10, _ := s.Effect(ctx, "acme/api/report/r10/v1")
+	for _, tc := range []struct {
+		prefix string
+		seq    int64
+		want   bool
+	}{
+		{"acme/api/report/r1/", v1.Seq, true},
+		{"acme/api/report/r1/", v2.Seq, false},   // r10 and r1_ are other releases
+		{"acme/api/report/r10/", r10.Seq, false}, // nothing newer for r10 itself
+		{"acme/api/report/r2/", 0, false},
+	} {
+		got, err := s.NewerEffectPending(ctx, tc.prefix, tc.seq)
+		if err != nil || got != tc.want {
+			t.Errorf("NewerEffectPending(%q, %d) = %v, %v; want %v", tc.prefix, tc.seq, got, err, tc.want)
+		}
+	}
+	es := claimKeys(t, s, at(0), 4, time.Minute)
+	for _, e := range es {
+		if err := s.CompleteEffect(ctx, e.Seq, at(0), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := s.NewerEffectPending(ctx, "acme/api/report/r1/", v1.Seq); got || err != nil {
+		t.Errorf("after all were done: %v, %v; want false", got, err)
+	}
+}

@@ -23,6 +23,11 @@ type Reports interface {
 	ReportComment(ctx context.Context, repository string, pull int, releaseKey string) (ReportComment, error)
 	// SaveReportComment records (or replaces) it.
 	SaveReportComment(ctx context.Context, c ReportComment) error
+	// SlackMessage returns the Slack message of a release (ErrNotFound
+	// when none is recorded).
+	SlackMessage(ctx context.Context, repository, releaseKey string) (SlackMessage, error)
+	// SaveSlackMessage records (or replaces) it.
+	SaveSlackMessage(ctx context.Context, m SlackMessage) error
 }
 
 var _ Reports = (*SQLite)(nil)
@@ -53,6 +58,51 @@ func (s *SQLite) SaveReportComment(ctx context.Context, c ReportComment) error {
 	})
 	if err != nil {
 		return fmt.Errorf("save report comment of %s on %s#%d: %w", c.ReleaseKey, c.Repository, c.PullNumber, err)
+	}
+	return nil
+}
+
+// SlackMessage is the Slack message that reports a release.
+type SlackMessage struct {
+	Repository string
+	ReleaseKey string
+	ChannelID  string
+	TS         string
+	BodyHash   string
+	// Seen is what the message's thread has already told, as its owner
+	// encodes it.
+	Seen []byte
+}
+
+// SlackMessage returns the recorded message (ErrNotFound when none).
+func (s *SQLite) SlackMessage(ctx context.Context, repository, releaseKey string) (SlackMessage, error) {
+	m := SlackMessage{Repository: repository, ReleaseKey: releaseKey}
+	err := s.read.QueryRowContext(ctx, `SELECT channel_id, ts, body_hash, seen FROM slack_messages
+		WHERE repository = ? AND release_key = ?`, repoKey(repository), releaseKey).Scan(&m.ChannelID, &m.TS, &m.BodyHash, &m.Seen)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return SlackMessage{}, fmt.Errorf("slack message of %s in %s: %w", releaseKey, repository, err)
+	}
+	return m, nil
+}
+
+// SaveSlackMessage records (or replaces) it.
+func (s *SQLite) SaveSlackMessage(ctx context.Context, m SlackMessage) error {
+	if m.Seen == nil {
+		m.Seen = []byte{}
+	}
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO slack_messages (repository, release_key, channel_id, ts, body_hash, seen)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (repository, release_key) DO UPDATE SET
+				channel_id = excluded.channel_id, ts = excluded.ts, body_hash = excluded.body_hash, seen = excluded.seen`,
+			repoKey(m.Repository), m.ReleaseKey, m.ChannelID, m.TS, m.BodyHash, m.Seen)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save slack message of %s in %s: %w", m.ReleaseKey, m.Repository, err)
 	}
 	return nil
 }

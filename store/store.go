@@ -147,6 +147,9 @@ type Outbox interface {
 	RetryEffect(ctx context.Context, seq int64, next time.Time, errMsg string) error
 	// KillEffect marks an effect dead.
 	KillEffect(ctx context.Context, seq int64, now time.Time, errMsg string) error
+	// NextEffectDue returns when ClaimEffects could next return an effect;
+	// ok is false when nothing is pending or processing.
+	NextEffectDue(ctx context.Context) (due time.Time, ok bool, err error)
 }
 
 // Installation is one installation of the GitHub App.

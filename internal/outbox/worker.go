@@ -31,6 +31,10 @@ type Options struct {
 	// Lease bounds one attempt (default 1h: a deploy command may run long).
 	Lease       time.Duration
 	IsTransient func(error) bool
+	// RetryAt, when set, says when a transient failure may be tried again
+	// at the earliest (a Retry-After, a rate limit's reset); the backoff
+	// never retries sooner.
+	RetryAt func(err error, now time.Time) (time.Time, bool)
 	// BaseBackoff doubles per attempt up to MaxBackoff (defaults 5s, 10m).
 	BaseBackoff, MaxBackoff time.Duration
 	// OnDone, when set, is told each finished attempt (tests wait on it).
@@ -91,10 +95,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	done := make(chan struct{}, o.Workers)
 	inflight := 0
 	for ctx.Err() == nil {
+		// With every worker busy, or the store failing, only a finished
+		// attempt, new work or the minute's poll is worth waking for.
+		wait := time.Minute
 		if free := o.Workers - inflight; free > 0 {
 			effects, err := o.Store.ClaimEffects(ctx, o.Clock.Now(), free, o.Lease)
 			if err != nil && ctx.Err() == nil {
 				o.Logger.Error("claim effects", "error", err)
+			} else if err == nil && len(effects) == 0 {
+				wait = w.untilNextDue(ctx)
 			}
 			for _, e := range effects {
 				inflight++
@@ -109,9 +118,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				continue
 			}
 		}
-		// Retries are due at their next attempt; a minute's poll is the
-		// safety net for effects added by another process.
-		timer := o.Clock.NewTimer(time.Minute)
+		timer := o.Clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 		case <-done:
@@ -151,8 +158,14 @@ func (w *Worker) perform(ctx context.Context, e store.Effect) {
 		for i := 1; i < e.Attempts && backoff < o.MaxBackoff; i++ {
 			backoff *= 2
 		}
-		log.Warn("effect will be retried", "error", err)
-		recordErr = o.Store.RetryEffect(bg, e.Seq, now.Add(min(backoff, o.MaxBackoff)), err.Error())
+		next := now.Add(min(backoff, o.MaxBackoff))
+		if o.RetryAt != nil {
+			if at, ok := o.RetryAt(err, now); ok && at.After(next) {
+				next = at
+			}
+		}
+		log.Warn("effect will be retried", "error", err, "at", next)
+		recordErr = o.Store.RetryEffect(bg, e.Seq, next, err.Error())
 	default:
 		log.Error("effect failed permanently", "error", err)
 		recordErr = o.Store.KillEffect(bg, e.Seq, now, err.Error())
@@ -164,4 +177,20 @@ func (w *Worker) perform(ctx context.Context, e store.Effect) {
 	if o.OnDone != nil {
 		o.OnDone(e, err)
 	}
+}
+
+// untilNextDue is how long the worker may wait for work: until the next
+// retry or lease end is due, and at most a minute, the safety net for
+// effects another process added.
+func (w *Worker) untilNextDue(ctx context.Context) time.Duration {
+	due, ok, err := w.o.Store.NextEffectDue(ctx)
+	if err != nil || !ok {
+		return time.Minute
+	}
+	d := due.Sub(w.o.Clock.Now())
+	if d <= 0 {
+		// Due, yet the claim just found nothing: do not spin on it.
+		return time.Second
+	}
+	return min(d, time.Minute)
 }

@@ -18,6 +18,14 @@ func isTransient(err error) bool { var t transient; return errors.As(err, &t) }
 
 func (t transient) Unwrap() error { return t.error }
 
+// retryAfter is a transient failure that says when to try again.
+type retryAfter struct {
+	transient
+	at time.Time
+}
+
+func (r retryAfter) Unwrap() error { return r.transient }
+
 type finished struct {
 	e   store.Effect
 	err error
@@ -32,6 +40,10 @@ func setup(t *testing.T, performers map[string]Performer) (*store.SQLite, *clock
 	clk := clock.NewFake(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 	done := make(chan finished, 10)
 	w, err := New(Options{Store: db, Clock: clk, Performers: performers, IsTransient: isTransient,
+		RetryAt: func(err error, _ time.Time) (time.Time, bool) {
+			var r retryAfter
+			return r.at, errors.As(err, &r)
+		},
 		BaseBackoff: 5 * time.Second, OnDone: func(e store.Effect, err error) { done <- finished{e, err} }})
 	if err != nil {
 		t.Fatal(err)
@@ -86,11 +98,11 @@ func TestWorkerRetriesTransientAndKillsPermanent(t *testing.T) {
 	if e, _ := db.Effect(ctx, "c"); !strings.Contains(e.LastError, `no performer for effects of kind "unknown"`) {
 		t.Fatalf("unknown kind recorded as %q", e.LastError)
 	}
-	// The transient failure is retried after its backoff (the worker's
-	// minute poll finds it due): move the clock once the worker waits on it.
-	poll := clk.Now().Add(time.Minute)
-	clk.BlockUntilTimerAt(poll)
-	clk.Set(poll)
+	// The transient failure is retried after its 5s backoff: the worker
+	// sleeps until exactly then, not until its minute's poll.
+	retry := clk.Now().Add(5 * time.Second)
+	clk.BlockUntilTimerAt(retry)
+	clk.Set(retry)
 	if f := next(t, done); f.e.Key != "a" || f.err != nil {
 		t.Fatalf("retry: %s %v", f.e.Key, f.err)
 	}
@@ -129,4 +141,34 @@ func TestWorkerHandsBackClaimedEffectsAtStart(t *testing.T) {
 	cancel()
 	<-stopped
 	_ = db.Close()
+}
+
+func TestWorkerRetriesNoSoonerThanTheFailureAllows(t *testing.T) {
+	calls := 0
+	var clk *clock.Fake
+	db, clk, done, stop := setup(t, map[string]Performer{
+		"limited": func(context.Context, store.Effect) ([]byte, error) {
+			if calls++; calls == 1 {
+				return nil, retryAfter{transient{errors.New("429 Too Many Requests")}, clk.Now().Add(30 * time.Second)}
+			}
+			return nil, nil
+		},
+	})
+	defer stop()
+	ctx := context.Background()
+	start := clk.Now()
+	if err := db.AddEffects(ctx, store.Effect{Key: "a", Kind: "limited", CreatedAt: start}); err != nil {
+		t.Fatal(err)
+	}
+	if f := next(t, done); f.err == nil {
+		t.Fatal("first attempt succeeded; want the rate limit")
+	}
+	if e, _ := db.Effect(ctx, "a"); !e.NextAttemptAt.Equal(start.Add(30 * time.Second)) {
+		t.Fatalf("retry due %v; want Retry-After's %v, not the 5s backoff", e.NextAttemptAt, start.Add(30*time.Second))
+	}
+	clk.BlockUntilTimerAt(start.Add(30 * time.Second))
+	clk.Set(start.Add(30 * time.Second))
+	if f := next(t, done); f.err != nil || calls != 2 {
+		t.Fatalf("retry: %v after %d calls", f.err, calls)
+	}
 }
