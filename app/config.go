@@ -29,6 +29,8 @@ type Config struct {
 	GitHubWebhookSecret  string
 	GitHubAPIURL         string
 	GitHubOrg            string
+	SlackBotToken        string
+	SlackAPIURL          string
 	LogFormat            string
 	LogLevel             string
 	Workers              int
@@ -51,6 +53,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("github_private_key", redact(c.GitHubPrivateKey)),
 		slog.String("github_webhook_secret", redact(c.GitHubWebhookSecret)),
 		slog.String("github_api_url", c.GitHubAPIURL), slog.String("github_org", c.GitHubOrg),
+		slog.String("slack_bot_token", redact(c.SlackBotToken)), slog.String("slack_api_url", c.SlackAPIURL),
 		slog.String("log_format", c.LogFormat), slog.String("log_level", c.LogLevel),
 		slog.Int("workers", c.Workers), slog.Duration("retention", c.Retention),
 	)
@@ -73,6 +76,8 @@ func (c *Config) options() []option {
 		{"github-webhook-secret", "secret GitHub signs webhook deliveries with", stringValue{&c.GitHubWebhookSecret}},
 		{"github-api-url", "GitHub REST API base; https://HOST/api/v3/ for GitHub Enterprise Server", stringValue{&c.GitHubAPIURL}},
 		{"github-org", "organization to register the App under in the setup flow (default: your user)", stringValue{&c.GitHubOrg}},
+		{"slack-bot-token", "Slack bot token (xoxb-...) for release messages; without it Slack reports are off", stringValue{&c.SlackBotToken}},
+		{"slack-api-url", "Slack Web API base, to go through a proxy or a test server", stringValue{&c.SlackAPIURL}},
 		{"log-format", "text or json (default: text on a terminal, json otherwise)", stringValue{&c.LogFormat}},
 		{"log-level", "debug, info, warn or error", stringValue{&c.LogLevel}},
 		{"workers", "webhook deliveries processed at once", intValue{&c.Workers}},
@@ -87,6 +92,7 @@ func DefaultConfig() Config {
 		Listen:          ":3000",
 		DataDir:         "./data",
 		GitHubAPIURL:    "https://api.github.com/",
+		SlackAPIURL:     "https://slack.com/api/",
 		LogLevel:        "info",
 		Workers:         8,
 		Retention:       7 * 24 * time.Hour,

@@ -69,6 +69,11 @@ func (a *App) performReport(ctx context.Context, e store.Effect) ([]byte, error)
 	// loads it, and two in parallel could put an older rendering last.
 	unlock := a.reportLocks.lock(fmt.Sprintf("%s/%s/%d", strings.ToLower(p.Repository), p.Pipeline, p.ReleaseID))
 	defer unlock()
+	// A burst of changes queues a report per save; only the newest needs
+	// rendering, since each renders the state as it is then.
+	if newer, err := a.store.NewerEffectPending(ctx, outboxKey(key, fmt.Sprintf("report/r%d/", p.ReleaseID)), e.Seq); err != nil || newer {
+		return nil, err
+	}
 	pl, st, _, err := a.engine.LoadWithPipeline(ctx, key)
 	if err != nil {
 		return nil, err

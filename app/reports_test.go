@@ -64,9 +64,8 @@ func TestReleaseCommentCreatedOnceEditedAndRecreated(t *testing.T) {
 	if n := fake.Count(http.MethodPost, comments); n != 1 {
 		t.Fatalf("%d comments posted, want 1", n)
 	}
-	if n := fake.Count(http.MethodPatch, comment); n < 1 {
-		t.Fatal("the comment was not edited as the release moved")
-	}
+	// Whether the first report was edited or coalesced into the second
+	// depends on timing; TestReportCallSequenceThroughThreeStages counts edits.
 	// Someone deletes it; the next change recreates it.
 	fake.DeleteComment("acme/api", live[0].ID)
 	clk.BlockUntilTimerAt(t0.Add(10 * time.Minute))

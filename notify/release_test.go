@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -134,8 +136,24 @@ func TestReleaseCommentGolden(t *testing.T) {
 				}
 			}
 			golden(t, tc.name, body)
+			goldenSlack(t, r, strings.TrimSuffix(tc.name, ".md")+".slack.json", v)
 		})
 	}
+}
+
+// goldenSlack compares the release's Slack message, blocks as Slack gets
+// them, with its golden file.
+func goldenSlack(t *testing.T, r *Renderer, name string, v ReleaseView) {
+	t.Helper()
+	m, err := r.SlackRelease(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.MarshalIndent(map[string]any{"text": m.Text, "blocks": m.Blocks}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, name, string(data)+"\n")
 }
 
 func TestSlackText(t *testing.T) {
@@ -163,5 +181,97 @@ func TestFormatLeft(t *testing.T) {
 		if got := formatLeft(d); got != want {
 			t.Errorf("formatLeft(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+func TestReleaseCommentShowsOverridesEscaped(t *testing.T) {
+	r, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _, now := drive(t, pipeline.Release{ID: 1, SHA: "def5678901234567890123456789012345678901",
+		Unreviewed: []string{"d1 reached main without a merged pull request"}}, 30*time.Minute, nil, nil)
+	if err := pipeline.AddOverride(&st, pipeline.Override{ReleaseID: 1, Blocker: pipeline.BlockerUnreviewed,
+		By: "sre-lead", Reason: "<!channel> hotfix | <img src=x> *now*", At: now}); err != nil {
+		t.Fatal(err)
+	}
+	res := pipeline.Plan(releasePipeline(), st, pipeline.Inputs{}, now)
+	v, err := BuildReleaseView("acme/api", releasePipeline(), res.State, 1, res.Held, now, Links{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := r.ReleaseComment(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "release-overridden-hostile.md", body)
+	goldenSlack(t, r, "release-overridden-hostile.slack.json", v)
+	m, err := r.SlackRelease(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(m.Blocks)
+	for _, bad := range []string{"<!channel>", "<img", "*now*"} {
+		if strings.Contains(string(data), bad) || strings.Contains(m.Text, bad) {
+			t.Errorf("the Slack message carries %q unescaped: %s", bad, data)
+		}
+	}
+}
+
+// bigView is a release across stages×targets long-named targets, all but
+// the last stage finished.
+func bigView(stages, targets int) ReleaseView {
+	v := ReleaseView{Repository: "acme/api", Pipeline: "app", ReleaseID: 9, SHA: "def5678", Status: "in progress"}
+	for i := range stages {
+		s := StageView{Name: fmt.Sprintf("stage-%d", i), Status: "succeeded"}
+		if i == stages-1 {
+			s.Status = "active"
+		}
+		for j := range targets {
+			s.Targets = append(s.Targets, TargetView{Name: fmt.Sprintf("region-%d-cell-%d-with-a-long-name", i, j), State: "done"})
+		}
+		v.Stages = append(v.Stages, s)
+	}
+	return v
+}
+
+func TestReleaseCommentFoldsFinishedStagesToFit(t *testing.T) {
+	r, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name          string
+		view          ReleaseView
+		details, rows bool // finished stages folded into <details>; the first stage's targets listed
+		cut           bool
+	}{
+		{"small: nothing folded", bigView(3, 3), false, true, false},
+		{"finished stages folded and counted", bigView(60, 25), true, false, false},
+		{"too big even so: cut", bigView(3000, 1), true, false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body, err := r.ReleaseComment(tc.view)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(body) > CheckRunTextLimit {
+				t.Fatalf("body is %d bytes; limit %d", len(body), CheckRunTextLimit)
+			}
+			if got := strings.Contains(body, "<details><summary>"); got != tc.details {
+				t.Errorf("folded = %v, want %v", got, tc.details)
+			}
+			if got := strings.Contains(body, Markdown("region-0-cell-0-with-a-long-name")); got != tc.rows {
+				t.Errorf("first stage's targets shown = %v, want %v", got, tc.rows)
+			}
+			if got := strings.Contains(body, "cut to fit"); got != tc.cut {
+				t.Errorf("cut = %v, want %v", got, tc.cut)
+			}
+			last := tc.view.Stages[len(tc.view.Stages)-1].Name
+			if !tc.cut && !strings.Contains(body, "| "+Markdown(last)+" | active |") {
+				t.Errorf("the active stage %s is not in the main table", last)
+			}
+		})
 	}
 }

@@ -23,6 +23,7 @@ type Renderer struct {
 	review  *template.Template
 	release *template.Template
 	notice  *template.Template
+	slack   *template.Template
 }
 
 // NewRenderer parses the templates.
@@ -52,19 +53,68 @@ func NewRenderer() (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse notice template: %w", err)
 	}
-	return &Renderer{review: review, release: release, notice: notice}, nil
+	slackTmpl, err := slackTemplates()
+	if err != nil {
+		return nil, err
+	}
+	return &Renderer{review: review, release: release, notice: notice, slack: slackTmpl}, nil
 }
 
 // PRCommentLimit is GitHub's limit on a comment's body.
 const PRCommentLimit = 65536
 
 // ReleaseComment renders the PR comment of a release.
+//
+// It must fit both a PR comment and a check run's summary. A release with
+// too many stages and targets to list folds its finished stages into
+// <details>, each as a count of targets, and only then is cut.
 func (r *Renderer) ReleaseComment(v ReleaseView) (string, error) {
-	var b bytes.Buffer
-	if err := r.release.Execute(&b, v); err != nil {
-		return "", fmt.Errorf("render release comment: %w", err)
+	limit := min(PRCommentLimit, CheckRunTextLimit)
+	var body string
+	for _, fold := range []bool{false, true} {
+		var b bytes.Buffer
+		if err := r.release.Execute(&b, releaseComment{ReleaseView: v, Fold: fold}); err != nil {
+			return "", fmt.Errorf("render release comment: %w", err)
+		}
+		if body = b.String(); len(body) <= limit {
+			return body, nil
+		}
 	}
-	return truncate(b.String(), PRCommentLimit), nil
+	return truncate(body, limit), nil
+}
+
+// releaseComment is the release comment template's data.
+type releaseComment struct {
+	ReleaseView
+	Fold bool
+}
+
+// Open are the stages shown in the main table.
+func (c releaseComment) Open() []StageView {
+	if !c.Fold {
+		return c.Stages
+	}
+	var out []StageView
+	for _, s := range c.Stages {
+		if s.Status != "succeeded" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Folded are the finished stages shown inside <details>.
+func (c releaseComment) Folded() []StageView {
+	if !c.Fold {
+		return nil
+	}
+	var out []StageView
+	for _, s := range c.Stages {
+		if s.Status == "succeeded" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // ReviewCheck renders the wavegate/review check run's title and summary.

@@ -22,7 +22,17 @@ type ReleaseView struct {
 	// Blocked lists what holds the release now, each with the command that
 	// would help.
 	Blocked []BlockedView
-	Links   Links
+	// Overrides are the blockers people lifted for the release, with who
+	// and why.
+	Overrides []OverrideView
+	Links     Links
+}
+
+// OverrideView is one override of the release.
+type OverrideView struct {
+	Kind          string
+	Stage, Target string // "" for any
+	By, Reason    string
 }
 
 // StageView is one stage of the release.
@@ -73,6 +83,11 @@ func BuildReleaseView(repo string, p pipeline.Pipeline, st pipeline.State, id in
 		Pulls: slices.Clone(r.Pulls), Links: links, Status: releaseStatus(r.Status)}
 	for _, s := range p.Stages {
 		v.Stages = append(v.Stages, stageView(s, r.Stages[s.Name], now))
+	}
+	for _, o := range st.Overrides {
+		if o.ReleaseID == r.ID {
+			v.Overrides = append(v.Overrides, OverrideView{Kind: string(o.Blocker), Stage: o.Stage, Target: o.Target, By: o.By, Reason: o.Reason})
+		}
 	}
 	for _, h := range held {
 		if h.ReleaseID != r.ID {

@@ -3,7 +3,8 @@
 //
 // web/ holds html/template pages served by Wavegate itself (the setup flow);
 // github/ holds text/template Markdown for what Wavegate writes on GitHub
-// (check-run summaries).
+// (check-run summaries, PR comments); slack/ holds text/template Slack
+// mrkdwn for the texts of Slack messages, whose blocks are assembled in Go.
 package templates
 
 import (
@@ -11,7 +12,7 @@ import (
 	"io/fs"
 )
 
-//go:embed web/*.html github/*.md.tmpl
+//go:embed web/*.html github/*.md.tmpl slack/*.mrkdwn.tmpl
 var files embed.FS
 
 // Files returns the embedded template files, with paths such as
