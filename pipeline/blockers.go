@@ -52,6 +52,13 @@ func (pl *planner) blockers(r *Release, stage Stage, target string) []Blocker {
 	if pl.st.Paused != "" {
 		all = append(all, Blocker{Kind: BlockerPaused, Reason: pl.st.Paused})
 	}
+	// A newer release can be in a stage when an older one is rolled back
+	// there by hand; it must not deploy over the rollback, nor go on before
+	// someone resumes the stage, as it would have been kept out had it not
+	// been there yet.
+	if h := pl.st.Holds[stage.Name]; h != nil && h.ReleaseID < r.ID {
+		all = append(all, Blocker{Kind: BlockerRollback, Reason: heldAfterRollback(stage.Name, h)})
+	}
 	for _, why := range r.Unreviewed {
 		all = append(all, Blocker{Kind: BlockerUnreviewed, Reason: why})
 	}

@@ -98,6 +98,34 @@ func Decide(p Pipeline, st *State, releaseID int64, stage string, approved bool,
 	return nil
 }
 
+// Rollback asks for a manual rollback of a release (/deploy rollback, the
+// check run's Rollback button): of stage only when stage is not "", of
+// target only when target is not "". It only records the request; the next
+// Plan acts on it exactly as on a failed deploy, so a manual rollback is
+// deployed, baked, held and, when it fails, paused like any other. The
+// request is checked against st now, so that whoever asked learns at once
+// when there is nothing to roll back; st is then left unchanged.
+func Rollback(p Pipeline, st *State, releaseID int64, stage, target, by, reason string, at time.Time) error {
+	if strings.TrimSpace(reason) == "" {
+		return errors.New("a rollback needs --reason")
+	}
+	r := release(st, releaseID)
+	if r == nil {
+		return fmt.Errorf("release %d: %w", releaseID, ErrNotFound)
+	}
+	if c, ok := st.Configs[r.Config]; ok && r.Config != "" {
+		p = c // the release travels with its own pipeline
+	}
+	if r.RollbackRequest != nil {
+		return fmt.Errorf("release %d is already being rolled back", releaseID)
+	}
+	if _, err := scopeRollback(p, st, r, stage, target); err != nil {
+		return err
+	}
+	r.RollbackRequest = &RollbackRequest{Stage: stage, Target: target, By: by, Reason: reason, At: at}
+	return nil
+}
+
 // Pause stops new deploys anywhere in the pipeline; deploys in flight finish.
 func Pause(st *State, by, reason string) error {
 	if strings.TrimSpace(reason) == "" {

@@ -21,6 +21,7 @@ func Plan(p Pipeline, st State, in Inputs, now time.Time) Result {
 	if pl.st.Holds == nil {
 		pl.st.Holds = map[string]*Hold{}
 	}
+	pl.manualRollbacks()
 	order, most := pl.stageOrder()
 	// Each pass can enable the next (a 0s bake, a stage finishing frees the
 	// next one); the bound only guards against a bug looping forever.
@@ -103,6 +104,9 @@ const KeptFinished = 5
 
 // finished reports whether the planner has nothing left to do for r.
 func finished(r *Release) bool {
+	if r.RollbackRequest != nil {
+		return false
+	}
 	switch r.Status {
 	case ReleaseSucceeded, ReleaseSuperseded:
 		return true
@@ -223,9 +227,7 @@ func (pl *planner) admit(name string) {
 	}
 	if h := pl.st.Holds[name]; h != nil && !overridden(&pl.st, newest.ID, BlockerRollback, name, "") {
 		pl.held = append(pl.held, Held{ReleaseID: newest.ID, Stage: name, Blockers: []Blocker{{
-			Kind:   BlockerRollback,
-			Reason: fmt.Sprintf("%s is held after release %d was rolled back there (%s); /deploy resume lifts it", name, h.ReleaseID, h.Reason),
-		}}})
+			Kind: BlockerRollback, Reason: heldAfterRollback(name, h)}}})
 		return
 	}
 	rp := pl.pipelineOf(newest)
@@ -439,18 +441,30 @@ func (pl *planner) endRelease(r *Release, stage Stage, run *StageRun, status Rel
 // is receiving it goes back to its last good release, and the stage is held
 // for newer releases until resumed.
 func (pl *planner) failStage(r *Release, rp Pipeline, stage Stage, reason string) {
-	run := r.Stages[stage.Name]
-	run.Status, run.FinishedAt, run.Reason = StageFailed, pl.now, reason
 	r.Status, r.Reason = ReleaseFailed, reason
-	pl.st.Holds[stage.Name] = &Hold{ReleaseID: r.ID, Reason: reason, Since: pl.now}
-	pl.decide(r, stage.Name, "", "failed", reason)
 	pl.notices = append(pl.notices, Notice{Kind: NoticeReleaseFailed, ReleaseID: r.ID, Stage: stage.Name,
 		Text: fmt.Sprintf("Release %d (%s) failed in %s and is being rolled back: %s", r.ID, short(r.SHA), stage.Name, reason)})
+	run := r.Stages[stage.Name]
+	var received []string
 	for _, target := range stage.Targets {
-		tr := run.Targets[target]
-		if tr == nil {
-			continue
+		if run.Targets[target] != nil {
+			received = append(received, target)
 		}
+	}
+	pl.rollBack(r, rp, stage, received, reason)
+}
+
+// rollBack fails r in stage and takes targets back to their last good
+// release, and holds the stage for newer releases until resumed: after a
+// failed deploy, every target that received r; after /deploy rollback, the
+// ones asked for.
+func (pl *planner) rollBack(r *Release, rp Pipeline, stage Stage, targets []string, reason string) {
+	run := r.Stages[stage.Name]
+	run.Status, run.FinishedAt, run.Reason = StageFailed, pl.now, reason
+	pl.st.Holds[stage.Name] = &Hold{ReleaseID: r.ID, Reason: reason, Since: pl.now}
+	pl.decide(r, stage.Name, "", "failed", reason)
+	for _, target := range targets {
+		tr := run.Targets[target]
 		if (tr.Phase == PhaseOneboxDeploying || tr.Phase == PhaseFullDeploying) && tr.Step.Outcome == "" {
 			tr.Phase, tr.Since = PhaseRollbackPending, pl.now
 			pl.decide(r, stage.Name, target, string(PhaseRollbackPending), "its deploy is still in flight; rolled back once it reports or times out")
@@ -458,6 +472,10 @@ func (pl *planner) failStage(r *Release, rp Pipeline, stage Stage, reason string
 		}
 		pl.startRollback(r, rp, stage, target, tr)
 	}
+}
+
+func heldAfterRollback(stage string, h *Hold) string {
+	return fmt.Sprintf("%s is held after release %d was rolled back there (%s); /deploy resume lifts it", stage, h.ReleaseID, h.Reason)
 }
 
 func (pl *planner) startRollback(r *Release, rp Pipeline, stage Stage, target string, tr *TargetRun) {
@@ -555,6 +573,10 @@ func cloneState(st State) State {
 	for _, r := range st.Releases {
 		c := *r
 		c.Authors, c.Pulls, c.Unreviewed = slices.Clone(r.Authors), slices.Clone(r.Pulls), slices.Clone(r.Unreviewed)
+		if r.RollbackRequest != nil {
+			q := *r.RollbackRequest
+			c.RollbackRequest = &q
+		}
 		c.Stages = make(map[string]*StageRun, len(r.Stages))
 		for name, run := range r.Stages {
 			rc := *run

@@ -36,6 +36,22 @@ type Release struct {
 	// Stages holds the release's progress by stage name; a stage it has not
 	// reached is absent.
 	Stages map[string]*StageRun
+	// RollbackRequest is a manual rollback the next Plan has yet to act on.
+	// Plan clears it once acted on: from then on the release's and its
+	// stages' reasons say who rolled it back and why, and its targets'
+	// phases say how far the rollback went.
+	RollbackRequest *RollbackRequest
+}
+
+// RollbackRequest is what /deploy rollback asks for: the release's targets
+// back to their last good release, in one stage or target or everywhere it
+// went.
+type RollbackRequest struct {
+	Stage  string // "" for every stage the release reached
+	Target string // "" for every target of those stages
+	By     string
+	Reason string
+	At     time.Time
 }
 
 // StageStatus is where a release stands in one stage.
