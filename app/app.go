@@ -25,6 +25,7 @@ import (
 	"github.com/wavegate/wavegate/internal/outbox"
 	"github.com/wavegate/wavegate/notify"
 	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/slackbot"
 	"github.com/wavegate/wavegate/store"
 )
 
@@ -47,6 +48,9 @@ type Options struct {
 	InboxPoll time.Duration
 	// OnEffectDone is told each performed outbox effect (tests wait on it).
 	OnEffectDone func(store.Effect, error)
+	// OnSlackWait is told when a Slack call waits for its channel's next
+	// slot, and until when (tests move the clock to it).
+	OnSlackWait func(until time.Time)
 	// OnEngineSaved is told each saved engine decision (tests wait on it).
 	OnEngineSaved func(pipeline.Key, pipeline.Result)
 	// WorkDir is where command deployers run and relative commands are
@@ -68,6 +72,7 @@ type App struct {
 	permissions *githubapp.Permissions
 	reportLocks keyedLocks
 	renderer    *notify.Renderer
+	slack       *slackbot.Client // nil when Slack reports are off
 	effects     *outbox.Worker
 	handler     http.Handler
 }

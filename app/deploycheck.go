@@ -21,9 +21,10 @@ const DeployCheckName = "wavegate/deploy"
 
 // Button identifiers of the deploy check run (GitHub allows 20 characters).
 const (
-	buttonApprove = "approve"
-	buttonPause   = "pause"
-	buttonResume  = "resume"
+	buttonApprove  = "approve"
+	buttonPause    = "pause"
+	buttonResume   = "resume"
+	buttonRollback = "rollback"
 )
 
 // updateDeployCheck brings the release's check run up to date: created in
@@ -42,7 +43,7 @@ func (a *App) updateDeployCheck(ctx context.Context, client *github.Client, repo
 	case pipeline.ReleaseSuperseded:
 		status, conclusion = "completed", "neutral"
 	}
-	actions := deployActions(st, v)
+	actions := deployActions(st, r, v)
 	id, err := a.store.CheckRun(ctx, repo, r.SHA, checkName)
 	if errors.Is(err, store.ErrNotFound) {
 		run, _, err := client.Checks.CreateCheckRun(ctx, owner, name, github.CreateCheckRunOptions{
@@ -91,10 +92,15 @@ type checkRunUpdate struct {
 }
 
 // deployActions are the check run's buttons: Approve while an approval
-// waits, and Pause or Resume while the release moves (GitHub shows three at
-// most; an empty list removes them once the release is done).
-func deployActions(st pipeline.State, v notify.ReleaseView) []*github.CheckRunAction {
+// waits, Pause or Resume while the release moves, and Roll back while it
+// runs anywhere (GitHub shows three at most; an empty list removes them).
+func deployActions(st pipeline.State, r *pipeline.Release, v notify.ReleaseView) []*github.CheckRunAction {
 	actions := []*github.CheckRunAction{}
+	rollback := &github.CheckRunAction{Label: "Roll back", Identifier: buttonRollback,
+		Description: "Roll this release back where it runs"}
+	if v.Status == "released" && runsAnywhere(st, r) {
+		return append(actions, rollback)
+	}
 	if v.Status != "in progress" {
 		return actions
 	}
@@ -112,7 +118,27 @@ func deployActions(st pipeline.State, v notify.ReleaseView) []*github.CheckRunAc
 		actions = append(actions, &github.CheckRunAction{Label: "Pause", Identifier: buttonPause,
 			Description: "Start no new deploy in this pipeline"})
 	}
+	if runsAnywhere(st, r) {
+		actions = append(actions, rollback)
+	}
 	return actions
+}
+
+// runsAnywhere says whether some target runs the release, or is receiving
+// it, and is not already rolling it back: what a rollback could undo.
+func runsAnywhere(st pipeline.State, r *pipeline.Release) bool {
+	for _, run := range r.Stages {
+		for target, tr := range run.Targets {
+			switch tr.Phase {
+			case pipeline.PhaseOneboxDeploying, pipeline.PhaseOneboxBaking, pipeline.PhaseFullDeploying,
+				pipeline.PhaseFullBaking, pipeline.PhaseDone:
+				if inv := st.Targets[target]; inv != nil && inv.Running == r.SHA {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func truncateRunes(s string, n int) string {
@@ -161,6 +187,8 @@ func (a *App) onDeployCheckAction(ctx context.Context, e *github.CheckRunEvent) 
 		case buttonResume:
 			pipeline.Resume(st, "")
 			return nil
+		case buttonRollback:
+			return pipeline.Rollback(p, st, releaseID, "", "", by, "rolled back from the deploy check run", a.opts.Clock.Now())
 		}
 		return fmt.Errorf("unknown button %q", e.GetRequestedAction().Identifier)
 	})

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/wavegate/wavegate/internal/outbox"
 	"github.com/wavegate/wavegate/notify"
 	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/slackbot"
 	"github.com/wavegate/wavegate/store"
 )
 
@@ -28,15 +30,28 @@ func (a *App) buildEngine() error {
 	if a.renderer, err = notify.NewRenderer(); err != nil {
 		return err
 	}
+	if a.cfg.SlackBotToken != "" {
+		if a.slack, err = slackbot.New(slackbot.Options{Token: a.cfg.SlackBotToken, APIURL: a.cfg.SlackAPIURL,
+			Clock: a.opts.Clock, OnWait: a.opts.OnSlackWait}); err != nil {
+			return fmt.Errorf("slack client: %w", err)
+		}
+		es.slack = true
+	}
 	a.runner = &pipeline.Runner{Store: es, Clock: a.opts.Clock, Logger: a.opts.Logger}
 	w, err := outbox.New(outbox.Options{
 		Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
 		Performers: map[string]outbox.Performer{
 			effectDeploy: a.performDeploy, effectNotice: a.performNotice, effectReport: a.performReport,
+			effectSlack: a.performSlack, effectDeploymentStatus: a.performDeploymentStatus,
 		},
-		IsTransient: githubapp.IsTransient,
-		RetryAt:     githubapp.RetryAt,
-		OnDone:      a.opts.OnEffectDone,
+		IsTransient: func(err error) bool { return githubapp.IsTransient(err) || slackbot.IsTransient(err) },
+		RetryAt: func(err error, now time.Time) (time.Time, bool) {
+			if at, ok := slackbot.RetryAt(err); ok {
+				return at, true
+			}
+			return githubapp.RetryAt(err, now)
+		},
+		OnDone: a.opts.OnEffectDone,
 	})
 	if err != nil {
 		return err
@@ -185,31 +200,4 @@ func (a *App) repositoryClient(ctx context.Context, repo string) (*github.Client
 		return nil, fmt.Errorf("installation of %s: %w", repo, err)
 	}
 	return a.installationClient(id)
-}
-
-// markInProgress says on the deployment that Wavegate has started it, with
-// log_url pointing to the release's report, the wavegate/deploy check run.
-// The deploying system reports success or failure itself.
-func (a *App) markInProgress(ctx context.Context, client *github.Client, p deployPayload, deploymentID int64) error {
-	owner, name, _ := strings.Cut(p.Repository, "/")
-	status := &github.DeploymentStatusRequest{
-		State: github.String("in_progress"),
-		Description: github.String(truncateRunes(deploy.Description(deploy.Request{
-			Action: deploy.Action(p.Effect.Step.Action), SHA: p.Effect.Step.SHA, Target: p.Effect.Target,
-			Variant: deploy.Variant(p.Effect.Step.Variant), Stage: p.Effect.Stage,
-			Release: strconv.FormatInt(p.Effect.ReleaseID, 10)}), 140)),
-		Environment: github.String(p.Effect.Target),
-	}
-	// The release's check run, or, before its report has created it, the
-	// commit's checks page, where it will be listed.
-	web := githubapp.WebURL(a.cfg.GitHubAPIURL)
-	status.LogURL = github.String(fmt.Sprintf("%s/%s/commit/%s/checks", web, p.Repository, p.Effect.Step.SHA))
-	checkName := DeployCheckName + " (" + p.Effect.Pipeline + ")"
-	if runID, err := a.store.CheckRun(ctx, p.Repository, p.Effect.Step.SHA, checkName); err == nil {
-		status.LogURL = github.String(fmt.Sprintf("%s/%s/runs/%d", web, p.Repository, runID))
-	}
-	if _, _, err := client.Repositories.CreateDeploymentStatus(ctx, owner, name, deploymentID, status); err != nil {
-		return fmt.Errorf("mark deployment %d of %s in progress: %w", deploymentID, p.Repository, err)
-	}
-	return nil
 }

@@ -44,6 +44,8 @@ const (
 // engineStore adapts the SQLite store to the engine's Store and Pipelines.
 type engineStore struct {
 	db *store.SQLite
+	// slack says whether releases are also reported in Slack.
+	slack bool
 	// saved is told when a save added effects, to wake the outbox worker.
 	saved func()
 	// onSaved, when set, is told every save (tests).
@@ -126,11 +128,16 @@ func (e *engineStore) Save(ctx context.Context, key pipeline.Key, version int64,
 		k := fmt.Sprintf("notice/r%d/%s/%s/%s", n.ReleaseID, n.Kind, n.Stage, n.Target)
 		effects = append(effects, store.Effect{Key: outboxKey(key, k), Kind: effectNotice, Payload: payload, CreatedAt: now})
 	}
-	reports, err := reportEffects(key, version, res, now)
+	reports, err := reportEffects(key, version, p, res, e.slack, now)
 	if err != nil {
 		return fmt.Errorf("report effects: %w", err)
 	}
 	effects = append(effects, reports...)
+	statuses, err := deploymentStatusEffects(key, p, res, now)
+	if err != nil {
+		return fmt.Errorf("deployment status effects: %w", err)
+	}
+	effects = append(effects, statuses...)
 	_, err = e.db.SaveEngineState(ctx, store.EngineState{
 		EngineKey: store.EngineKey{Repository: key.Repository, Pipeline: key.Pipeline},
 		Version:   version, State: doc, WakeAt: res.WakeAt,

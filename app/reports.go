@@ -32,7 +32,9 @@ type reportPayload struct {
 // reportEffects asks for a report of every release a save changed. Each
 // renders the state as it is when performed, so a burst of saves costs at
 // most one edit per visible change.
-func reportEffects(key pipeline.Key, version int64, res pipeline.Result, now time.Time) ([]store.Effect, error) {
+// A release whose pipeline names a Slack channel gets a Slack report too,
+// as its own effect, so that one platform's outage never delays the other.
+func reportEffects(key pipeline.Key, version int64, p pipeline.Pipeline, res pipeline.Result, slack bool, now time.Time) ([]store.Effect, error) {
 	var ids []int64
 	for _, d := range res.Decisions {
 		if !slices.Contains(ids, d.ReleaseID) {
@@ -51,6 +53,10 @@ func reportEffects(key pipeline.Key, version int64, res pipeline.Result, now tim
 		}
 		out = append(out, store.Effect{Key: outboxKey(key, fmt.Sprintf("report/r%d/v%d", id, version+1)),
 			Kind: effectReport, Payload: payload, CreatedAt: now})
+		if slack && releasePipeline(p, res.State, res.State.Releases[i]).SlackChannel != "" {
+			out = append(out, store.Effect{Key: outboxKey(key, fmt.Sprintf("slack/r%d/v%d", id, version+1)),
+				Kind: effectSlack, Payload: payload, CreatedAt: now})
+		}
 	}
 	return out, nil
 }
@@ -85,7 +91,7 @@ func (a *App) performReport(ctx context.Context, e store.Effect) ([]byte, error)
 	r := st.Releases[i]
 	now := a.opts.Clock.Now()
 	held := pipeline.Plan(pl, st, pipeline.Inputs{}, now).Held
-	v, err := notify.BuildReleaseView(p.Repository, pl, st, r.ID, held, now, notify.Links{})
+	v, err := notify.BuildReleaseView(p.Repository, pl, st, r.ID, held, now, a.releaseLinks(ctx, p.Repository, pl.Name, st, r))
 	if err != nil {
 		return nil, err
 	}

@@ -142,13 +142,13 @@ func TestDeployCheckRunAndItsButtons(t *testing.T) {
 	if c := deployCheck(); c.Status != "in_progress" || c.HeadSHA != "c1" || c.ExternalID != "app/1" {
 		t.Fatalf("deploy check while waiting: %+v", c)
 	}
-	press := func(id, sender string) {
+	press := func(id, sender, button string) {
 		t.Helper()
 		c := deployCheck()
 		body := fmt.Sprintf(`{"action":"requested_action","check_run":{"id":%d,"name":%q,"external_id":%q,"head_sha":"c1"},`+
 			`"requested_action":{"identifier":%q},"sender":{"login":%q},"installation":{"id":1},`+
 			`"repository":{"id":9,"name":"api","full_name":"acme/api","owner":{"login":"acme"}}}`,
-			c.ID, c.Name, c.ExternalID, "approve", sender)
+			c.ID, c.Name, c.ExternalID, button, sender)
 		if code := r.deliver("check_run", id, body); code != http.StatusAccepted {
 			t.Fatalf("%s: %d", id, code)
 		}
@@ -156,14 +156,22 @@ func TestDeployCheckRunAndItsButtons(t *testing.T) {
 			t.Fatalf("%s: %s %v", id, o.State, o.Err)
 		}
 	}
-	press("b-1", "wes") // write access: refused until the commands land
+	press("b-1", "wes", "approve") // write access: refused until the commands land
 	if c := deployCheck(); c.Status != "in_progress" {
 		t.Fatalf("a writer's press was applied: %+v", c)
 	}
-	press("b-2", "ada") // admin
+	press("b-2", "ada", "approve") // admin
 	waitFor("the release to finish", func() bool { return deployCheck().Conclusion == "success" })
-	if c := deployCheck(); c.Status != "completed" || len(c.Actions) != 0 || !strings.Contains(c.Output.Summary, "approved by @") {
+	c := deployCheck()
+	if c.Status != "completed" || len(c.Actions) != 1 || c.Actions[0].Identifier != "rollback" || !strings.Contains(c.Output.Summary, "approved by @") {
 		t.Fatalf("deploy check at the end: %+v", c)
+	}
+	// Rolled back by an admin after all: the check run turns to failure and
+	// loses its last button.
+	press("b-3", "ada", "rollback")
+	waitFor("the rollback", func() bool { return deployCheck().Conclusion == "failure" })
+	if c := deployCheck(); len(c.Actions) != 0 || !strings.Contains(c.Output.Summary, "rolled back by @") {
+		t.Fatalf("deploy check after the rollback: %+v", c)
 	}
 }
 

@@ -123,5 +123,5 @@ func splitBlockedKey(k string) (stage, target, kind string) {
 // SlackEventText renders a thread reply.
 func (r *Renderer) SlackEventText(ev SlackEvent) (string, error) {
 	s, err := r.slackText("event.mrkdwn.tmpl", ev)
-	return cutRunes(s, slackMaxSectionText), err
+	return cutRunes(strings.TrimSpace(s), slackMaxSectionText), err
 }

@@ -324,7 +324,7 @@ func (pl *planner) target(r *Release, rp Pipeline, stage Stage, target string, t
 			return true
 		}
 		if deadline := s.StartedAt.Add(timeout); !pl.now.Before(deadline) {
-			s.Outcome, s.Reason, s.FinishedAt = outcomeTimedOut, "no result within the deploy timeout", pl.now
+			s.Outcome, s.Reason, s.FinishedAt = OutcomeTimedOut, "no result within the deploy timeout", pl.now
 			pl.failStage(r, rp, stage, fmt.Sprintf("the %s deploy of %s to %s reported nothing within %s", s.Variant, short(s.SHA), target, timeout))
 			return true
 		} else {
@@ -490,6 +490,9 @@ func (pl *planner) startRollback(r *Release, rp Pipeline, stage Stage, target st
 			Text: fmt.Sprintf("%s has no earlier good release to roll back to; it is left on %s and held", target, short(r.SHA))})
 		return
 	}
+	if tr.Step != nil && tr.Step.Action == ActionDeploy {
+		tr.Undone = tr.Step
+	}
 	step := &Step{
 		Key:    StepKey(r.ID, stage.Name, target, VariantFull, ActionRollback),
 		Action: ActionRollback, Variant: VariantFull, SHA: inv.LastGood, PreviousSHA: inv.Running, StartedAt: pl.now,
@@ -518,7 +521,7 @@ func (pl *planner) rollbacks(r *Release, rp Pipeline, stage Stage, run *StageRun
 					pl.wakeAt(deadline)
 					continue
 				}
-				s.Outcome, s.Reason, s.FinishedAt = outcomeTimedOut, "no result within the deploy timeout", pl.now
+				s.Outcome, s.Reason, s.FinishedAt = OutcomeTimedOut, "no result within the deploy timeout", pl.now
 			}
 			pl.startRollback(r, rp, stage, target, tr)
 		case PhaseRollbackDeploying:
@@ -529,7 +532,7 @@ func (pl *planner) rollbacks(r *Release, rp Pipeline, stage Stage, run *StageRun
 				pl.decide(r, stage.Name, target, string(PhaseRollbackBaking), "the rollback deploy succeeded; baking")
 			case s.Outcome == OutcomeFailed || !pl.now.Before(s.StartedAt.Add(timeout)):
 				if s.Outcome == "" {
-					s.Outcome, s.Reason, s.FinishedAt = outcomeTimedOut, "no result within the deploy timeout", pl.now
+					s.Outcome, s.Reason, s.FinishedAt = OutcomeTimedOut, "no result within the deploy timeout", pl.now
 				}
 				tr.Phase, tr.Since = PhaseRollbackFailed, pl.now
 				why := fmt.Sprintf("the rollback of %s to %s failed: %s", target, short(s.SHA), s.Reason)
@@ -590,6 +593,10 @@ func cloneState(st State) State {
 				if tr.Step != nil {
 					s := *tr.Step
 					tc.Step = &s
+				}
+				if tr.Undone != nil {
+					s := *tr.Undone
+					tc.Undone = &s
 				}
 				rc.Targets[t] = &tc
 			}

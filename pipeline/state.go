@@ -113,6 +113,9 @@ type TargetRun struct {
 	Since time.Time
 	// Step is the deploy step in flight or last finished.
 	Step *Step
+	// Undone is the deploy step a rollback replaced as Step: reports need
+	// it to mark its deployment failed (when it timed out) or inactive.
+	Undone *Step
 	// BakeUntil is when the current bake ends.
 	BakeUntil time.Time
 	// RollbackTo is the target's last good sha from before this release
@@ -145,7 +148,7 @@ const (
 	VariantFull     = "full"
 	OutcomeSuccess  = "succeeded"
 	OutcomeFailed   = "failed"
-	outcomeTimedOut = "timed-out"
+	OutcomeTimedOut = "timed-out"
 )
 
 // Inventory is what a target runs.

@@ -1,0 +1,235 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wavegate/wavegate/githubapp"
+	"github.com/wavegate/wavegate/notify"
+	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/slackbot"
+	"github.com/wavegate/wavegate/store"
+)
+
+// effectSlack asks for a release's Slack message to be brought up to date.
+const effectSlack = "slack"
+
+// performSlack brings a release's Slack message up to date: posted once in
+// its pipeline's channel, updated in place, reposted if someone deleted it,
+// with a thread reply for each event the thread has not told yet.
+//
+// Slack has no idempotency keys, so each post is recorded as intended
+// before it is made; a run that finds an intent left by a crash looks for
+// the message (or the replies) by the key in their metadata before posting.
+func (a *App) performSlack(ctx context.Context, e store.Effect) ([]byte, error) {
+	if a.slack == nil {
+		return nil, nil // Slack was turned off since the effect was queued
+	}
+	var p reportPayload
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return nil, fmt.Errorf("decode Slack report %s: %w", e.Key, err)
+	}
+	key := pipeline.Key{Repository: p.Repository, Pipeline: p.Pipeline}
+	unlock := a.reportLocks.lock(fmt.Sprintf("slack/%s/%s/%d", strings.ToLower(p.Repository), p.Pipeline, p.ReleaseID))
+	defer unlock()
+	if newer, err := a.store.NewerEffectPending(ctx, outboxKey(key, fmt.Sprintf("slack/r%d/", p.ReleaseID)), e.Seq); err != nil || newer {
+		return nil, err
+	}
+	pl, st, _, err := a.engine.LoadWithPipeline(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(st.Releases, func(r *pipeline.Release) bool { return r.ID == p.ReleaseID })
+	if i < 0 {
+		return nil, nil
+	}
+	r := st.Releases[i]
+	channel := releasePipeline(pl, st, r).SlackChannel
+	if channel == "" {
+		return nil, nil
+	}
+	now := a.opts.Clock.Now()
+	v, err := notify.BuildReleaseView(p.Repository, pl, st, r.ID, pipeline.Plan(pl, st, pipeline.Inputs{}, now).Held, now, a.releaseLinks(ctx, p.Repository, pl.Name, st, r))
+	if err != nil {
+		return nil, err
+	}
+	rendered, err := a.renderer.SlackRelease(v)
+	if err != nil {
+		return nil, err
+	}
+	hash := contentHash(rendered)
+	metaKey := fmt.Sprintf("%s/%s/%d", strings.ToLower(p.Repository), p.Pipeline, r.ID)
+	msg := slackbot.Message{Text: rendered.Text, Blocks: rendered.Blocks, Key: metaKey}
+	t := slackThread{a: a, channel: channel, metaKey: metaKey, since: r.CreatedAt.Add(-time.Hour)}
+	t.rec, err = a.store.SlackMessage(ctx, p.Repository, fmt.Sprintf("%s/%d", p.Pipeline, r.ID))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		t.rec = store.SlackMessage{Repository: p.Repository, ReleaseKey: fmt.Sprintf("%s/%d", p.Pipeline, r.ID)}
+	case err != nil:
+		return nil, err
+	default:
+		t.known = true
+	}
+	if err := t.message(ctx, msg, hash); err != nil {
+		return nil, err
+	}
+	err = t.replies(ctx, v)
+	if errors.Is(err, slackbot.ErrGone) {
+		// The message went while its replies were posted: post it again
+		// and tell its new thread what is still owed.
+		t.rec.TS, t.rec.BodyHash = "", ""
+		if err := t.message(ctx, msg, hash); err != nil {
+			return nil, err
+		}
+		err = t.replies(ctx, v)
+	}
+	return nil, err
+}
+
+// slackThread is one release's message and what its thread has told.
+type slackThread struct {
+	a       *App
+	channel string // as configured: a name or an id
+	metaKey string
+	since   time.Time // how far back a lost message is looked for
+	rec     store.SlackMessage
+	known   bool // rec was stored before this run
+}
+
+// message posts or updates the message itself.
+func (t *slackThread) message(ctx context.Context, msg slackbot.Message, hash string) error {
+	if t.rec.TS == "" && t.known {
+		// An intent without a ts: a crash may have come after the post.
+		id, err := t.a.slack.ResolveChannel(ctx, t.channel)
+		if err != nil {
+			return err
+		}
+		ts, err := t.a.slack.FindMessage(ctx, id, t.metaKey, t.since)
+		if err != nil {
+			return err
+		}
+		t.rec.ChannelID, t.rec.TS, t.rec.BodyHash = id, ts, ""
+	}
+	if t.rec.TS != "" && t.rec.BodyHash == hash {
+		return nil
+	}
+	if t.rec.TS != "" {
+		err := t.a.slack.Update(ctx, t.rec.ChannelID, t.rec.TS, msg)
+		if err == nil {
+			t.rec.BodyHash = hash
+			return t.save(ctx)
+		}
+		if !errors.Is(err, slackbot.ErrGone) {
+			return err
+		}
+		// Deleted: post it again. What the old thread told is not retold.
+	}
+	t.rec.ChannelID, t.rec.TS, t.rec.BodyHash = t.channel, "", ""
+	if err := t.save(ctx); err != nil {
+		return err
+	}
+	t.known = true
+	id, ts, err := t.a.slack.Post(ctx, t.channel, msg)
+	if err != nil {
+		return err
+	}
+	t.rec.ChannelID, t.rec.TS, t.rec.BodyHash = id, ts, hash
+	return t.save(ctx)
+}
+
+// replies posts the thread replies the view owes.
+func (t *slackThread) replies(ctx context.Context, v notify.ReleaseView) error {
+	var seen notify.SlackSeen
+	if len(t.rec.Seen) > 0 {
+		if err := json.Unmarshal(t.rec.Seen, &seen); err != nil {
+			return fmt.Errorf("decode what the thread of %s told: %w", t.metaKey, err)
+		}
+	}
+	events, next := notify.SlackEvents(seen, v)
+	posted := map[string]string{}
+	if len(seen.Pending) > 0 {
+		var err error
+		if posted, err = t.a.slack.FindReplies(ctx, t.rec.ChannelID, t.rec.TS); err != nil {
+			return err
+		}
+	}
+	if len(events) > 0 {
+		// Recorded before posting, so a crash in between looks first.
+		seen.Pending = seen.Pending[:0]
+		for _, ev := range events {
+			seen.Pending = append(seen.Pending, ev.Key)
+		}
+		if err := t.saveSeen(ctx, seen); err != nil {
+			return err
+		}
+	}
+	for _, ev := range events {
+		replyKey := t.metaKey + "/" + ev.Key
+		if _, done := posted[replyKey]; done {
+			continue
+		}
+		text, err := t.a.renderer.SlackEventText(ev)
+		if err != nil {
+			return err
+		}
+		if _, err := t.a.slack.Reply(ctx, t.rec.ChannelID, t.rec.TS, slackbot.Message{Text: text, Key: replyKey}); err != nil {
+			return err
+		}
+	}
+	return t.saveSeen(ctx, next)
+}
+
+func (t *slackThread) saveSeen(ctx context.Context, seen notify.SlackSeen) error {
+	data, err := json.Marshal(seen)
+	if err != nil {
+		return fmt.Errorf("encode what the thread of %s told: %w", t.metaKey, err)
+	}
+	if bytes.Equal(data, t.rec.Seen) {
+		return nil
+	}
+	t.rec.Seen = data
+	return t.save(ctx)
+}
+
+func (t *slackThread) save(ctx context.Context) error {
+	return t.a.store.SaveSlackMessage(context.WithoutCancel(ctx), t.rec)
+}
+
+// releasePipeline is the pipeline a release travels with.
+func releasePipeline(current pipeline.Pipeline, st pipeline.State, r *pipeline.Release) pipeline.Pipeline {
+	if c, ok := st.Configs[r.Config]; ok && r.Config != "" {
+		return c
+	}
+	return current
+}
+
+// releaseLinks are where a release's reports point: its changes since the
+// pipeline's previous release, its pull requests and its check run.
+func (a *App) releaseLinks(ctx context.Context, repo, pipelineName string, st pipeline.State, r *pipeline.Release) notify.Links {
+	web := githubapp.WebURL(a.cfg.GitHubAPIURL)
+	links := notify.Links{PullPrefix: fmt.Sprintf("%s/%s/pull/", web, repo)}
+	for _, prev := range st.Releases {
+		if prev.ID < r.ID && prev.SHA != r.SHA {
+			links.Compare = fmt.Sprintf("%s/%s/compare/%s...%s", web, repo, prev.SHA, r.SHA)
+		}
+	}
+	if id, err := a.store.CheckRun(ctx, repo, r.SHA, DeployCheckName+" ("+pipelineName+")"); err == nil {
+		links.CheckRun = fmt.Sprintf("%s/%s/runs/%d", web, repo, id)
+	}
+	return links
+}
+
+// contentHash tells whether a rendering changed.
+func contentHash(v any) string {
+	data, _ := json.Marshal(v)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
+}
