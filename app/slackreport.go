@@ -68,7 +68,7 @@ func (a *App) performSlack(ctx context.Context, e store.Effect) ([]byte, error) 
 	hash := contentHash(rendered)
 	metaKey := fmt.Sprintf("%s/%s/%d", strings.ToLower(p.Repository), p.Pipeline, r.ID)
 	msg := slackbot.Message{Text: rendered.Text, Blocks: rendered.Blocks, Key: metaKey}
-	t := slackThread{a: a, channel: channel, metaKey: metaKey, since: r.CreatedAt.Add(-time.Hour)}
+	t := slackThread{a: a, channel: channel, metaKey: metaKey}
 	t.rec, err = a.store.SlackMessage(ctx, p.Repository, fmt.Sprintf("%s/%d", p.Pipeline, r.ID))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -99,7 +99,6 @@ type slackThread struct {
 	a       *App
 	channel string // as configured: a name or an id
 	metaKey string
-	since   time.Time // how far back a lost message is looked for
 	rec     store.SlackMessage
 	known   bool // rec was stored before this run
 }
@@ -112,7 +111,9 @@ func (t *slackThread) message(ctx context.Context, msg slackbot.Message, hash st
 		if err != nil {
 			return err
 		}
-		ts, err := t.a.slack.FindMessage(ctx, id, t.metaKey, t.since)
+		// Not bounded by time: Slack's timestamps come from Slack's clock.
+		// FindMessage looks through the channel's latest pages only.
+		ts, err := t.a.slack.FindMessage(ctx, id, t.metaKey, time.Time{})
 		if err != nil {
 			return err
 		}

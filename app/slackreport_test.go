@@ -11,6 +11,7 @@ import (
 	"github.com/wavegate/wavegate/internal/githubfake"
 	"github.com/wavegate/wavegate/internal/slackfake"
 	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/slackbot"
 	"github.com/wavegate/wavegate/store"
 )
 
@@ -39,7 +40,15 @@ const threeStages = `pipelines:
       - {name: gamma, targets: [gamma], bake: 10m}
 `
 
-func newReportWorld(t *testing.T) *reportWorld {
+// effectDone is a finished effect attempt.
+type effectDone struct {
+	e   store.Effect
+	err error
+}
+
+// newReportWorld starts Wavegate; before, when set, runs first, with the
+// app built but not yet serving.
+func newReportWorld(t *testing.T, before ...func(*App)) *reportWorld {
 	w := &reportWorld{t: t, fake: newFake(t), slack: slackfake.New(t), clk: clock.NewFake(time.Now()),
 		events: make(chan any, 1000), key: pipeline.Key{Repository: "acme/api", Pipeline: "app"}}
 	w.fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
@@ -49,26 +58,34 @@ func newReportWorld(t *testing.T) *reportWorld {
 	cfg.SlackBotToken, cfg.SlackAPIURL = "xoxb-test-token", w.slack.URL()
 	w.r = startWith(t, cfg, w.fake, w.clk, Options{WorkDir: workDir,
 		OnEffectDone: func(e store.Effect, err error) {
-			if err != nil && !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "429") {
+			if _, limited := slackbot.RetryAt(err); err != nil && !errors.Is(err, context.Canceled) && !limited {
 				t.Errorf("effect %s: %v", e.Key, err)
 			}
-			w.events <- e
+			w.events <- effectDone{e, err}
 		},
 		OnSlackWait: func(until time.Time) { w.events <- until },
+	}, func(a *App) {
+		installAcme(t, a.Store(), w.clk.Now())
+		for _, f := range before {
+			f(a)
+		}
 	})
-	installAcme(t, w.r.app.Store(), w.clk.Now())
 	return w
 }
 
 // release starts release 1 of pull request 7.
 func (w *reportWorld) release(yml string) time.Time {
 	w.t.Helper()
-	t0 := w.clk.Now()
-	if _, err := w.r.app.runner.ApplyWith(w.t.Context(), w.key, parsePipelines(w.t, yml)[0],
+	return startRelease(w.t, w.r.app, w.key, yml, w.clk.Now())
+}
+
+func startRelease(t *testing.T, a *App, key pipeline.Key, yml string, t0 time.Time) time.Time {
+	t.Helper()
+	if _, err := a.runner.ApplyWith(t.Context(), key, parsePipelines(t, yml)[0],
 		func(_ pipeline.Pipeline, st *pipeline.State) error {
 			return pipeline.AddRelease(st, pipeline.Release{ID: 1, SHA: "c1", Pulls: []int{7}, Authors: []string{"octo"}, CreatedAt: t0})
 		}); err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return t0
 }
