@@ -66,29 +66,12 @@ func reportEffects(key pipeline.Key, version int64, p pipeline.Pipeline, res pip
 // the stored id is lost, recreated if someone deleted them, and left alone
 // when nothing visible changed.
 func (a *App) performReport(ctx context.Context, e store.Effect) ([]byte, error) {
-	var p reportPayload
-	if err := json.Unmarshal(e.Payload, &p); err != nil {
-		return nil, fmt.Errorf("decode report %s: %w", e.Key, err)
+	rr, unlock, err := a.loadReport(ctx, e, effectReport)
+	if err != nil || rr.r == nil {
+		return nil, err
 	}
-	key := pipeline.Key{Repository: p.Repository, Pipeline: p.Pipeline}
-	// Reports of one release go one at a time: each renders the state as it
-	// loads it, and two in parallel could put an older rendering last.
-	unlock := a.reportLocks.lock(fmt.Sprintf("%s/%s/%d", strings.ToLower(p.Repository), p.Pipeline, p.ReleaseID))
 	defer unlock()
-	// A burst of changes queues a report per save; only the newest needs
-	// rendering, since each renders the state as it is then.
-	if newer, err := a.store.NewerEffectPending(ctx, outboxKey(key, fmt.Sprintf("report/r%d/", p.ReleaseID)), e.Seq); err != nil || newer {
-		return nil, err
-	}
-	pl, st, _, err := a.engine.LoadWithPipeline(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	i := slices.IndexFunc(st.Releases, func(r *pipeline.Release) bool { return r.ID == p.ReleaseID })
-	if i < 0 {
-		return nil, nil // no longer tracked: nothing to show
-	}
-	r := st.Releases[i]
+	p, pl, st, r := rr.p, rr.pl, rr.st, rr.r
 	now := a.opts.Clock.Now()
 	held := pipeline.Plan(pl, st, pipeline.Inputs{}, now).Held
 	v, err := notify.BuildReleaseView(p.Repository, pl, st, r.ID, held, now, a.releaseLinks(ctx, p.Repository, pl.Name, st, r))
@@ -114,6 +97,45 @@ func (a *App) performReport(ctx context.Context, e store.Effect) ([]byte, error)
 		}
 	}
 	return nil, a.updateDeployCheck(ctx, client, p.Repository, pl, st, r, v, body)
+}
+
+// releaseReport is the release a report effect is about.
+type releaseReport struct {
+	p  reportPayload
+	pl pipeline.Pipeline
+	st pipeline.State
+	r  *pipeline.Release // nil: nothing to report
+}
+
+// loadReport decodes a report effect of kind (effectReport, effectSlack)
+// and loads its release under the release's lock for that kind: reports of
+// one release go one at a time, since each renders the state as it loads
+// it and two in parallel could put an older rendering last. A burst of
+// changes queues a report per save; only the newest needs rendering, so an
+// older one, or one of a release no longer tracked, loads nothing (r nil).
+func (a *App) loadReport(ctx context.Context, e store.Effect, kind string) (releaseReport, func(), error) {
+	var rr releaseReport
+	if err := json.Unmarshal(e.Payload, &rr.p); err != nil {
+		return rr, nil, fmt.Errorf("decode %s effect %s: %w", kind, e.Key, err)
+	}
+	p := rr.p
+	key := pipeline.Key{Repository: p.Repository, Pipeline: p.Pipeline}
+	unlock := a.reportLocks.lock(fmt.Sprintf("%s/%s/%s/%d", kind, strings.ToLower(p.Repository), p.Pipeline, p.ReleaseID))
+	newer, err := a.store.NewerEffectPending(ctx, outboxKey(key, fmt.Sprintf("%s/r%d/", kind, p.ReleaseID)), e.Seq)
+	if err == nil && !newer {
+		rr.pl, rr.st, _, err = a.engine.LoadWithPipeline(ctx, key)
+	}
+	if err != nil || newer {
+		unlock()
+		return releaseReport{}, nil, err
+	}
+	i := slices.IndexFunc(rr.st.Releases, func(r *pipeline.Release) bool { return r.ID == p.ReleaseID })
+	if i < 0 {
+		unlock()
+		return releaseReport{}, nil, nil
+	}
+	rr.r = rr.st.Releases[i]
+	return rr, unlock, nil
 }
 
 func (a *App) reportOnPull(ctx context.Context, client *github.Client, owner, name string, pull int, releaseKey, marker, body, hash string) error {

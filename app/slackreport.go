@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -33,25 +32,12 @@ func (a *App) performSlack(ctx context.Context, e store.Effect) ([]byte, error) 
 	if a.slack == nil {
 		return nil, nil // Slack was turned off since the effect was queued
 	}
-	var p reportPayload
-	if err := json.Unmarshal(e.Payload, &p); err != nil {
-		return nil, fmt.Errorf("decode Slack report %s: %w", e.Key, err)
+	rr, unlock, err := a.loadReport(ctx, e, effectSlack)
+	if err != nil || rr.r == nil {
+		return nil, err
 	}
-	key := pipeline.Key{Repository: p.Repository, Pipeline: p.Pipeline}
-	unlock := a.reportLocks.lock(fmt.Sprintf("slack/%s/%s/%d", strings.ToLower(p.Repository), p.Pipeline, p.ReleaseID))
 	defer unlock()
-	if newer, err := a.store.NewerEffectPending(ctx, outboxKey(key, fmt.Sprintf("slack/r%d/", p.ReleaseID)), e.Seq); err != nil || newer {
-		return nil, err
-	}
-	pl, st, _, err := a.engine.LoadWithPipeline(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	i := slices.IndexFunc(st.Releases, func(r *pipeline.Release) bool { return r.ID == p.ReleaseID })
-	if i < 0 {
-		return nil, nil
-	}
-	r := st.Releases[i]
+	p, pl, st, r := rr.p, rr.pl, rr.st, rr.r
 	channel := releasePipeline(pl, st, r).SlackChannel
 	if channel == "" {
 		return nil, nil
