@@ -275,3 +275,36 @@ func TestReleaseCommentFoldsFinishedStagesToFit(t *testing.T) {
 		})
 	}
 }
+
+func TestReleaseCommentRolledBackByHandGolden(t *testing.T) {
+	r, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	approve := func(st *pipeline.State, now time.Time) {
+		if err := pipeline.Decide(releasePipeline(), st, 1, "approve", true, "lead", "", false, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _, now := drive(t, pipeline.Release{ID: 1, SHA: "def5678901234567890123456789012345678901"}, 24*time.Hour, nil, approve)
+	// Every target ran abc1234 before: that is what goes back.
+	for _, run := range st.Releases[0].Stages {
+		for _, tr := range run.Targets {
+			tr.RollbackTo = "abc1234000000000000000000000000000000000"
+		}
+	}
+	if err := pipeline.Rollback(releasePipeline(), &st, 1, "", "", "ada", "<!here> checkout errors | *p99*", now); err != nil {
+		t.Fatal(err)
+	}
+	res := pipeline.Plan(releasePipeline(), st, pipeline.Inputs{}, now)
+	v, err := BuildReleaseView("acme/api", releasePipeline(), res.State, 1, res.Held, now, Links{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := r.ReleaseComment(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "release-rolled-back.md", body)
+	goldenSlack(t, r, "release-rolled-back.slack.json", v)
+}
