@@ -166,3 +166,21 @@ func TestReportBurstCoalescesIntoOneRendering(t *testing.T) {
 		t.Errorf("%d saves gave %d Slack posts and %d updates; want one message, rendered once", saves, posts, updates)
 	}
 }
+
+func TestSlackOutageNeverHoldsADeploy(t *testing.T) {
+	w := newReportWorld(t)
+	w.slackDown = true
+	for range 20 {
+		w.slack.FailNext("chat.postMessage", http.StatusServiceUnavailable, nil, "")
+	}
+	t0 := w.release(threeStages)
+	w.waitFor("alpha baking on GitHub", func() bool { return strings.Contains(w.comment(), "alpha: baking") })
+	w.moveTo(t0.Add(10 * time.Minute))
+	w.waitFor("beta baking on GitHub", func() bool { return strings.Contains(w.comment(), "beta: baking") })
+	if top, _ := w.slackMessage(); top.TS != "" {
+		t.Fatalf("Slack answered through its outage: %+v", top)
+	}
+	if n := len(w.slack.CallsTo("chat.postMessage")); n == 0 {
+		t.Fatal("Wavegate never tried Slack")
+	}
+}
