@@ -74,7 +74,7 @@ func (a *App) performReport(ctx context.Context, e store.Effect) ([]byte, error)
 	p, pl, st, r := rr.p, rr.pl, rr.st, rr.r
 	now := a.opts.Clock.Now()
 	held := pipeline.Plan(pl, st, pipeline.Inputs{}, now).Held
-	v, err := notify.BuildReleaseView(p.Repository, pl, st, r.ID, held, now, a.releaseLinks(ctx, p.Repository, pl.Name, st, r))
+	v, err := notify.BuildReleaseView(p.Repository, pl, st, r.ID, held, now, a.releaseLinks(ctx, p.Repository, pl, st, r))
 	if err != nil {
 		return nil, err
 	}

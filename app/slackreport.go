@@ -43,7 +43,7 @@ func (a *App) performSlack(ctx context.Context, e store.Effect) ([]byte, error) 
 		return nil, nil
 	}
 	now := a.opts.Clock.Now()
-	v, err := notify.BuildReleaseView(p.Repository, pl, st, r.ID, pipeline.Plan(pl, st, pipeline.Inputs{}, now).Held, now, a.releaseLinks(ctx, p.Repository, pl.Name, st, r))
+	v, err := notify.BuildReleaseView(p.Repository, pl, st, r.ID, pipeline.Plan(pl, st, pipeline.Inputs{}, now).Held, now, a.releaseLinks(ctx, p.Repository, pl, st, r))
 	if err != nil {
 		return nil, err
 	}
@@ -200,15 +200,18 @@ func releasePipeline(current pipeline.Pipeline, st pipeline.State, r *pipeline.R
 
 // releaseLinks are where a release's reports point: its changes since the
 // pipeline's previous release, its pull requests and its check run.
-func (a *App) releaseLinks(ctx context.Context, repo, pipelineName string, st pipeline.State, r *pipeline.Release) notify.Links {
+func (a *App) releaseLinks(ctx context.Context, repo string, pl pipeline.Pipeline, st pipeline.State, r *pipeline.Release) notify.Links {
 	web := githubapp.WebURL(a.cfg.GitHubAPIURL)
 	links := notify.Links{PullPrefix: fmt.Sprintf("%s/%s/pull/", web, repo)}
+	if kind := releasePipeline(pl, st, r).Deployer.Kind; kind == pipeline.DeployerGitHub || kind == "" {
+		links.Deployments = fmt.Sprintf("%s/%s/deployments", web, repo)
+	}
 	for _, prev := range st.Releases {
 		if prev.ID < r.ID && prev.SHA != r.SHA {
 			links.Compare = fmt.Sprintf("%s/%s/compare/%s...%s", web, repo, prev.SHA, r.SHA)
 		}
 	}
-	if id, err := a.store.CheckRun(ctx, repo, r.SHA, DeployCheckName+" ("+pipelineName+")"); err == nil {
+	if id, err := a.store.CheckRun(ctx, repo, r.SHA, DeployCheckName+" ("+pl.Name+")"); err == nil {
 		links.CheckRun = fmt.Sprintf("%s/%s/runs/%d", web, repo, id)
 	}
 	return links

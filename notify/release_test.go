@@ -96,7 +96,8 @@ func TestReleaseCommentGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	links := Links{Compare: "https://github.com/acme/api/compare/abc1234...def5678", CheckRun: "https://github.com/acme/api/runs/42"}
+	links := Links{Compare: "https://github.com/acme/api/compare/abc1234...def5678", CheckRun: "https://github.com/acme/api/runs/42",
+		PullPrefix: "https://github.com/acme/api/pull/", Deployments: "https://github.com/acme/api/deployments"}
 	sha := "def5678901234567890123456789012345678901"
 	tests := []struct {
 		name    string

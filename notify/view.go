@@ -66,6 +66,9 @@ type Links struct {
 	Compare    string
 	CheckRun   string
 	PullPrefix string // e.g. https://github.com/acme/api/pull/
+	// Deployments is the repository's deployments page, for pipelines
+	// that deploy through GitHub.
+	Deployments string
 }
 
 // BuildReleaseView describes release id of p's state at now; held is what
