@@ -196,17 +196,7 @@ func TestReleaseCommentShowsOverridesEscaped(t *testing.T) {
 		By: "sre-lead", Reason: "<!channel> hotfix | <img src=x> *now*", At: now}); err != nil {
 		t.Fatal(err)
 	}
-	res := pipeline.Plan(releasePipeline(), st, pipeline.Inputs{}, now)
-	v, err := BuildReleaseView("acme/api", releasePipeline(), res.State, 1, res.Held, now, Links{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := r.ReleaseComment(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "release-overridden-hostile.md", body)
-	goldenSlack(t, r, "release-overridden-hostile.slack.json", v)
+	v := goldenPlanned(t, r, "release-overridden-hostile", st, now)
 	m, err := r.SlackRelease(v)
 	if err != nil {
 		t.Fatal(err)
@@ -297,6 +287,13 @@ func TestReleaseCommentRolledBackByHandGolden(t *testing.T) {
 	if err := pipeline.Rollback(releasePipeline(), &st, 1, "", "", "ada", "<!here> checkout errors | *p99*", now); err != nil {
 		t.Fatal(err)
 	}
+	goldenPlanned(t, r, "release-rolled-back", st, now)
+}
+
+// goldenPlanned plans st at now and compares release 1's comment and
+// Slack message with the golden files name.md and name.slack.json.
+func goldenPlanned(t *testing.T, r *Renderer, name string, st pipeline.State, now time.Time) ReleaseView {
+	t.Helper()
 	res := pipeline.Plan(releasePipeline(), st, pipeline.Inputs{}, now)
 	v, err := BuildReleaseView("acme/api", releasePipeline(), res.State, 1, res.Held, now, Links{})
 	if err != nil {
@@ -306,6 +303,7 @@ func TestReleaseCommentRolledBackByHandGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "release-rolled-back.md", body)
-	goldenSlack(t, r, "release-rolled-back.slack.json", v)
+	golden(t, name+".md", body)
+	goldenSlack(t, r, name+".slack.json", v)
+	return v
 }
