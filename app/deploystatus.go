@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,19 +53,21 @@ func deploymentStatusEffects(key pipeline.Key, p pipeline.Pipeline, res pipeline
 		if d.Target == "" {
 			continue
 		}
-		i := slices.IndexFunc(res.State.Releases, func(r *pipeline.Release) bool { return r.ID == d.ReleaseID })
-		if i < 0 {
+		r := res.State.Release(d.ReleaseID)
+		if r == nil {
 			continue
 		}
-		r := res.State.Releases[i]
-		if kind := releasePipeline(p, res.State, r).Deployer.Kind; kind != pipeline.DeployerGitHub && kind != "" {
+		if kind := res.State.PipelineOf(r, p).Deployer.Kind; kind != pipeline.DeployerGitHub && kind != "" {
 			continue
 		}
 		run := r.Stages[d.Stage]
-		if run == nil || run.Targets[d.Target] == nil {
+		if run == nil {
 			continue
 		}
 		tr := run.Targets[d.Target]
+		if tr == nil {
+			continue
+		}
 		for _, s := range []*pipeline.Step{tr.Undone, tr.Step} {
 			if s != nil && s.Outcome == pipeline.OutcomeTimedOut {
 				if err := add(r, d.Target, s.Key, "failure", "Wavegate had no result within the deploy timeout"); err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,11 +159,10 @@ func (a *App) performNotice(ctx context.Context, e store.Effect) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(st.Releases, func(r *pipeline.Release) bool { return r.ID == n.ReleaseID })
-	if i < 0 || len(st.Releases[i].Pulls) == 0 {
+	r := st.Release(n.ReleaseID)
+	if r == nil || len(r.Pulls) == 0 {
 		return nil, nil
 	}
-	r := st.Releases[i]
 	body, err := a.renderer.Notice(notify.NoticeView{Key: e.Key, Kind: string(n.Kind), Pipeline: p.Pipeline,
 		ReleaseID: n.ReleaseID, Stage: n.Stage, Text: n.Text, Authors: r.Authors})
 	if err != nil {

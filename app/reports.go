@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,8 +41,8 @@ func reportEffects(key pipeline.Key, version int64, p pipeline.Pipeline, res pip
 	}
 	var out []store.Effect
 	for _, id := range ids {
-		i := slices.IndexFunc(res.State.Releases, func(r *pipeline.Release) bool { return r.ID == id })
-		if i < 0 {
+		r := res.State.Release(id)
+		if r == nil {
 			continue
 		}
 		payload, err := json.Marshal(reportPayload{Repository: key.Repository, Pipeline: key.Pipeline, ReleaseID: id})
@@ -53,7 +51,7 @@ func reportEffects(key pipeline.Key, version int64, p pipeline.Pipeline, res pip
 		}
 		out = append(out, store.Effect{Key: outboxKey(key, fmt.Sprintf("report/r%d/v%d", id, version+1)),
 			Kind: effectReport, Payload: payload, CreatedAt: now})
-		if slack && releasePipeline(p, res.State, res.State.Releases[i]).SlackChannel != "" {
+		if slack && res.State.PipelineOf(r, p).SlackChannel != "" {
 			out = append(out, store.Effect{Key: outboxKey(key, fmt.Sprintf("slack/r%d/v%d", id, version+1)),
 				Kind: effectSlack, Payload: payload, CreatedAt: now})
 		}
@@ -71,19 +69,12 @@ func (a *App) performReport(ctx context.Context, e store.Effect) ([]byte, error)
 		return nil, err
 	}
 	defer unlock()
-	p, pl, st, r := rr.p, rr.pl, rr.st, rr.r
-	now := a.opts.Clock.Now()
-	held := pipeline.Plan(pl, st, pipeline.Inputs{}, now).Held
-	v, err := notify.BuildReleaseView(p.Repository, pl, st, r.ID, held, now, a.releaseLinks(ctx, p.Repository, pl, st, r))
-	if err != nil {
-		return nil, err
-	}
+	p, pl, st, r, v := rr.p, rr.pl, rr.st, rr.r, rr.v
 	body, err := a.renderer.ReleaseComment(v)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(body))
-	hash := hex.EncodeToString(sum[:8])
+	hash := contentHash([]byte(body))
 	client, err := a.repositoryClient(ctx, p.Repository)
 	if err != nil {
 		return nil, err
@@ -105,6 +96,7 @@ type releaseReport struct {
 	pl pipeline.Pipeline
 	st pipeline.State
 	r  *pipeline.Release // nil: nothing to report
+	v  notify.ReleaseView
 }
 
 // loadReport decodes a report effect of kind (effectReport, effectSlack)
@@ -113,6 +105,7 @@ type releaseReport struct {
 // it and two in parallel could put an older rendering last. A burst of
 // changes queues a report per save; only the newest needs rendering, so an
 // older one, or one of a release no longer tracked, loads nothing (r nil).
+// The release's view is built from the state as loaded.
 func (a *App) loadReport(ctx context.Context, e store.Effect, kind string) (releaseReport, func(), error) {
 	var rr releaseReport
 	if err := json.Unmarshal(e.Payload, &rr.p); err != nil {
@@ -129,12 +122,17 @@ func (a *App) loadReport(ctx context.Context, e store.Effect, kind string) (rele
 		unlock()
 		return releaseReport{}, nil, err
 	}
-	i := slices.IndexFunc(rr.st.Releases, func(r *pipeline.Release) bool { return r.ID == p.ReleaseID })
-	if i < 0 {
+	if rr.r = rr.st.Release(p.ReleaseID); rr.r == nil {
 		unlock()
 		return releaseReport{}, nil, nil
 	}
-	rr.r = rr.st.Releases[i]
+	now := a.opts.Clock.Now()
+	held := pipeline.Plan(rr.pl, rr.st, pipeline.Inputs{}, now).Held
+	rr.v, err = notify.BuildReleaseView(p.Repository, rr.pl, rr.st, p.ReleaseID, held, now, a.releaseLinks(ctx, p.Repository, rr.pl, rr.st, rr.r))
+	if err != nil {
+		unlock()
+		return releaseReport{}, nil, err
+	}
 	return rr, unlock, nil
 }
 

@@ -37,32 +37,32 @@ func (a *App) performSlack(ctx context.Context, e store.Effect) ([]byte, error) 
 		return nil, err
 	}
 	defer unlock()
-	p, pl, st, r := rr.p, rr.pl, rr.st, rr.r
-	channel := releasePipeline(pl, st, r).SlackChannel
+	p, r, v := rr.p, rr.r, rr.v
+	channel := rr.st.PipelineOf(r, rr.pl).SlackChannel
 	if channel == "" {
 		return nil, nil
-	}
-	now := a.opts.Clock.Now()
-	v, err := notify.BuildReleaseView(p.Repository, pl, st, r.ID, pipeline.Plan(pl, st, pipeline.Inputs{}, now).Held, now, a.releaseLinks(ctx, p.Repository, pl, st, r))
-	if err != nil {
-		return nil, err
 	}
 	rendered, err := a.renderer.SlackRelease(v)
 	if err != nil {
 		return nil, err
 	}
-	hash := contentHash(rendered)
+	data, err := json.Marshal(rendered)
+	if err != nil {
+		return nil, fmt.Errorf("encode the Slack message of %s: %w", e.Key, err)
+	}
+	hash := contentHash(data)
 	metaKey := fmt.Sprintf("%s/%s/%d", strings.ToLower(p.Repository), p.Pipeline, r.ID)
 	msg := slackbot.Message{Text: rendered.Text, Blocks: rendered.Blocks, Key: metaKey}
 	t := slackThread{a: a, channel: channel, metaKey: metaKey}
-	t.rec, err = a.store.SlackMessage(ctx, p.Repository, fmt.Sprintf("%s/%d", p.Pipeline, r.ID))
+	releaseKey := fmt.Sprintf("%s/%d", p.Pipeline, r.ID)
+	t.rec, err = a.store.SlackMessage(ctx, p.Repository, releaseKey)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		t.rec = store.SlackMessage{Repository: p.Repository, ReleaseKey: fmt.Sprintf("%s/%d", p.Pipeline, r.ID)}
+		t.rec = store.SlackMessage{Repository: p.Repository, ReleaseKey: releaseKey}
 	case err != nil:
 		return nil, err
 	default:
-		t.known = true
+		t.orphan = t.rec.TS == ""
 	}
 	if err := t.message(ctx, msg, hash); err != nil {
 		return nil, err
@@ -86,13 +86,15 @@ type slackThread struct {
 	channel string // as configured: a name or an id
 	metaKey string
 	rec     store.SlackMessage
-	known   bool // rec was stored before this run
+	// orphan: an earlier run recorded its intent to post but not the ts, so
+	// a crash may have come after the post.
+	orphan bool
 }
 
 // message posts or updates the message itself.
 func (t *slackThread) message(ctx context.Context, msg slackbot.Message, hash string) error {
-	if t.rec.TS == "" && t.known {
-		// An intent without a ts: a crash may have come after the post.
+	if t.orphan {
+		t.orphan = false
 		id, err := t.a.slack.ResolveChannel(ctx, t.channel)
 		if err != nil {
 			return err
@@ -123,7 +125,6 @@ func (t *slackThread) message(ctx context.Context, msg slackbot.Message, hash st
 	if err := t.save(ctx); err != nil {
 		return err
 	}
-	t.known = true
 	id, ts, err := t.a.slack.Post(ctx, t.channel, msg)
 	if err != nil {
 		return err
@@ -190,20 +191,12 @@ func (t *slackThread) save(ctx context.Context) error {
 	return t.a.store.SaveSlackMessage(context.WithoutCancel(ctx), t.rec)
 }
 
-// releasePipeline is the pipeline a release travels with.
-func releasePipeline(current pipeline.Pipeline, st pipeline.State, r *pipeline.Release) pipeline.Pipeline {
-	if c, ok := st.Configs[r.Config]; ok && r.Config != "" {
-		return c
-	}
-	return current
-}
-
 // releaseLinks are where a release's reports point: its changes since the
 // pipeline's previous release, its pull requests and its check run.
 func (a *App) releaseLinks(ctx context.Context, repo string, pl pipeline.Pipeline, st pipeline.State, r *pipeline.Release) notify.Links {
 	web := githubapp.WebURL(a.cfg.GitHubAPIURL)
 	links := notify.Links{PullPrefix: fmt.Sprintf("%s/%s/pull/", web, repo)}
-	if kind := releasePipeline(pl, st, r).Deployer.Kind; kind == pipeline.DeployerGitHub || kind == "" {
+	if kind := st.PipelineOf(r, pl).Deployer.Kind; kind == pipeline.DeployerGitHub || kind == "" {
 		links.Deployments = fmt.Sprintf("%s/%s/deployments", web, repo)
 	}
 	for _, prev := range st.Releases {
@@ -218,8 +211,7 @@ func (a *App) releaseLinks(ctx context.Context, repo string, pl pipeline.Pipelin
 }
 
 // contentHash tells whether a rendering changed.
-func contentHash(v any) string {
-	data, _ := json.Marshal(v)
+func contentHash(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:8])
 }

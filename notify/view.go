@@ -74,14 +74,11 @@ type Links struct {
 // BuildReleaseView describes release id of p's state at now; held is what
 // Plan reported held.
 func BuildReleaseView(repo string, p pipeline.Pipeline, st pipeline.State, id int64, held []pipeline.Held, now time.Time, links Links) (ReleaseView, error) {
-	i := slices.IndexFunc(st.Releases, func(r *pipeline.Release) bool { return r.ID == id })
-	if i < 0 {
+	r := st.Release(id)
+	if r == nil {
 		return ReleaseView{}, fmt.Errorf("release %d of %s/%s: %w", id, repo, p.Name, pipeline.ErrNotFound)
 	}
-	r := st.Releases[i]
-	if c, ok := st.Configs[r.Config]; ok && r.Config != "" {
-		p = c
-	}
+	p = st.PipelineOf(r, p)
 	v := ReleaseView{Repository: repo, Pipeline: p.Name, ReleaseID: r.ID, SHA: r.SHA, Reason: r.Reason,
 		Pulls: slices.Clone(r.Pulls), Links: links, Status: releaseStatus(r.Status)}
 	for _, s := range p.Stages {

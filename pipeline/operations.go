@@ -74,13 +74,11 @@ func RecordOutcome(st *State, key, outcome, reason string, at time.Time) (bool, 
 // is the caller's to check (commands authorizes); an author approving their
 // own release is refused unless allowAuthor.
 func Decide(p Pipeline, st *State, releaseID int64, stage string, approved bool, by, reason string, allowAuthor bool, at time.Time) error {
-	r := release(st, releaseID)
+	r := st.Release(releaseID)
 	if r == nil {
 		return fmt.Errorf("release %d: %w", releaseID, ErrNotFound)
 	}
-	if c, ok := st.Configs[r.Config]; ok && r.Config != "" {
-		p = c // the release travels with its own pipeline
-	}
+	p = st.PipelineOf(r, p)
 	if stage == "" {
 		stage = waitingApproval(p, r)
 	}
@@ -109,13 +107,11 @@ func Rollback(p Pipeline, st *State, releaseID int64, stage, target, by, reason 
 	if strings.TrimSpace(reason) == "" {
 		return errors.New("a rollback needs --reason")
 	}
-	r := release(st, releaseID)
+	r := st.Release(releaseID)
 	if r == nil {
 		return fmt.Errorf("release %d: %w", releaseID, ErrNotFound)
 	}
-	if c, ok := st.Configs[r.Config]; ok && r.Config != "" {
-		p = c // the release travels with its own pipeline
-	}
+	p = st.PipelineOf(r, p)
 	if r.RollbackRequest != nil {
 		return fmt.Errorf("release %d is already being rolled back", releaseID)
 	}
@@ -151,7 +147,7 @@ func AddOverride(st *State, o Override) error {
 	if strings.TrimSpace(o.Reason) == "" {
 		return errors.New("an override needs --reason")
 	}
-	if release(st, o.ReleaseID) == nil {
+	if st.Release(o.ReleaseID) == nil {
 		return fmt.Errorf("release %d: %w", o.ReleaseID, ErrNotFound)
 	}
 	switch o.Blocker {
@@ -160,15 +156,6 @@ func AddOverride(st *State, o Override) error {
 		return fmt.Errorf("%q cannot be overridden: use approve, or resume", o.Blocker)
 	}
 	st.Overrides = append(st.Overrides, o)
-	return nil
-}
-
-func release(st *State, id int64) *Release {
-	for _, r := range st.Releases {
-		if r.ID == id {
-			return r
-		}
-	}
 	return nil
 }
 

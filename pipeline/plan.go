@@ -65,15 +65,8 @@ func (pl *planner) wakeAt(t time.Time) {
 	}
 }
 
-// pipelineOf is the configuration a release travels with: the one as of
-// its own commit, so a pipeline change travels with the commit that made
-// it; releases recorded without one use the pipeline given to Plan.
-func (pl *planner) pipelineOf(r *Release) Pipeline {
-	if c, ok := pl.st.Configs[r.Config]; ok && r.Config != "" {
-		return c
-	}
-	return pl.p
-}
+// pipelineOf is the configuration a release travels with.
+func (pl *planner) pipelineOf(r *Release) Pipeline { return pl.st.PipelineOf(r, pl.p) }
 
 // stageOrder lists every stage name any release may be in, the current
 // pipeline's first: stages are shared by name, whichever configuration a
@@ -590,14 +583,7 @@ func cloneState(st State) State {
 			rc.Targets = make(map[string]*TargetRun, len(run.Targets))
 			for t, tr := range run.Targets {
 				tc := *tr
-				if tr.Step != nil {
-					s := *tr.Step
-					tc.Step = &s
-				}
-				if tr.Undone != nil {
-					s := *tr.Undone
-					tc.Undone = &s
-				}
+				tc.Step, tc.Undone = cloneStep(tr.Step), cloneStep(tr.Undone)
 				rc.Targets[t] = &tc
 			}
 			c.Stages[name] = &rc
@@ -605,4 +591,12 @@ func cloneState(st State) State {
 		out.Releases = append(out.Releases, &c)
 	}
 	return out
+}
+
+func cloneStep(s *Step) *Step {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	return &c
 }

@@ -194,3 +194,24 @@ type State struct {
 	// releases made from the same file share one.
 	Configs map[string]Pipeline
 }
+
+// Release returns the release with id, or nil when the state does not hold
+// it (never made, or dropped once finished).
+func (st State) Release(id int64) *Release {
+	for _, r := range st.Releases {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// PipelineOf is the configuration r travels with: the one as of its own
+// commit, so a pipeline change travels with the commit that made it; a
+// release recorded without one uses current.
+func (st State) PipelineOf(r *Release, current Pipeline) Pipeline {
+	if c, ok := st.Configs[r.Config]; ok && r.Config != "" {
+		return c
+	}
+	return current
+}

@@ -456,11 +456,7 @@ func (s *Server) history(form url.Values) answer {
 		}
 		page = append(page, wire(m, withMeta))
 	}
-	return answer{
-		"messages":          nonNil(page),
-		"has_more":          next != "",
-		"response_metadata": map[string]string{"next_cursor": next},
-	}
+	return messagesPage(page, next)
 }
 
 func (s *Server) replies(form url.Values) answer {
@@ -497,6 +493,11 @@ func (s *Server) replies(form url.Values) answer {
 		}
 		page = append(page, wire(m, withMeta))
 	}
+	return messagesPage(page, next)
+}
+
+// messagesPage answers one page of messages, with the cursor of the next.
+func messagesPage(page []map[string]any, next string) answer {
 	return answer{
 		"messages":          nonNil(page),
 		"has_more":          next != "",
