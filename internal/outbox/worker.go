@@ -104,6 +104,10 @@ func (w *Worker) Run(ctx context.Context) error {
 				o.Logger.Error("claim effects", "error", err)
 			} else if err == nil && len(effects) == 0 {
 				wait = w.untilNextDue(ctx)
+				if wait <= 0 {
+					// Added or come due since the claim: a claim now takes it.
+					continue
+				}
 			}
 			for _, e := range effects {
 				inflight++
@@ -181,16 +185,15 @@ func (w *Worker) perform(ctx context.Context, e store.Effect) {
 
 // untilNextDue is how long the worker may wait for work: until the next
 // retry or lease end is due, and at most a minute, the safety net for
-// effects another process added.
+// effects another process added. It is zero or less when an effect came due
+// or was added between the claim and this look: that effect may have no
+// Notify of its own (another process added it), so waiting on it, even a
+// second, would strand it, and claiming again cannot spin, because
+// ClaimEffects takes whatever NextEffectDue counts as due.
 func (w *Worker) untilNextDue(ctx context.Context) time.Duration {
 	due, ok, err := w.o.Store.NextEffectDue(ctx)
 	if err != nil || !ok {
 		return time.Minute
 	}
-	d := due.Sub(w.o.Clock.Now())
-	if d <= 0 {
-		// Due, yet the claim just found nothing: do not spin on it.
-		return time.Second
-	}
-	return min(d, time.Minute)
+	return min(due.Sub(w.o.Clock.Now()), time.Minute)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,27 +32,52 @@ type finished struct {
 	err error
 }
 
-func setup(t *testing.T, performers map[string]Performer) (*store.SQLite, *clock.Fake, chan finished, func()) {
+// world is a running Worker over a SQLite file, on a fake clock.
+type world struct {
+	db   *store.SQLite
+	clk  *clock.Fake
+	w    *Worker
+	done chan finished
+}
+
+// add stores effects and notifies the worker, as the engine's store does
+// after each save: the worker finds work by being told, not by polling.
+func (wd *world) add(t *testing.T, effects ...store.Effect) {
+	t.Helper()
+	if err := wd.db.AddEffects(context.Background(), effects...); err != nil {
+		t.Fatal(err)
+	}
+	wd.w.Notify()
+}
+
+func setup(t *testing.T, performers map[string]Performer) *world {
+	t.Helper()
+	return setupOver(t, performers, func(db *store.SQLite) store.Outbox { return db })
+}
+
+// setupOver runs the worker over the store wrap returns, which may watch or
+// interleave with the worker's calls.
+func setupOver(t *testing.T, performers map[string]Performer, wrap func(*store.SQLite) store.Outbox) *world {
 	t.Helper()
 	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"), store.SQLiteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := clock.NewFake(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
-	done := make(chan finished, 10)
-	w, err := New(Options{Store: db, Clock: clk, Performers: performers, IsTransient: isTransient,
+	wd := &world{db: db, clk: clock.NewFake(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)), done: make(chan finished, 10)}
+	wd.w, err = New(Options{Store: wrap(db), Clock: wd.clk, Performers: performers, IsTransient: isTransient,
 		RetryAt: func(err error, _ time.Time) (time.Time, bool) {
 			var r retryAfter
 			return r.at, errors.As(err, &r)
 		},
-		BaseBackoff: 5 * time.Second, OnDone: func(e store.Effect, err error) { done <- finished{e, err} }})
+		BaseBackoff: 5 * time.Second, OnDone: func(e store.Effect, err error) { wd.done <- finished{e, err} }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
-	go func() { defer close(stopped); _ = w.Run(ctx) }()
-	return db, clk, done, func() { cancel(); <-stopped; _ = db.Close() }
+	go func() { defer close(stopped); _ = wd.w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-stopped; _ = db.Close() })
+	return wd
 }
 
 func next(t *testing.T, done chan finished) finished {
@@ -67,7 +93,7 @@ func next(t *testing.T, done chan finished) finished {
 
 func TestWorkerRetriesTransientAndKillsPermanent(t *testing.T) {
 	calls := 0
-	db, clk, done, stop := setup(t, map[string]Performer{
+	wd := setup(t, map[string]Performer{
 		"flaky": func(context.Context, store.Effect) ([]byte, error) {
 			calls++
 			if calls == 1 {
@@ -77,15 +103,13 @@ func TestWorkerRetriesTransientAndKillsPermanent(t *testing.T) {
 		},
 		"broken": func(context.Context, store.Effect) ([]byte, error) { return nil, errors.New("422 Unprocessable") },
 	})
-	defer stop()
+	db, clk, done := wd.db, wd.clk, wd.done
 	ctx := context.Background()
-	if err := db.AddEffects(ctx,
+	wd.add(t,
 		store.Effect{Key: "a", Kind: "flaky", CreatedAt: clk.Now()},
 		store.Effect{Key: "b", Kind: "broken", CreatedAt: clk.Now()},
 		store.Effect{Key: "c", Kind: "unknown", CreatedAt: clk.Now()},
-	); err != nil {
-		t.Fatal(err)
-	}
+	)
 	for range 3 {
 		next(t, done)
 	}
@@ -146,7 +170,7 @@ func TestWorkerHandsBackClaimedEffectsAtStart(t *testing.T) {
 func TestWorkerRetriesNoSoonerThanTheFailureAllows(t *testing.T) {
 	calls := 0
 	var clk *clock.Fake
-	db, clk, done, stop := setup(t, map[string]Performer{
+	wd := setup(t, map[string]Performer{
 		"limited": func(context.Context, store.Effect) ([]byte, error) {
 			if calls++; calls == 1 {
 				return nil, retryAfter{transient{errors.New("429 Too Many Requests")}, clk.Now().Add(30 * time.Second)}
@@ -154,12 +178,11 @@ func TestWorkerRetriesNoSoonerThanTheFailureAllows(t *testing.T) {
 			return nil, nil
 		},
 	})
-	defer stop()
+	db, done := wd.db, wd.done
+	clk = wd.clk
 	ctx := context.Background()
 	start := clk.Now()
-	if err := db.AddEffects(ctx, store.Effect{Key: "a", Kind: "limited", CreatedAt: start}); err != nil {
-		t.Fatal(err)
-	}
+	wd.add(t, store.Effect{Key: "a", Kind: "limited", CreatedAt: start})
 	if f := next(t, done); f.err == nil {
 		t.Fatal("first attempt succeeded; want the rate limit")
 	}
@@ -170,5 +193,74 @@ func TestWorkerRetriesNoSoonerThanTheFailureAllows(t *testing.T) {
 	clk.Set(start.Add(30 * time.Second))
 	if f := next(t, done); f.err != nil || calls != 2 {
 		t.Fatalf("retry: %v after %d calls", f.err, calls)
+	}
+}
+
+// interleaved runs hook once, at the first call of the named method after
+// the first claim, before that call reaches the store: the place where an
+// effect can slip in between the worker's claim and its sleep.
+type interleaved struct {
+	store.Outbox
+	at   string // "claimed" (after ClaimEffects returns) or "looked" (after NextEffectDue reads)
+	once sync.Once
+	hook func()
+}
+
+func (s *interleaved) ClaimEffects(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.Effect, error) {
+	es, err := s.Outbox.ClaimEffects(ctx, now, limit, lease)
+	if s.at == "claimed" {
+		s.once.Do(s.hook)
+	}
+	return es, err
+}
+
+func (s *interleaved) NextEffectDue(ctx context.Context) (time.Time, bool, error) {
+	due, ok, err := s.Outbox.NextEffectDue(ctx)
+	if s.at == "looked" {
+		s.once.Do(s.hook)
+	}
+	return due, ok, err
+}
+
+// An effect committed after the claim found nothing but before the worker
+// looks for its next due time, with no Notify (another process added it), is
+// claimed at once, without the clock moving. The worker used to wait a
+// second for it, which on the fake clock was for ever.
+func TestWorkerClaimsAnEffectAddedAfterItsClaim(t *testing.T) {
+	var wd *world
+	ready := make(chan struct{})
+	wd = setupOver(t, map[string]Performer{"k": func(context.Context, store.Effect) ([]byte, error) { return nil, nil }},
+		func(db *store.SQLite) store.Outbox {
+			return &interleaved{Outbox: db, at: "claimed", hook: func() {
+				<-ready
+				if err := db.AddEffects(context.Background(), store.Effect{Key: "a", Kind: "k", CreatedAt: wd.clk.Now()}); err != nil {
+					t.Error(err)
+				}
+			}}
+		})
+	close(ready)
+	if f := next(t, wd.done); f.e.Key != "a" || f.err != nil {
+		t.Fatalf("performed %s %v", f.e.Key, f.err)
+	}
+}
+
+// A Notify that arrives after the worker looked for its next due time, and
+// before it sleeps, wakes it: the notification is kept, not dropped.
+func TestWorkerKeepsANotifyThatArrivesBeforeItSleeps(t *testing.T) {
+	var wd *world
+	ready := make(chan struct{})
+	wd = setupOver(t, map[string]Performer{"k": func(context.Context, store.Effect) ([]byte, error) { return nil, nil }},
+		func(db *store.SQLite) store.Outbox {
+			return &interleaved{Outbox: db, at: "looked", hook: func() {
+				<-ready
+				if err := db.AddEffects(context.Background(), store.Effect{Key: "a", Kind: "k", CreatedAt: wd.clk.Now()}); err != nil {
+					t.Error(err)
+				}
+				wd.w.Notify()
+			}}
+		})
+	close(ready)
+	if f := next(t, wd.done); f.e.Key != "a" || f.err != nil {
+		t.Fatalf("performed %s %v", f.e.Key, f.err)
 	}
 }
