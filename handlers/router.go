@@ -35,8 +35,8 @@ func NewRouter(logger *slog.Logger) *Router {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	// Events go-github cannot parse are recorded and ignored, not dead:
-	// GitHub adds events faster than any client library.
+	// Events go-github cannot parse are ignored, not dead: GitHub adds
+	// events faster than any client library.
 	return &Router{routes: map[string][]EventHandler{}, known: github.MessageTypes(), logger: logger}
 }
 
@@ -63,21 +63,26 @@ func (r *Router) Routes() []string {
 	return keys
 }
 
-// Handle parses and routes one delivery. A payload that cannot be parsed
-// is a permanent error: retrying would not change it.
+// Handle routes one delivery on its stored event and action, and parses the
+// payload only when a handler wants it: a payload of an event no one handles
+// is ignored unread, so GitHub's shapes that go-github cannot read (a
+// package's published payload, for one) never make dead deliveries of events
+// Wavegate does not act on. A wanted payload that cannot be parsed is a
+// permanent error: retrying would not change it.
 func (r *Router) Handle(ctx context.Context, d store.Delivery) error {
 	hs := append(slices.Clone(r.routes[d.Event+"."+d.Action]), r.routes[d.Event]...)
+	if len(hs) == 0 {
+		r.logger.Debug("no handler for delivery; ignored", deliveryAttrs(d)...)
+		return nil
+	}
 	if !slices.Contains(r.known, d.Event) {
-		r.logger.Info("ignoring delivery of an event Wavegate does not know", deliveryAttrs(d)...)
+		r.logger.Warn("a handler is registered for an event Wavegate cannot parse; delivery ignored",
+			deliveryAttrs(d)...)
 		return nil
 	}
 	payload, err := ParsePayload(d.Event, d.Payload)
 	if err != nil {
 		return fmt.Errorf("parse %s payload of delivery %s: %w", d.Event, d.ID, err)
-	}
-	if len(hs) == 0 {
-		r.logger.Debug("no handler for delivery; ignored", deliveryAttrs(d)...)
-		return nil
 	}
 	ev := Event{Delivery: d, Payload: payload}
 	for _, h := range hs {

@@ -59,6 +59,46 @@ func TestRouterIgnoresWhatNoOneHandles(t *testing.T) {
 	}
 }
 
+// The router decides on the stored event and action before it reads a
+// payload: one nobody wants is ignored unread, even when it would not parse
+// (as GitHub's package.published examples do not), and one a handler wants
+// is parsed, and dead when it cannot be.
+func TestRouterParsesOnlyWhatAHandlerWants(t *testing.T) {
+	const unparsable = `{"action":"%s","package":{"package_version":{"metadata":[]}}}`
+	r := NewRouter(nil)
+	handled := 0
+	r.On("pull_request", func(context.Context, Event) error { handled++; return nil }, "opened")
+	r.On("installation", func(context.Context, Event) error { handled++; return nil })
+	// Wanted, but of an event the parser does not know: ignored, with a warning.
+	r.On("sponsorship", func(context.Context, Event) error { handled++; return nil })
+	tests := []struct {
+		event, action string
+		payload       string
+		wantErr       bool
+	}{
+		{"package", "published", fmt.Sprintf(unparsable, "published"), false},
+		{"push", "", `not json`, false},
+		{"pull_request", "closed", `{"action":"closed","number":"seven"}`, false},
+		{"pull_request", "opened", `{"action":"opened","number":"seven"}`, true},
+		{"installation", "suspend", `{"action":"suspend","installation":[]}`, true},
+		{"installation", "unsuspend", `{"action":"unsuspend","installation":{"id":1}}`, false},
+		{"sponsorship", "created", `{"action":"created"}`, false},
+	}
+	for _, tc := range tests {
+		d := store.Delivery{ID: "d", Event: tc.event, Action: tc.action, Payload: []byte(tc.payload)}
+		err := r.Handle(context.Background(), d)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%s.%s: error %v, want error %v", tc.event, tc.action, err, tc.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), "parse "+tc.event+" payload") {
+			t.Errorf("%s.%s: error %q does not say the payload did not parse", tc.event, tc.action, err)
+		}
+	}
+	if handled != 1 {
+		t.Errorf("handlers ran %d times, want once (installation.unsuspend)", handled)
+	}
+}
+
 func TestRouterPassesHandlerErrorsOn(t *testing.T) {
 	r := NewRouter(nil)
 	boom := errors.New("boom")
