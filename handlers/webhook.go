@@ -38,10 +38,11 @@ type WebhookConfig struct {
 
 // Webhook is the POST /webhooks/github endpoint.
 type Webhook struct {
-	cfg      WebhookConfig
-	received *prometheus.CounterVec
-	dupes    *prometheus.CounterVec
-	rejected *prometheus.CounterVec
+	cfg         WebhookConfig
+	received    *prometheus.CounterVec
+	dupes       *prometheus.CounterVec
+	redelivered *prometheus.CounterVec
+	rejected    *prometheus.CounterVec
 }
 
 // NewWebhook returns the endpoint; its metrics are registered on cfg.Registerer.
@@ -69,7 +70,11 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		}, []string{"event"}),
 		dupes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wavegate_webhook_deliveries_duplicate_total",
-			Help: "Webhook deliveries whose delivery id was already stored, by event.",
+			Help: "Webhook deliveries whose delivery id was already stored and not dead, by event.",
+		}, []string{"event"}),
+		redelivered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wavegate_webhook_deliveries_redelivered_total",
+			Help: "Redeliveries of dead deliveries, stored again to be processed again, by event.",
 		}, []string{"event"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wavegate_webhook_deliveries_rejected_total",
@@ -77,7 +82,7 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		}, []string{"reason"}),
 	}
 	if cfg.Registerer != nil {
-		for _, c := range []prometheus.Collector{w.received, w.dupes, w.rejected} {
+		for _, c := range []prometheus.Collector{w.received, w.dupes, w.redelivered, w.rejected} {
 			if err := cfg.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("register webhook metrics: %w", err)
 			}
@@ -136,19 +141,28 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	// Persisting must not be cut short by a client that hangs up: once
 	// verified, the delivery is ours to keep.
-	dup, err := w.cfg.Inbox.Enqueue(context.WithoutCancel(r.Context()), d)
+	res, err := w.cfg.Inbox.Enqueue(context.WithoutCancel(r.Context()), d)
 	if err != nil {
 		w.cfg.Logger.Error("store webhook delivery", "delivery", id, "event", event, "error", err)
 		w.rejected.WithLabelValues("store_error").Inc()
 		writeText(rw, http.StatusInternalServerError, "could not store the delivery; redeliver it")
 		return
 	}
-	if dup {
+	if res.Duplicate {
 		w.dupes.WithLabelValues(event).Inc()
-		writeText(rw, http.StatusOK, "duplicate delivery; already stored")
+		writeText(rw, http.StatusOK, "duplicate delivery: already stored and not dead, so not processed again")
 		return
 	}
 	w.received.WithLabelValues(event).Inc()
+	if res.Redelivered {
+		// The dead row is replaced: this line records that it died, why,
+		// and that it was sent again.
+		p := res.Previous
+		w.cfg.Logger.Info("dead delivery redelivered; processing it again", "delivery", id, "event", event,
+			"action", d.Action, "repository", d.Repository, "previous_error", p.LastError,
+			"previous_attempts", p.Attempts, "died_at", p.ProcessedAt)
+		w.redelivered.WithLabelValues(event).Inc()
+	}
 	w.cfg.Notify()
 	writeText(rw, http.StatusAccepted, "accepted")
 }

@@ -42,8 +42,8 @@ func TestPerRepositoryOrderUnderConcurrency(t *testing.T) {
 	for range enqueuers {
 		wg.Go(func() {
 			for d := range work {
-				if dup, err := s.Enqueue(ctx, d); err != nil || dup {
-					t.Errorf("Enqueue(%s) = %v, %v", d.ID, dup, err)
+				if got, err := s.Enqueue(ctx, d); err != nil || got.Duplicate {
+					t.Errorf("Enqueue(%s) = %+v, %v", d.ID, got, err)
 				}
 			}
 		})

@@ -5,13 +5,37 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
+
+// ErrNotDead is returned by RetryDead for a delivery that is not dead.
+var ErrNotDead = errors.New("not dead")
+
+// Enqueued says what Enqueue did with a delivery.
+type Enqueued struct {
+	// Duplicate is true when a delivery with the same ID is stored pending,
+	// processing or done: nothing was changed.
+	Duplicate bool
+	// Redelivered is true when the delivery with the same ID was dead: it is
+	// stored again, as a new arrival (see Enqueue).
+	Redelivered bool
+	// Previous is the dead delivery as it was, without its payload, when
+	// Redelivered.
+	Previous Delivery
+}
 
 const insertDelivery = `INSERT INTO inbox
 	(delivery_id, event, action, installation_id, repository, received_at,
 	 state, attempts, next_attempt_at, last_error, payload)
 VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?)
 ON CONFLICT (delivery_id) DO NOTHING`
+
+// reinsertDelivery stores a dead delivery again (requeue), keeping its last
+// error.
+const reinsertDelivery = `INSERT INTO inbox
+	(delivery_id, event, action, installation_id, repository, received_at,
+	 state, attempts, next_attempt_at, last_error, payload)
+VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`
 
 // Enqueue stores d durably as pending, due at d.ReceivedAt, and returns once
 // the transaction holding it is committed; concurrent calls share a commit
@@ -20,23 +44,27 @@ ON CONFLICT (delivery_id) DO NOTHING`
 // for the commit (milliseconds) and reports it. A duplicate is told by the
 // insert changing no row, also when the first of the pair is in the same
 // batch.
-func (s *SQLite) Enqueue(ctx context.Context, d Delivery) (bool, error) {
+//
+// GitHub's Redeliver reuses the delivery id, so a duplicate of a dead
+// delivery is how a person asks for it to be processed again: it replaces
+// the dead row (payload and all, since it was verified like any other) by a
+// pending one with no attempts, keeping the dead row's last error.
+func (s *SQLite) Enqueue(ctx context.Context, d Delivery) (Enqueued, error) {
 	switch {
 	case d.ID == "":
-		return false, errors.New("enqueue delivery: empty delivery id")
+		return Enqueued{}, errors.New("enqueue delivery: empty delivery id")
 	case d.ReceivedAt.IsZero():
-		return false, fmt.Errorf("enqueue delivery %q: zero received time", d.ID)
+		return Enqueued{}, fmt.Errorf("enqueue delivery %q: zero received time", d.ID)
 	}
-	payload := d.Payload
-	if payload == nil {
-		payload = []byte{}
+	if d.Payload == nil {
+		d.Payload = []byte{}
 	}
-	var duplicate bool
+	var out Enqueued
 	// The row, its index entries and WAL frame headers: about 1 KiB beyond
 	// the payload.
-	err := s.submit(ctx, int64(len(payload))+1<<10, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.submit(ctx, int64(len(d.Payload))+1<<10, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, insertDelivery, d.ID, d.Event, d.Action, d.InstallationID,
-			d.Repository, toNanos(d.ReceivedAt), toNanos(d.ReceivedAt), payload)
+			d.Repository, toNanos(d.ReceivedAt), toNanos(d.ReceivedAt), d.Payload)
 		if err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
@@ -44,23 +72,117 @@ func (s *SQLite) Enqueue(ctx context.Context, d Delivery) (bool, error) {
 		if err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
-		duplicate = n == 0
-		if duplicate {
+		if n == 1 {
+			seq, err := res.LastInsertId()
+			if err != nil {
+				return fmt.Errorf("insert: %w", err)
+			}
+			return recordHead(ctx, tx, d.Repository, seq)
+		}
+		prev, err := storedDelivery(ctx, tx, d.ID, false)
+		if err != nil {
+			return err
+		}
+		if prev.State != DeliveryDead {
+			out.Duplicate = true
 			return nil
 		}
-		seq, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("insert: %w", err)
+		if err := requeue(ctx, tx, prev, d, d.ReceivedAt); err != nil {
+			return err
 		}
-		// The repository's first unfinished delivery stays its head.
-		if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_heads (repository, seq) VALUES (?, ?)
-			ON CONFLICT (repository) DO NOTHING`, d.Repository, seq); err != nil {
-			return fmt.Errorf("record repository head: %w", err)
-		}
+		out.Redelivered, out.Previous = true, prev
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("enqueue delivery %q: %w", d.ID, err)
+		return Enqueued{}, fmt.Errorf("enqueue delivery %q: %w", d.ID, err)
 	}
-	return duplicate, nil
+	return out, nil
+}
+
+// RetryDead stores the dead delivery with the given id again, with its own
+// payload, as Enqueue does for a redelivery: pending, due at now, with no
+// attempts, its last error kept. It returns the dead delivery as it was,
+// without its payload; ErrNotFound when no delivery has that id, ErrNotDead
+// when it is not dead.
+func (s *SQLite) RetryDead(ctx context.Context, id string, now time.Time) (Delivery, error) {
+	var prev Delivery
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		d, err := storedDelivery(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if d.State != DeliveryDead {
+			return fmt.Errorf("state is %s: %w", d.State, ErrNotDead)
+		}
+		prev = d
+		prev.Payload = nil
+		return requeue(ctx, tx, prev, d, now)
+	})
+	if err != nil {
+		return Delivery{}, fmt.Errorf("retry dead delivery %q: %w", id, err)
+	}
+	return prev, nil
+}
+
+// requeue replaces dead row prev by a pending row holding d, due at due.
+//
+// The new row takes a new seq, the end of the queue, as a delivery arriving
+// now would: keeping the old seq would put it behind its repository's head
+// (rows that arrived after it and may be processing) while being earlier
+// than it, breaking the rule that a head is its repository's first
+// unfinished row, and so either it would never be claimed or it would run
+// beside the head. Rows that arrived after it were processed without it
+// anyway; a redelivery is a new arrival.
+func requeue(ctx context.Context, tx *sql.Tx, prev, d Delivery, due time.Time) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE seq = ? AND state = 'dead'`, prev.Seq)
+	if err != nil {
+		return fmt.Errorf("remove dead row: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("remove dead row: %w", err)
+	} else if n != 1 {
+		// Read dead in this same transaction: only a bug gets here.
+		return fmt.Errorf("remove dead row seq %d: %d rows removed, want 1", prev.Seq, n)
+	}
+	res, err = tx.ExecContext(ctx, reinsertDelivery, d.ID, d.Event, d.Action, d.InstallationID, d.Repository,
+		toNanos(d.ReceivedAt), toNanos(due), prev.LastError, d.Payload)
+	if err != nil {
+		return fmt.Errorf("insert again: %w", err)
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("insert again: %w", err)
+	}
+	return recordHead(ctx, tx, d.Repository, seq)
+}
+
+// recordHead makes seq its repository's head unless the repository has one:
+// an earlier unfinished row, which stays first.
+func recordHead(ctx context.Context, tx *sql.Tx, repository string, seq int64) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_heads (repository, seq) VALUES (?, ?)
+		ON CONFLICT (repository) DO NOTHING`, repository, seq); err != nil {
+		return fmt.Errorf("record repository head: %w", err)
+	}
+	return nil
+}
+
+// storedDelivery reads one delivery by id inside tx, with its payload only
+// when withPayload.
+func storedDelivery(ctx context.Context, tx *sql.Tx, id string, withPayload bool) (Delivery, error) {
+	columns := listColumns
+	if withPayload {
+		columns = deliveryColumns
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM inbox WHERE delivery_id = ?`, id)
+	if err != nil {
+		return Delivery{}, fmt.Errorf("read stored delivery: %w", err)
+	}
+	ds, err := scanDeliveries(rows)
+	if err != nil {
+		return Delivery{}, fmt.Errorf("read stored delivery: %w", err)
+	}
+	if len(ds) == 0 {
+		return Delivery{}, ErrNotFound
+	}
+	return ds[0], nil
 }

@@ -17,9 +17,9 @@ func TestEnqueueDuplicateLeavesRowUnchanged(t *testing.T) {
 
 	again := first
 	again.Event, again.Payload, again.ReceivedAt = "issues", []byte("other"), at(time.Hour)
-	dup, err := s.Enqueue(ctx, again)
-	if err != nil || !dup {
-		t.Fatalf("Enqueue(duplicate) = %v, %v; want true, nil", dup, err)
+	res, err := s.Enqueue(ctx, again)
+	if err != nil || !res.Duplicate || res.Redelivered {
+		t.Fatalf("Enqueue(duplicate) = %+v, %v; want a duplicate", res, err)
 	}
 	got, err := s.Delivery(ctx, "d1")
 	if err != nil {
@@ -49,8 +49,8 @@ func TestEnqueueDuplicatesInOneBatch(t *testing.T) {
 		go func() {
 			d := delivery(id, "o/r", at(0))
 			d.Payload = []byte(fmt.Sprint("payload ", i))
-			dup, err := s.Enqueue(ctx, d)
-			results <- result{id, string(d.Payload), dup, err}
+			res, err := s.Enqueue(ctx, d)
+			results <- result{id, string(d.Payload), res.Duplicate, err}
 		}()
 	}
 	waitQueued(t, s, len(ids))

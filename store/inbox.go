@@ -13,6 +13,11 @@ import (
 const deliveryColumns = `seq, delivery_id, event, action, installation_id, repository,
 	received_at, state, attempts, next_attempt_at, last_error, processed_at, payload`
 
+// listColumns are deliveryColumns with an empty payload, for reads that
+// show rows and need not carry payloads of up to 25 MiB.
+const listColumns = `seq, delivery_id, event, action, installation_id, repository,
+	received_at, state, attempts, next_attempt_at, last_error, processed_at, x''`
+
 // claimDeliveries claims, in arrival order, the heads (each repository's
 // first unfinished row) that are due: pending and due, or processing with an
 // expired lease. A row behind its repository's head is never claimed, so a
@@ -255,6 +260,36 @@ func (s *SQLite) Delivery(ctx context.Context, id string) (Delivery, error) {
 		return Delivery{}, fmt.Errorf("get delivery %q: %w", id, ErrNotFound)
 	}
 	return ds[0], nil
+}
+
+// DeliveryFilter selects deliveries for ListDeliveries.
+type DeliveryFilter struct {
+	// State, when set, keeps only deliveries in that state.
+	State DeliveryState
+	// Limit caps how many are returned (newest first); 0 means no cap.
+	Limit int
+}
+
+// ListDeliveries returns stored deliveries, newest arrival first, without
+// their payloads: what an operator looks at to find a dead one. A delivery
+// stored again (redelivered or retried) counts as arriving then.
+func (s *SQLite) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+listColumns+` FROM inbox
+		WHERE ? = '' OR state = ?
+		ORDER BY seq DESC
+		LIMIT ?`, string(f.State), string(f.State), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries (state %q): %w", f.State, err)
+	}
+	ds, err := scanDeliveries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries (state %q): %w", f.State, err)
+	}
+	return ds, nil
 }
 
 // scanDeliveries reads rows of deliveryColumns and closes them.

@@ -42,9 +42,9 @@ func mustEnqueue(t *testing.T, s *SQLite, ds ...Delivery) []int64 {
 	t.Helper()
 	var seqs []int64
 	for _, d := range ds {
-		dup, err := s.Enqueue(context.Background(), d)
-		if err != nil || dup {
-			t.Fatalf("Enqueue(%s) = dup %v, %v", d.ID, dup, err)
+		res, err := s.Enqueue(context.Background(), d)
+		if err != nil || res.Duplicate || res.Redelivered {
+			t.Fatalf("Enqueue(%s) = %+v, %v", d.ID, res, err)
 		}
 		got, err := s.Delivery(context.Background(), d.ID)
 		if err != nil {

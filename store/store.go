@@ -59,10 +59,12 @@ type Delivery struct {
 // Inbox is the durable queue of webhook deliveries.
 type Inbox interface {
 	// Enqueue stores d durably (committed before it returns) as pending and
-	// due at d.ReceivedAt. duplicate is true, and nothing is changed, when a
-	// delivery with the same ID is already stored. Concurrent calls may be
-	// committed together (group commit).
-	Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error)
+	// due at d.ReceivedAt. When a delivery with the same ID is already
+	// stored, nothing is changed and the result says Duplicate, unless that
+	// delivery is dead: then d replaces it as a new arrival, with no
+	// attempts, and the result says Redelivered (GitHub's Redeliver reuses
+	// the id). Concurrent calls may be committed together (group commit).
+	Enqueue(ctx context.Context, d Delivery) (Enqueued, error)
 	// Claim takes up to limit deliveries that are due at now, marking them
 	// processing with a lease until now+lease. It never returns a delivery
 	// while an earlier delivery of the same repository is unfinished (pending
