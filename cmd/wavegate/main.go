@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/wavegate/wavegate/app"
+	"github.com/wavegate/wavegate/internal/clock"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; otherwise
@@ -38,6 +39,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return validate(args, stdout, stderr)
 	case "schema":
 		return schema(args, stdout, stderr)
+	case "deliveries":
+		return deliveries(args, cli{getenv: getenv, stdout: stdout, stderr: stderr, clock: clock.Real(), whoami: osUser})
 	case "version":
 		fmt.Fprintln(stdout, "wavegate", currentVersion())
 		return 0
@@ -58,6 +61,7 @@ Commands:
   serve     run the GitHub App (default); "wavegate serve -h" lists its flags
   validate  check .github/wavegate.yml (or FILE) and print problems as file:line:col
   schema    print the JSON Schema of wavegate.yml, for editors
+  deliveries  list stored webhook deliveries, or retry dead ones ("wavegate deliveries" for usage)
   version   print the version
 `)
 }
