@@ -2,7 +2,10 @@ package webhooks
 
 import (
 	"encoding/json"
+	"maps"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -36,6 +39,22 @@ func TestExamples(t *testing.T) {
 		t.Error("examples not ordered by event")
 	}
 	t.Logf("%d examples: %v", len(examples), count)
+	// The embedded file is the one SOURCE describes.
+	source, err := os.ReadFile("examples/SOURCE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]string{}
+	for _, line := range strings.Split(string(source), "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok {
+			fields[k] = v
+		}
+	}
+	events := slices.Sorted(maps.Keys(count))
+	if fields["payloads"] != strconv.Itoa(len(examples)) || fields["events"] != strings.Join(events, " ") {
+		t.Errorf("SOURCE says payloads %q, events %q; the file holds %d payloads of %v",
+			fields["payloads"], fields["events"], len(examples), events)
+	}
 }
 
 // The events Wavegate acts on need the actions it acts on.
