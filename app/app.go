@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/wavegate/wavegate/deploy"
 	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/handlers"
 	"github.com/wavegate/wavegate/internal/clock"
@@ -53,8 +54,9 @@ type Options struct {
 	OnSlackWait func(until time.Time)
 	// OnEngineSaved is told each saved engine decision (tests wait on it).
 	OnEngineSaved func(pipeline.Key, pipeline.Result)
-	// WorkDir is where command deployers run and relative commands are
-	// found; the process's working directory when empty.
+	// WorkDir is where command deployers without a dir: run and their
+	// relative programs are found; the process's working directory when
+	// empty.
 	WorkDir string
 }
 
@@ -75,6 +77,7 @@ type App struct {
 	slack       *slackbot.Client // nil when Slack reports are off
 	effects     *outbox.Worker
 	handler     http.Handler
+	deployers   map[string]deploy.Command // the operator's, by name
 }
 
 // New opens the store and builds every component; nothing runs until Serve.
@@ -116,6 +119,12 @@ func (a *App) build() error {
 		if a.opts.WorkDir, err = os.Getwd(); err != nil {
 			return fmt.Errorf("working directory: %w", err)
 		}
+	}
+	for _, w := range a.cfg.warnings {
+		a.opts.Logger.Warn(w)
+	}
+	if err := a.buildDeployers(); err != nil {
+		return err
 	}
 	a.permissions = githubapp.NewPermissions(a.opts.Clock, 0, 0)
 	if err := a.buildEngine(); err != nil {

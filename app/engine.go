@@ -87,7 +87,7 @@ func (a *App) performDeploy(ctx context.Context, e store.Effect) ([]byte, error)
 	case pipeline.DeployerCommand:
 		result := e.Result
 		if len(result) == 0 {
-			res := deploy.Command{Argv: p.Deployer.Command, Dir: a.opts.WorkDir, Clock: a.opts.Clock}.Run(ctx, req)
+			res := a.runCommand(ctx, p.Deployer, req)
 			if res.Outcome == deploy.Interrupted {
 				// Shutting down: handed back to run again after the restart.
 				return nil, fmt.Errorf("deploy %s: %s: %w", e.Key, res.Reason, context.Canceled)

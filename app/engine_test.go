@@ -23,7 +23,7 @@ import (
 const enginePipelines = `pipelines:
   app:
     branch: release
-    deployer: {command: ["./deploy.sh"]}
+    deployer: {command: deploy}
     stages:
       - {name: alpha, targets: [alpha], bake: 10m}
       - {name: beta, targets: [beta-1, beta-2], parallel: 2, onebox: true, bake: 10m}
@@ -46,7 +46,9 @@ func newEngineWorld(t *testing.T) *engineWorld {
 	fake := newFake(t)
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
 	fake.SetFile("acme/api", "c1", ".github/wavegate.yml", enginePipelines)
-	w := &engineWorld{t: t, fake: fake, cfg: newConfig(t, fake, true), clock: clock.NewFake(time.Now()), workDir: t.TempDir()}
+	workDir, deployers := deployWorkDir(t)
+	w := &engineWorld{t: t, fake: fake, cfg: newConfig(t, fake, true), clock: clock.NewFake(time.Now()), workDir: workDir}
+	w.cfg.Deployers = deployers
 	if err := os.WriteFile(filepath.Join(w.workDir, "deploy.sh"), []byte(deployScript), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -361,13 +363,13 @@ func TestPushesStartReleasesPerPipeline(t *testing.T) {
   app:
     branch: release
     paths: ["**", "!infra/**"]
-    deployer: {command: ["./deploy.sh"]}
+    deployer: {command: deploy}
     stages:
       - {name: app-alpha, targets: [app-alpha], bake: 10m}
   infra:
     branch: release
     paths: ["infra/**"]
-    deployer: {command: ["./deploy.sh"]}
+    deployer: {command: deploy}
     stages:
       - {name: infra-alpha, targets: [infra-alpha], bake: 10m}
 `
@@ -375,11 +377,13 @@ func TestPushesStartReleasesPerPipeline(t *testing.T) {
 	fake.SetFile("acme/api", "c1", ".github/wavegate.yml", twoPipelines)
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c2"})
 	fake.SetFile("acme/api", "c2", ".github/wavegate.yml", "pipelines:\n  app:\n    stages: []\n")
-	workDir := t.TempDir()
+	workDir, deployers := deployWorkDir(t)
 	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
 	saved := make(chan pipeline.Key, 20)
-	r := startWith(t, newConfig(t, fake, true), fake, clk, Options{WorkDir: workDir,
+	cfg := newConfig(t, fake, true)
+	cfg.Deployers = deployers
+	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
 		OnEngineSaved: func(k pipeline.Key, _ pipeline.Result) { saved <- k }})
 	repo := `"installation":{"id":1},"repository":{"id":9,"name":"api","full_name":"acme/api","default_branch":"main","owner":{"login":"acme"}}`
 	r.deliver("push", "p-1", `{"ref":"refs/heads/release","before":"c0","after":"c1",`+repo+

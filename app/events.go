@@ -33,6 +33,7 @@ func (a *App) registerEventHandlers() error {
 	// After the review gate: a release reads the verdicts it records.
 	(&handlers.Releases{
 		GitHub: a.installationClient, Engine: a.runner, Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
+		Deployers: a.deployerNames(),
 	}).Register(a.router)
 	a.router.On("check_run", a.onCheckRunAction, "requested_action")
 	for _, event := range []string{"issue_comment", "deployment", "deployment_protection_rule"} {
