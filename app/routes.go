@@ -24,7 +24,11 @@ func (a *App) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("/webhooks/github", webhook)
+	budget, err := handlers.NewBodyBudget(handlers.BodyBudgetConfig{Logger: a.opts.Logger, Registerer: a.registry})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/webhooks/github", budget.Limit(handlers.MaxWebhookBody, webhook))
 
 	setup, err := handlers.NewSetup(handlers.SetupConfig{
 		Manifest:   wavegate.Manifest(),
