@@ -71,6 +71,7 @@ type App struct {
 	engine      *engineStore
 	permissions *githubapp.Permissions
 	reportLocks keyedLocks
+	refusals    shownRefusals
 	renderer    *notify.Renderer
 	slack       *slackbot.Client // nil when Slack reports are off
 	effects     *outbox.Worker

@@ -39,6 +39,7 @@ func TestAppYMLDeclares(t *testing.T) {
 	events := []string{
 		"check_run", "check_suite", "push", "pull_request", "pull_request_review",
 		"issue_comment", "deployment", "deployment_status", "deployment_protection_rule",
+		"member", "membership", "organization", "team",
 	}
 	got := slices.Sorted(slices.Values(m.DefaultEvents))
 	if want := slices.Sorted(slices.Values(events)); !slices.Equal(got, want) {
