@@ -34,7 +34,7 @@ func PrepareDir(dir string) error {
 		}
 		return nil
 	case err != nil:
-		return fmt.Errorf("data directory %s: %w", dir, err)
+		return fmt.Errorf("check data directory: %w", err)
 	case !st.IsDir():
 		return fmt.Errorf("data directory %s is not a directory: point --data-dir at a directory (Wavegate creates it when missing)", dir)
 	}
