@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -38,6 +39,8 @@ func (a *App) routes() (http.Handler, error) {
 		Exchange:   a.exchangeManifestCode,
 		Registered: a.registered,
 		Configured: a.creds.configured,
+		Token:      a.creds.setupToken,
+		TokenFile:  filepath.Join(a.cfg.DataDir, appcreds.SetupTokenFile),
 		Clock:      a.opts.Clock,
 		Logger:     a.opts.Logger,
 	})
