@@ -73,6 +73,7 @@ type App struct {
 	engine      *engineStore
 	permissions *githubapp.Permissions
 	reportLocks keyedLocks
+	refusals    shownRefusals
 	renderer    *notify.Renderer
 	slack       *slackbot.Client // nil when Slack reports are off
 	effects     *outbox.Worker
@@ -91,6 +92,9 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	a := &App{cfg: cfg, opts: opts, registry: prometheus.NewRegistry()}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	if err := checkFiles(cfg); err != nil {
+		return nil, err
+	}
 	dbPath := filepath.Join(cfg.DataDir, DatabaseFile)
 	st, err := store.OpenSQLite(ctx, dbPath, store.SQLiteOptions{})
 	if err != nil {
@@ -101,6 +105,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = st.Close()
 		return nil, err
 	}
+	a.fillSlug(ctx)
 	return a, nil
 }
 
@@ -112,7 +117,7 @@ func (a *App) build() error {
 	if c := a.creds.current(); c.complete() {
 		a.opts.Logger.Info("GitHub App credentials loaded", "app_id", c.AppID, "slug", c.Slug)
 	} else {
-		a.opts.Logger.Warn("GitHub App not configured: serving the setup page at /", "missing", c.missing())
+		a.opts.Logger.Warn("GitHub App not configured: serving the setup flow at / to holders of the setup token", "missing", c.missing())
 	}
 
 	if a.opts.WorkDir == "" {
@@ -219,6 +224,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			log.Error("outbox worker stopped", "error", err)
 		}
 	}()
+	a.logSetupURL(ln.Addr()) // before serving: a page served implies it was logged
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("Wavegate listening", "address", ln.Addr().String())

@@ -16,6 +16,7 @@ import (
 // and recording are exercised end to end from the start.
 func (a *App) registerEventHandlers() error {
 	(&handlers.Installations{Store: a.store, Clock: a.opts.Clock}).Register(a.router)
+	(&handlers.Roles{Cache: a.permissions, Logger: a.opts.Logger}).Register(a.router)
 	renderer, err := notify.NewRenderer()
 	if err != nil {
 		return err

@@ -237,7 +237,7 @@ func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
 	}
 	all := strings.Join(bodies, "\n---\n")
 	for _, want := range []string{
-		"waits for approval in **sign\\-off**: `/deploy approve sign-off`",
+		"waits for approval in **sign\\-off**: a repository admin can press **Approve**",
 		"@octo Release 1 of `app` failed in **alpha** and is being rolled back",
 		"<!-- wavegate:release acme/api/app/1 -->",
 	} {

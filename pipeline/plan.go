@@ -238,7 +238,7 @@ func (pl *planner) admit(name string) {
 	if rp.Stages[i].IsApproval() {
 		run.ApprovalRequestedAt = pl.now
 		pl.notices = append(pl.notices, Notice{Kind: NoticeApprovalNeeded, ReleaseID: newest.ID, Stage: name,
-			Text: fmt.Sprintf("Release %d (%s) waits for /deploy approve %s", newest.ID, short(newest.SHA), name)})
+			Text: fmt.Sprintf("Release %d (%s) waits for approval in %s", newest.ID, short(newest.SHA), name)})
 	}
 }
 
@@ -416,7 +416,7 @@ func (pl *planner) approval(r *Release, rp Pipeline, i int, run *StageRun) {
 		}
 		pl.wakeAt(deadline)
 		pl.held = append(pl.held, Held{ReleaseID: r.ID, Stage: stage.Name, Blockers: []Blocker{{
-			Kind: BlockerApproval, Reason: "waiting for /deploy approve " + stage.Name, Until: deadline}}})
+			Kind: BlockerApproval, Reason: "waiting for approval", Until: deadline}}})
 	}
 }
 
@@ -468,7 +468,7 @@ func (pl *planner) rollBack(r *Release, rp Pipeline, stage Stage, targets []stri
 }
 
 func heldAfterRollback(stage string, h *Hold) string {
-	return fmt.Sprintf("%s is held after release %d was rolled back there (%s); /deploy resume lifts it", stage, h.ReleaseID, h.Reason)
+	return fmt.Sprintf("%s is held after release %d was rolled back there (%s); resuming the pipeline lifts it", stage, h.ReleaseID, h.Reason)
 }
 
 func (pl *planner) startRollback(r *Release, rp Pipeline, stage Stage, target string, tr *TargetRun) {
@@ -529,7 +529,7 @@ func (pl *planner) rollbacks(r *Release, rp Pipeline, stage Stage, run *StageRun
 				}
 				tr.Phase, tr.Since = PhaseRollbackFailed, pl.now
 				why := fmt.Sprintf("the rollback of %s to %s failed: %s", target, short(s.SHA), s.Reason)
-				pl.st.Paused = why + "; fix it and /deploy resume"
+				pl.st.Paused = why + "; fix it, then resume the pipeline"
 				pl.decide(r, stage.Name, target, string(PhaseRollbackFailed), why)
 				pl.notices = append(pl.notices, Notice{Kind: NoticeRollbackFailed, ReleaseID: r.ID, Stage: stage.Name, Target: target, Text: why})
 			default:

@@ -20,7 +20,7 @@ func TestRun(t *testing.T) {
 		{"serve flags", []string{"serve", "-h"}, 0, "", "WAVEGATE_GITHUB_WEBHOOK_SECRET"},
 		{"bad flag value", []string{"serve", "--log-format", "xml"}, 2, "", "--log-format"},
 		{"serve is the default", []string{"--workers", "0"}, 2, "", "--workers 0"},
-		{"database that cannot be opened", []string{"serve", "--data-dir", "/dev/null/data", "--log-format", "json"}, 1, "", "/dev/null/data/wavegate.db"},
+		{"data directory that cannot be used", []string{"serve", "--data-dir", "/dev/null/data", "--log-format", "json"}, 1, "", "/dev/null/data: not a directory"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
