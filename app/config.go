@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -225,6 +226,13 @@ func (c *Config) readSecretFiles() error {
 		f, err := os.Open(s.path)
 		if err != nil {
 			return fmt.Errorf("--%s: %w", s.flag, err)
+		}
+		// A file is better than a flag only while other users cannot read
+		// it; its group may, for a secret provisioned for Wavegate's group.
+		if st, err := f.Stat(); err == nil && runtime.GOOS != "windows" && st.Mode().Perm()&0o026 != 0 {
+			f.Close()
+			return fmt.Errorf("--%s: %s has mode %04o, so others can read or change the secret in it; fix it with: chmod 600 %s",
+				s.flag, s.path, st.Mode().Perm(), s.path)
 		}
 		data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
 		f.Close()

@@ -139,6 +139,14 @@ func TestSecretFiles(t *testing.T) {
 		}
 		return p
 	}
+	// writeMode sets the mode after writing, whatever the umask.
+	writeMode := func(name, body string, mode os.FileMode) string {
+		p := write(name, body)
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	secret, token := write("secret", "s3cret\n"), write("token", "xoxb-1\r\n")
 	for _, tc := range []struct {
 		name        string
@@ -169,6 +177,9 @@ func TestSecretFiles(t *testing.T) {
 			wantErr: "--github-webhook-secret-file: open " + filepath.Join(dir, "nope") + ": no such file or directory"},
 		{name: "huge file", args: []string{"--github-webhook-secret-file", write("huge", strings.Repeat("x", 65<<10))},
 			wantErr: "is larger than 64 KiB"},
+		{name: "file others can read", args: []string{"--slack-bot-token-file", writeMode("open", "xoxb-3\n", 0o644)},
+			wantErr: "--slack-bot-token-file: " + filepath.Join(dir, "open") + " has mode 0644, so others can read or change the secret in it; fix it with: chmod 600 " + filepath.Join(dir, "open")},
+		{name: "file its group can read", args: []string{"--slack-bot-token-file", writeMode("group", "xoxb-4\n", 0o640)}, wantToken: "xoxb-4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := ParseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
