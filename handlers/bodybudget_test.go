@@ -197,11 +197,13 @@ func TestForgedBigBodiesKeepMemoryBounded(t *testing.T) {
 	if unauthorized == 0 {
 		t.Fatal("no forged body was read and refused: the budget let none through")
 	}
-	// Measured on 2 cores: 278 MiB bounded against 1,631 MiB unbounded; under
-	// -race, 857 MiB against 4,942 MiB.
-	limitMiB := int64(DefaultBodyBudget>>20 + 128)
+	// Measured on 2 cores: 278 MiB bounded against 1,631 MiB unbounded, up to
+	// 454 MiB when other tests share the cores and the collector falls
+	// behind (bodies already refused are garbage the heap may double over);
+	// under -race, 857 MiB against 4,942 MiB.
+	limitMiB := int64(2*DefaultBodyBudget>>20 + 128)
 	if raceEnabled {
-		limitMiB = 4*DefaultBodyBudget>>20 + 128
+		limitMiB = 8*DefaultBodyBudget>>20 + 128
 	}
 	if peakKiB>>10 > limitMiB {
 		t.Fatalf("peak RSS %d MiB exceeds %d MiB", peakKiB>>10, limitMiB)
