@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/wavegate/wavegate/deploy"
+	"github.com/wavegate/wavegate/engine"
 	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/handlers"
 	"github.com/wavegate/wavegate/internal/clock"
@@ -69,7 +70,7 @@ type App struct {
 	creds       *credentials
 	inbox       *inbox.Processor
 	router      *handlers.Router
-	runner      *pipeline.Runner
+	runner      *engine.Runner
 	engine      *engineStore
 	permissions *githubapp.Permissions
 	reportLocks keyedLocks

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/wavegate/wavegate/deploy"
+	"github.com/wavegate/wavegate/engine"
 	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/internal/outbox"
 	"github.com/wavegate/wavegate/notify"
@@ -36,7 +37,7 @@ func (a *App) buildEngine() error {
 		}
 		es.slack = true
 	}
-	a.runner = &pipeline.Runner{Store: es, Clock: a.opts.Clock, Logger: a.opts.Logger}
+	a.runner = &engine.Runner{Store: es, Clock: a.opts.Clock, Logger: a.opts.Logger}
 	w, err := outbox.New(outbox.Options{
 		Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
 		Performers: map[string]outbox.Performer{

@@ -215,3 +215,11 @@ func (st State) PipelineOf(r *Release, current Pipeline) Pipeline {
 	}
 	return current
 }
+
+// Key names one pipeline of one repository: the unit the engine's runner
+// loads, plans and saves, and the one reports and commands are about. It
+// lives here, beside State, so that those need not import the runner.
+type Key struct {
+	Repository string
+	Pipeline   string
+}
