@@ -456,3 +456,60 @@ func writeScript(t *testing.T, dir, body string) {
 		t.Fatal(err)
 	}
 }
+
+// closedWindow holds every deploy until it opens: a blocker that only the
+// runner's inputs know.
+type closedWindow struct{ opens time.Time }
+
+func (w closedWindow) Blockers(_ *pipeline.Release, _ pipeline.Stage, _ string, now time.Time) []pipeline.Blocker {
+	if now.Before(w.opens) {
+		return []pipeline.Blocker{{Kind: pipeline.BlockerWindow, Reason: "outside the deploy window until 09:00", Until: w.opens}}
+	}
+	return nil
+}
+
+// A report says what holds the release as the runner decided it, with the
+// blockers the runner was given, read from the saved state: planning again
+// without them would report nothing holding it.
+func TestReportReadsWhatHoldsTheReleaseFromTheSavedState(t *testing.T) {
+	fake := newFake(t)
+	fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
+	workDir, deployers := deployWorkDir(t)
+	writeScript(t, workDir, deployScript)
+	clk := clock.NewFake(time.Now())
+	effects := make(chan store.Effect, 100)
+	cfg := newConfig(t, fake, true)
+	cfg.Deployers = deployers
+	opens := clk.Now().Add(time.Hour)
+	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
+		OnEffectDone: func(e store.Effect, err error) {
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("effect %s: %v", e.Key, err)
+			}
+			effects <- e
+		}}, func(a *App) {
+		a.runner.Blockers = func(context.Context, pipeline.Key) (pipeline.BlockerSource, error) {
+			return closedWindow{opens: opens}, nil
+		}
+	})
+	installAcme(t, r.app.Store(), clk.Now())
+	ps := parsePipelines(t, enginePipelines)
+	key := pipeline.Key{Repository: "acme/api", Pipeline: "app"}
+	if _, err := r.app.runner.ApplyWith(t.Context(), key, ps[0], func(_ pipeline.Pipeline, st *pipeline.State) error {
+		return pipeline.AddRelease(st, pipeline.Release{ID: 1, SHA: "c1", Pulls: []int{7}, CreatedAt: clk.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for reported := false; !reported; {
+		select {
+		case e := <-effects:
+			reported = e.Kind == effectReport
+		case <-time.After(10 * time.Second): // deadlock guard only
+			t.Fatal("waiting for the release's report")
+		}
+	}
+	live := fake.Comments("acme/api", 7)
+	if len(live) != 1 || !strings.Contains(live[0].Body, "alpha/alpha: outside the deploy window until 09:00") {
+		t.Fatalf("comments on #7: %+v; want one saying the window holds alpha", live)
+	}
+}

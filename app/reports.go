@@ -177,7 +177,7 @@ func (a *App) loadReport(ctx context.Context, e store.Effect, kind string) (rele
 		return releaseReport{}, nil, nil
 	}
 	now := a.opts.Clock.Now()
-	held := pipeline.Plan(rr.pl, rr.st, pipeline.Inputs{}, now).Held
+	held := rr.st.Held // as the runner planned it, with inputs only it knows
 	rr.v, err = notify.BuildReleaseView(p.Repository, rr.pl, rr.st, p.ReleaseID, held, now, a.releaseLinks(ctx, p.Repository, rr.pl, rr.st, rr.r))
 	if err != nil {
 		unlock()

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -159,5 +160,59 @@ func TestRunnerReplaysOnConflict(t *testing.T) {
 	}
 	if n := store.deployCount(); n != 1 {
 		t.Fatalf("%d deploys saved, want 1", n)
+	}
+}
+
+// windowClosed is a blocker only the runner's inputs know: a deploy window
+// that opens at a given time.
+type windowClosed struct{ opens time.Time }
+
+func (w windowClosed) Blockers(_ *pipeline.Release, _ pipeline.Stage, _ string, now time.Time) []pipeline.Blocker {
+	if now.Before(w.opens) {
+		return []pipeline.Blocker{{Kind: pipeline.BlockerWindow, Reason: "outside the deploy window", Until: w.opens}}
+	}
+	return nil
+}
+
+// The runner saves what holds each release, as planned with its blockers,
+// in the state; a state saved before that was recorded loads as it is and
+// has it from its next save on.
+func TestRunnerSavesWhatHoldsEachRelease(t *testing.T) {
+	store := newMemStore()
+	key := pipeline.Key{Repository: "acme/api", Pipeline: "app"}
+	var old pipeline.State
+	if err := pipeline.AddRelease(&old, pipeline.Release{ID: 1, SHA: "s1", CreatedAt: simStart}); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]json.RawMessage
+	if data, err := json.Marshal(old); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	delete(doc, "Held") // as saved before the field existed
+	data, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.states[key], store.versions[key] = data, 1
+
+	opens := simStart.Add(time.Hour)
+	r := &Runner{Store: store, Clock: clock.NewFake(simStart),
+		Pipelines: onePipeline{simplePipeline(pipeline.Stage{Name: "a", Targets: []string{"A"}})},
+		Blockers: func(context.Context, pipeline.Key) (pipeline.BlockerSource, error) {
+			return windowClosed{opens: opens}, nil
+		}}
+	if _, err := r.Apply(t.Context(), key, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, _, err := store.Load(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []pipeline.Held{{ReleaseID: 1, Stage: "a", Target: "A", Blockers: []pipeline.Blocker{
+		{Kind: pipeline.BlockerWindow, Reason: "outside the deploy window", Until: opens}}}}
+	if !reflect.DeepEqual(st.Held, want) {
+		t.Fatalf("saved held %+v, want %+v", st.Held, want)
 	}
 }

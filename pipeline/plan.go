@@ -37,6 +37,7 @@ func Plan(p Pipeline, st State, in Inputs, now time.Time) Result {
 	}
 	pl.dropFinished()
 	pl.dropUnusedConfigs()
+	pl.st.Held = pl.held
 	return Result{State: pl.st, Deploys: pl.deploys, Notices: pl.notices, Decisions: pl.decisions, Held: pl.held, WakeAt: pl.wake}
 }
 
@@ -553,7 +554,8 @@ func short(sha string) string {
 	return sha
 }
 
-// cloneState deep-copies st, so Plan never changes what it was given.
+// cloneState deep-copies st, so Plan never changes what it was given. It
+// leaves out Held, which Plan computes anew.
 func cloneState(st State) State {
 	out := State{Paused: st.Paused, Overrides: slices.Clone(st.Overrides),
 		Targets: make(map[string]*Inventory, len(st.Targets)), Holds: make(map[string]*Hold, len(st.Holds)),
