@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/wavegate/wavegate/deploy"
+	"github.com/wavegate/wavegate/engine"
 	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/handlers"
 	"github.com/wavegate/wavegate/internal/clock"
@@ -53,8 +55,9 @@ type Options struct {
 	OnSlackWait func(until time.Time)
 	// OnEngineSaved is told each saved engine decision (tests wait on it).
 	OnEngineSaved func(pipeline.Key, pipeline.Result)
-	// WorkDir is where command deployers run and relative commands are
-	// found; the process's working directory when empty.
+	// WorkDir is where command deployers without a dir: run and their
+	// relative programs are found; the process's working directory when
+	// empty.
 	WorkDir string
 }
 
@@ -67,14 +70,16 @@ type App struct {
 	creds       *credentials
 	inbox       *inbox.Processor
 	router      *handlers.Router
-	runner      *pipeline.Runner
+	runner      *engine.Runner
 	engine      *engineStore
 	permissions *githubapp.Permissions
 	reportLocks keyedLocks
+	refusals    shownRefusals
 	renderer    *notify.Renderer
 	slack       *slackbot.Client // nil when Slack reports are off
 	effects     *outbox.Worker
 	handler     http.Handler
+	deployers   map[string]deploy.Command // the operator's, by name
 }
 
 // New opens the store and builds every component; nothing runs until Serve.
@@ -88,6 +93,9 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	a := &App{cfg: cfg, opts: opts, registry: prometheus.NewRegistry()}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	if err := checkFiles(cfg); err != nil {
+		return nil, err
+	}
 	dbPath := filepath.Join(cfg.DataDir, DatabaseFile)
 	st, err := store.OpenSQLite(ctx, dbPath, store.SQLiteOptions{})
 	if err != nil {
@@ -98,6 +106,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = st.Close()
 		return nil, err
 	}
+	a.fillSlug(ctx)
 	return a, nil
 }
 
@@ -109,13 +118,19 @@ func (a *App) build() error {
 	if c := a.creds.current(); c.complete() {
 		a.opts.Logger.Info("GitHub App credentials loaded", "app_id", c.AppID, "slug", c.Slug)
 	} else {
-		a.opts.Logger.Warn("GitHub App not configured: serving the setup page at /", "missing", c.missing())
+		a.opts.Logger.Warn("GitHub App not configured: serving the setup flow at / to holders of the setup token", "missing", c.missing())
 	}
 
 	if a.opts.WorkDir == "" {
 		if a.opts.WorkDir, err = os.Getwd(); err != nil {
 			return fmt.Errorf("working directory: %w", err)
 		}
+	}
+	for _, w := range a.cfg.warnings {
+		a.opts.Logger.Warn(w)
+	}
+	if err := a.buildDeployers(); err != nil {
+		return err
 	}
 	a.permissions = githubapp.NewPermissions(a.opts.Clock, 0, 0)
 	if err := a.buildEngine(); err != nil {
@@ -210,6 +225,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			log.Error("outbox worker stopped", "error", err)
 		}
 	}()
+	a.logSetupURL(ln.Addr()) // before serving: a page served implies it was logged
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("Wavegate listening", "address", ln.Addr().String())

@@ -2,21 +2,16 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"html"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wavegate/wavegate/handlers"
-	"github.com/wavegate/wavegate/internal/appcreds"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/githubfake"
 	"github.com/wavegate/wavegate/internal/inbox"
@@ -298,13 +293,12 @@ func TestRestartResumesInterruptedDelivery(t *testing.T) {
 func TestDatabaseThatCannotBeOpened(t *testing.T) {
 	fake := newFake(t)
 	cfg := newConfig(t, fake, true)
-	blocker := filepath.Join(cfg.DataDir, "not-a-dir")
-	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+	dbPath := filepath.Join(cfg.DataDir, DatabaseFile)
+	if err := os.Mkdir(dbPath, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cfg.DataDir = blocker
 	_, err := New(context.Background(), cfg, Options{})
-	if err == nil || !strings.Contains(err.Error(), filepath.Join(blocker, DatabaseFile)) {
+	if err == nil || !strings.Contains(err.Error(), dbPath) {
 		t.Fatalf("err %v, want it to name the database path", err)
 	}
 }
@@ -324,46 +318,5 @@ func TestOperationsEndpoints(t *testing.T) {
 	}
 	if code, _ := r.get("/readyz"); code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz with a closed database: %d, want 503", code)
-	}
-}
-
-func TestSetupFlowPutsCredentialsInForce(t *testing.T) {
-	fake := newFake(t)
-	cfg := newConfig(t, fake, false)
-	r := start(t, cfg, fake, clock.NewFake(time.Now()), nil)
-	if code := r.deliver("push", "early", pushPayload); code != http.StatusServiceUnavailable {
-		t.Fatalf("webhook before setup: %d, want 503", code)
-	}
-	_, page := r.get("/")
-	m := regexp.MustCompile(`<form method="post" action="([^"]*)">`).FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no setup form on /: %s", page)
-	}
-	action, err := url.Parse(html.UnescapeString(m[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if action.Path != "/settings/apps/new" {
-		t.Fatalf("form posts to %s", action)
-	}
-	fake.AddManifestCode("c0de", githubfake.AppConversion{
-		ID: 1, Slug: "wavegate-acme", Name: "Wavegate", WebhookSecret: testSecret,
-		PEM: string(githubfake.AppKeyPEM(t)), ClientID: "Iv1.x", ClientSecret: "cs", HTMLURL: "https://github.com/apps/wavegate-acme",
-	})
-	code, done := r.get(fmt.Sprintf("/setup/callback?code=c0de&state=%s", url.QueryEscape(action.Query().Get("state"))))
-	if code != 200 || !strings.Contains(done, "wavegate-acme") {
-		t.Fatalf("callback %d: %s", code, done)
-	}
-	for _, name := range []string{appcreds.JSONFile, appcreds.PEMFile} {
-		st, err := os.Stat(filepath.Join(cfg.DataDir, name))
-		if err != nil || st.Mode().Perm() != 0o600 {
-			t.Fatalf("%s: %v mode %v, want 0600", name, err, st.Mode().Perm())
-		}
-	}
-	if code := r.deliver("push", "after", pushPayload); code != http.StatusAccepted {
-		t.Fatalf("webhook after setup: %d, want 202 without a restart", code)
-	}
-	if _, err := r.app.GitHub(); err != nil {
-		t.Fatalf("GitHub clients after setup: %v", err)
 	}
 }

@@ -1,8 +1,11 @@
 package app
 
 import (
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,15 +61,20 @@ func TestParseConfigErrors(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"unknown file key", []string{"--config", write("a.yml", "listen: :1\nlisten_addr: :2\n")}, nil, `a.yml:2: unknown setting "listen_addr"`},
-		{"bad env number", nil, map[string]string{"WAVEGATE_GITHUB_APP_ID": "abc"}, "WAVEGATE_GITHUB_APP_ID"},
+		{"unknown file key", []string{"--config", write("a.yml", "listen: :1\nlisten_addr: :2\n")}, nil, `a.yml:2:1: error: unknown setting "listen_addr"; ` + "`wavegate serve -h` lists them"},
+		{"file key typo", []string{"--config", write("typo.yml", "wokers: 2\n")}, nil, `typo.yml:1:1: error: unknown setting "wokers" (did you mean "workers"?)`},
+		{"file key twice", []string{"--config", write("twice.yml", "workers: 2\nworkers: 3\n")}, nil, `twice.yml:2:1: error: "workers" is set twice (first at line 1)`},
+		{"file not a mapping", []string{"--config", write("list.yml", "- listen\n")}, nil, `list.yml:1:1: error: the config file must be a mapping of settings, got a list`},
+		{"file syntax", []string{"--config", write("syntax.yml", "workers: 2\nlisten: a: b\n")}, nil, `syntax.yml:2:10: error: invalid YAML: mapping values are not allowed in this context`},
+		{"bad env number", nil, map[string]string{"WAVEGATE_GITHUB_APP_ID": "abc"}, `environment WAVEGATE_GITHUB_APP_ID="abc": want a whole number`},
 		{"bad log format", []string{"--log-format", "xml"}, nil, "--log-format"},
 		{"bad level", []string{"--log-level", "loud"}, nil, "--log-level"},
-		{"two keys", []string{"--github-private-key", "x", "--github-private-key-path", "y"}, nil, "not both"},
-		{"bad duration", []string{"--retention", "7d"}, nil, "duration"},
+		{"two keys", []string{"--github-private-key", "x", "--github-private-key-path", "y"}, nil, "give either --github-private-key or --github-private-key-path (flag, environment or config file), not both"},
+		{"days", []string{"--retention", "7d"}, nil, `invalid value "7d" for flag -retention: durations have no days: write 168h`},
+		{"bad duration", []string{"--shutdown-timeout", "soon"}, nil, `invalid value "soon" for flag -shutdown-timeout: want a duration such as 90s, 30m or 168h`},
 		{"stray argument", []string{"extra"}, nil, "unexpected arguments"},
 		{"missing file", []string{"--config", filepath.Join(dir, "nope.yml")}, nil, "nope.yml"},
-		{"nested value", []string{"--config", write("b.yml", "listen:\n  port: 1\n")}, nil, "single value"},
+		{"nested value", []string{"--config", write("b.yml", "listen:\n  port: 1\n")}, nil, "b.yml:2:3: error: listen must be a single value, got a mapping"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,5 +124,110 @@ func TestREADMEDocumentsEveryFlag(t *testing.T) {
 				t.Errorf("README documents --%s, which does not exist", name)
 			}
 		}
+	}
+}
+
+// Every secret has a -file twin, from the flag, the environment or the
+// config file; its trailing newline is no part of the secret, and a value
+// given both ways is refused.
+func TestSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// writeMode sets the mode after writing, whatever the umask.
+	writeMode := func(name, body string, mode os.FileMode) string {
+		p := write(name, body)
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	secret, token := write("secret", "s3cret\n"), write("token", "xoxb-1\r\n")
+	for _, tc := range []struct {
+		name        string
+		args        []string
+		env         map[string]string
+		wantSecret  string
+		wantToken   string
+		wantErr     string
+		wantWarning string
+	}{
+		{name: "flags", args: []string{"--github-webhook-secret-file", secret, "--slack-bot-token-file", token},
+			wantSecret: "s3cret", wantToken: "xoxb-1"},
+		{name: "environment", env: map[string]string{"WAVEGATE_GITHUB_WEBHOOK_SECRET_FILE": secret, "WAVEGATE_SLACK_BOT_TOKEN_FILE": token},
+			wantSecret: "s3cret", wantToken: "xoxb-1"},
+		{name: "config file", args: []string{"--config", write("c.yml", "github-webhook-secret-file: "+secret+"\nslack-bot-token-file: "+token+"\n")},
+			wantSecret: "s3cret", wantToken: "xoxb-1"},
+		{name: "only one newline is trimmed", args: []string{"--github-webhook-secret-file", write("two", "a b \n\n")}, wantSecret: "a b \n"},
+		{name: "no newline", args: []string{"--github-webhook-secret-file", write("bare", "bare")}, wantSecret: "bare"},
+		{name: "secret from the environment, its file from a flag",
+			args: []string{"--github-webhook-secret-file", secret}, env: map[string]string{"WAVEGATE_GITHUB_WEBHOOK_SECRET": "x"},
+			wantErr: "give either --github-webhook-secret or --github-webhook-secret-file (flag, environment or config file), not both"},
+		{name: "token and its file",
+			args:    []string{"--slack-bot-token", "xoxb-2", "--config", write("t.yml", "slack-bot-token-file: "+token+"\n")},
+			wantErr: "give either --slack-bot-token or --slack-bot-token-file (flag, environment or config file), not both"},
+		{name: "empty file", args: []string{"--slack-bot-token-file", write("empty", "\n")},
+			wantErr: "--slack-bot-token-file: " + filepath.Join(dir, "empty") + " is empty; it should hold the secret"},
+		{name: "missing file", args: []string{"--github-webhook-secret-file", filepath.Join(dir, "nope")},
+			wantErr: "--github-webhook-secret-file: open " + filepath.Join(dir, "nope") + ": no such file or directory"},
+		{name: "huge file", args: []string{"--github-webhook-secret-file", write("huge", strings.Repeat("x", 65<<10))},
+			wantErr: "is larger than 64 KiB"},
+		{name: "file others can read", args: []string{"--slack-bot-token-file", writeMode("open", "xoxb-3\n", 0o644)},
+			wantErr: "--slack-bot-token-file: " + filepath.Join(dir, "open") + " has mode 0644, so others can read or change the secret in it; fix it with: chmod 600 " + filepath.Join(dir, "open")},
+		{name: "file its group can read", args: []string{"--slack-bot-token-file", writeMode("group", "xoxb-4\n", 0o640)}, wantToken: "xoxb-4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.GitHubWebhookSecret != tc.wantSecret || cfg.SlackBotToken != tc.wantToken {
+				t.Errorf("secret %q, token %q; want %q, %q", cfg.GitHubWebhookSecret, cfg.SlackBotToken, tc.wantSecret, tc.wantToken)
+			}
+			if len(cfg.warnings) > 0 {
+				t.Errorf("warnings %q; a secret given in a file is given as it should be", cfg.warnings)
+			}
+		})
+	}
+}
+
+// A secret on the command line is readable by every local user; Wavegate
+// says so and names the way that is not.
+func TestSecretOnTheCommandLineWarns(t *testing.T) {
+	cfg, err := ParseConfig([]string{"--github-webhook-secret", "s3cret", "--slack-bot-token=xoxb-1", "--workers", "2"},
+		func(k string) string { return map[string]string{"WAVEGATE_GITHUB_PRIVATE_KEY": "---PEM---"}[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"--github-webhook-secret on the command line is visible to every local user in /proc/PID/cmdline: give it with --github-webhook-secret-file, or in the environment (WAVEGATE_GITHUB_WEBHOOK_SECRET), instead",
+		"--slack-bot-token on the command line is visible to every local user in /proc/PID/cmdline: give it with --slack-bot-token-file, or in the environment (WAVEGATE_SLACK_BOT_TOKEN), instead",
+	}
+	if !slices.Equal(cfg.warnings, want) {
+		t.Errorf("warnings:\n  %s\nwant:\n  %s", strings.Join(cfg.warnings, "\n  "), strings.Join(want, "\n  "))
+	}
+	// New logs them.
+	var log strings.Builder
+	fake := newFake(t)
+	base := newConfig(t, fake, false)
+	cfg.DataDir, cfg.GitHubAPIURL = base.DataDir, base.GitHubAPIURL
+	a, err := New(t.Context(), cfg, Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.store.Close()
+	if got := strings.Count(log.String(), "level=WARN msg=\"--"); got != 2 || strings.Contains(log.String(), "s3cret") {
+		t.Errorf("%d warnings about flags in the log (want 2, without the secret):\n%s", got, log.String())
 	}
 }

@@ -21,22 +21,35 @@ import (
 )
 
 // childEnv makes the test binary run as a Wavegate process (see TestMain):
-// the crash test kills real processes.
+// the crash test kills real processes, and the deploy isolation test needs
+// a Wavegate whose /proc entries a deploy can try to read.
 const childEnv = "WAVEGATE_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
+	switch {
+	case os.Getenv(childEnv) == "1":
 		os.Exit(runChild())
+	case os.Getenv(probeEnv) != "":
+		os.Exit(runProbe(os.Getenv(probeEnv) == "protect"))
 	}
 	os.Exit(m.Run())
 }
 
-// runChild is `wavegate serve` configured from the environment.
+// runChild is `wavegate serve`, configured from the environment and the
+// arguments after "--".
 func runChild() int {
-	cfg, err := ParseConfig(nil, os.Getenv, os.Stderr)
+	var args []string
+	if i := slices.Index(os.Args, "--"); i >= 0 {
+		args = os.Args[i+1:]
+	}
+	cfg, err := ParseConfig(args, os.Getenv, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
+	}
+	if err := ProtectProcess(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
 	logger, err := NewLogger(cfg, os.Stderr)
 	if err != nil {
@@ -56,9 +69,11 @@ func runChild() int {
 }
 
 // crashScript records each step once it has run; the k-th step, the first
-// time it is about to run, kills Wavegate instead (SIGKILL: no shutdown, no
-// bookkeeping) and does nothing. A step takes a moment, as deploys do, so a
-// step running beside the crash is still running when Wavegate dies.
+// time it is about to run, asks the test to kill Wavegate (SIGKILL: no
+// shutdown, no bookkeeping) and stops, doing nothing. It cannot kill
+// Wavegate itself: it runs as the unprivileged deploy user when the tests
+// run as root. A step takes a moment, as deploys do, so a step running
+// beside the crash is still running when Wavegate dies.
 const crashScript = `#!/bin/sh
 dir=$(dirname "$0")
 step="$WAVEGATE_ACTION $WAVEGATE_TARGET $WAVEGATE_VARIANT $WAVEGATE_SHA"
@@ -67,7 +82,10 @@ n=1
 while ! mkdir "$dir/started.$n" 2>/dev/null; do n=$((n + 1)); done
 if [ "$n" -eq "$CRASH_AT" ] && [ ! -e "$dir/crashed" ]; then
   touch "$dir/crashed"
-  kill -9 $PPID
+  # The test reads the FIFO and kills Wavegate; the kernel then kills this
+  # script (its parent-death signal), stopped where it stands.
+  echo crash > "$dir/crash.fifo"
+  kill -STOP $$
   exit 1
 fi
 # Steps beside the crash must be mid-way when it comes: one that has
@@ -86,7 +104,7 @@ echo "$step" >> "$dir/invocations.log"
 const crashPipeline = `pipelines:
   app:
     branch: release
-    deployer: {command: ["./deploy.sh"]}
+    deployer: {command: deploy}
     stages:
       - {name: one, targets: [t1], bake: 0s}
       - {name: two, targets: [t2a, t2b], parallel: 2, onebox: true, bake: 0s}
@@ -99,9 +117,9 @@ type child struct {
 	lines chan map[string]any // its JSON log records
 }
 
-func startChild(t *testing.T, env []string) *child {
+func startChild(t *testing.T, env []string, args ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -161,8 +179,16 @@ func TestCrashBeforeEachStepLosesAndRepeatsNothing(t *testing.T) {
 			fake := newFake(t)
 			fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
 			fake.SetFile("acme/api", "c1", ".github/wavegate.yml", crashPipeline)
-			workDir := t.TempDir()
+			workDir, deployers := deployWorkDir(t)
 			if err := os.WriteFile(filepath.Join(workDir, "deploy.sh"), []byte(crashScript), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			fifo := filepath.Join(workDir, "crash.fifo")
+			if err := syscall.Mkfifo(fifo, 0o666); err != nil {
+				t.Fatal(err)
+			}
+			// Mkfifo's mode is cut by the umask; the script must write it.
+			if err := os.Chmod(fifo, 0o666); err != nil {
 				t.Fatal(err)
 			}
 			cfg := newConfig(t, fake, true)
@@ -171,8 +197,14 @@ func TestCrashBeforeEachStepLosesAndRepeatsNothing(t *testing.T) {
 				"WAVEGATE_LISTEN=127.0.0.1:0", "WAVEGATE_DATA_DIR=" + cfg.DataDir, "WAVEGATE_LOG_FORMAT=json",
 				"WAVEGATE_GITHUB_API_URL=" + cfg.GitHubAPIURL, "WAVEGATE_GITHUB_APP_ID=1",
 				"WAVEGATE_GITHUB_PRIVATE_KEY=" + cfg.GitHubPrivateKey, "WAVEGATE_GITHUB_WEBHOOK_SECRET=" + testSecret,
+				"WAVEGATE_CONFIG=" + writeDeployersFile(t, deployers),
 			}
 			c := startChild(t, env)
+			crash := make(chan error, 1)
+			go func() {
+				_, err := os.ReadFile(fifo) // returns once the script has written
+				crash <- err
+			}()
 			push := `{"ref":"refs/heads/release","before":"c0","after":"c1","installation":{"id":1},` +
 				`"repository":{"id":9,"name":"api","full_name":"acme/api","default_branch":"main","owner":{"login":"acme"}},` +
 				`"commits":[{"id":"c1","modified":["a.go"]}]}`
@@ -181,17 +213,21 @@ func TestCrashBeforeEachStepLosesAndRepeatsNothing(t *testing.T) {
 				t.Fatalf("push: %v %v", resp, err)
 			}
 			resp.Body.Close()
-			// The script kills the process before step crashAt runs.
-			exited := make(chan error, 1)
-			go func() { exited <- c.cmd.Wait() }()
+			// The script asks for the crash before step crashAt runs.
 			select {
-			case err := <-exited:
-				if err == nil || !strings.Contains(err.Error(), "killed") {
-					t.Fatalf("the process ended with %v, want killed", err)
+			case err := <-crash:
+				if err != nil {
+					t.Fatal(err)
 				}
 			case <-time.After(30 * time.Second): // deadlock guard only
 				_ = c.cmd.Process.Kill()
-				t.Fatal("the crash never happened")
+				t.Fatal("the crash was never asked for")
+			}
+			if err := c.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.cmd.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+				t.Fatalf("the process ended with %v, want killed", err)
 			}
 			if _, err := os.Stat(filepath.Join(workDir, "crashed")); err != nil {
 				t.Fatalf("the crash never happened: %v", err)

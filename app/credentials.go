@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
-	"strconv"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/wavegate/wavegate/githubapp"
+	"github.com/wavegate/wavegate/handlers"
 	"github.com/wavegate/wavegate/internal/appcreds"
 )
 
@@ -42,10 +47,29 @@ func (c *liveCredentials) missing() []string {
 type credentials struct {
 	base githubapp.Config
 	live atomic.Pointer[liveCredentials]
+	// setupToken admits whoever registers the App; empty once an App is
+	// configured at start.
+	setupToken string
+}
+
+// checkFiles refuses, before anything is written to the data directory,
+// secrets that others could read or replace; the data directory is created
+// 0700 when missing.
+func checkFiles(cfg Config) error {
+	if err := appcreds.PrepareDir(cfg.DataDir); err != nil {
+		return err
+	}
+	if cfg.GitHubPrivateKeyPath != "" {
+		if err := appcreds.CheckPrivateKeyFile(cfg.GitHubPrivateKeyPath); err != nil {
+			return fmt.Errorf("--github-private-key-path: %w", err)
+		}
+	}
+	return nil
 }
 
 // loadCredentials merges the setup flow's files in the data directory with
-// flags and environment, which win field by field.
+// flags and environment, which win field by field. Without a complete App
+// it makes sure a setup token exists; with one, it deletes the token.
 func loadCredentials(cfg Config, base githubapp.Config) (*credentials, error) {
 	c, _, err := appcreds.Load(cfg.DataDir)
 	if err != nil {
@@ -69,6 +93,17 @@ func loadCredentials(cfg Config, base githubapp.Config) (*credentials, error) {
 	}
 	h := &credentials{base: base}
 	if err := h.set(c); err != nil {
+		return nil, err
+	}
+	if h.current().complete() {
+		// A token left over (setup done by a process that crashed
+		// before deleting it, or credentials given by flag since) is void.
+		if err := appcreds.RemoveSetupToken(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		return h, nil
+	}
+	if h.setupToken, _, err = appcreds.SetupToken(cfg.DataDir); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -106,15 +141,80 @@ func (h *credentials) github() (*githubapp.Clients, error) {
 }
 
 // configured tells the setup page whether an App is in force.
-func (h *credentials) configured() (string, bool) {
+func (h *credentials) configured() (handlers.ConfiguredApp, bool) {
 	c := h.current()
 	if !c.complete() {
-		return "", false
+		return handlers.ConfiguredApp{}, false
 	}
-	if c.Slug != "" {
-		return c.Slug, true
+	return handlers.ConfiguredApp{ID: c.AppID, Slug: c.Slug}, true
+}
+
+// slugLookupTimeout bounds the one GitHub call made while starting.
+const slugLookupTimeout = 10 * time.Second
+
+// fillSlug asks GitHub for the App's slug when only its id and key were
+// given (flags, no github-app.json): pages link to the App by slug. A
+// failure is logged and leaves the pages without that link.
+func (a *App) fillSlug(ctx context.Context) {
+	c := a.creds.current()
+	if c.Slug != "" || c.clients == nil || !c.complete() {
+		return
 	}
-	return "app " + strconv.FormatInt(c.AppID, 10), true
+	ctx, cancel := context.WithTimeout(ctx, slugLookupTimeout)
+	defer cancel()
+	app, _, err := c.clients.App().Apps.Get(ctx, "")
+	if err == nil && app.GetSlug() == "" {
+		err = errors.New("GitHub's answer has no slug")
+	}
+	if err != nil {
+		a.opts.Logger.Warn("could not look up the GitHub App's slug (GET /app); the web page will not link to the App's install page",
+			"app_id", c.AppID, "error", err)
+		return
+	}
+	next := *c
+	next.Slug = app.GetSlug()
+	if next.Name == "" {
+		next.Name = app.GetName()
+	}
+	if next.HTMLURL == "" {
+		next.HTMLURL = app.GetHTMLURL()
+	}
+	// Only if nothing replaced c meanwhile; the clients stay as they are.
+	if a.creds.live.CompareAndSwap(c, &next) {
+		a.opts.Logger.Info("GitHub App slug looked up on GitHub", "app_id", c.AppID, "slug", next.Slug)
+	}
+}
+
+// logSetupURL prints where to open the setup flow, token included, once at
+// start. It is the one secret Wavegate logs on purpose: whoever starts a
+// fresh instance must get it somewhere, and the log is where they look. It
+// grants nothing once an App is registered.
+func (a *App) logSetupURL(addr net.Addr) {
+	if a.creds.setupToken == "" {
+		return
+	}
+	if _, ok := a.creds.configured(); ok {
+		return
+	}
+	base := strings.TrimRight(a.cfg.PublicURL, "/")
+	if base == "" {
+		base = "http://" + localAddress(addr)
+	}
+	a.opts.Logger.Warn("GitHub App not configured: to set it up, open this URL (it holds the one-time setup token, also in "+
+		filepath.Join(a.cfg.DataDir, appcreds.SetupTokenFile)+")",
+		"url", base+"/?token="+url.QueryEscape(a.creds.setupToken))
+}
+
+// localAddress is how a browser on this machine reaches addr.
+func localAddress(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // registered saves what the setup flow got from GitHub and puts it in force
@@ -127,5 +227,9 @@ func (a *App) registered(_ context.Context, c appcreds.Credentials) (bool, error
 		return false, err
 	}
 	a.opts.Logger.Info("GitHub App registered and in force", "app_id", c.AppID, "slug", c.Slug)
+	// The setup page refuses the token from now on; the file goes too.
+	if err := appcreds.RemoveSetupToken(a.cfg.DataDir); err != nil {
+		a.opts.Logger.Warn("setup done, but the setup token file stays; delete it", "error", err)
+	}
 	return true, nil
 }

@@ -1,15 +1,19 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
 	"github.com/wavegate/wavegate/checks"
+	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/handlers"
 	"github.com/wavegate/wavegate/notify"
 	"github.com/wavegate/wavegate/pipeline"
@@ -149,10 +153,21 @@ func truncateRunes(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// buttonLabels name the buttons as people see them, for the refusal note.
+var buttonLabels = map[string]string{
+	buttonApprove: "Approve", buttonPause: "Pause", buttonResume: "Resume", buttonRollback: "Roll back",
+}
+
+// buttonsNeed is the role a press needs until the /deploy commands land
+// with their own authorization.
+const buttonsNeed = checks.PermissionAdmin
+
 // onDeployCheckAction routes a press of a deploy check button to the
-// engine. Until the commands land with their authorization, only
-// repository admins may press them.
-func (a *App) onDeployCheckAction(ctx context.Context, e *github.CheckRunEvent) error {
+// engine, after asking GitHub for the presser's role as it is now: a role
+// remembered from a few minutes ago may have been taken away since. A
+// refused press, by role or by the engine (an author approving their own
+// release), is shown on the check run, since a button has no reply.
+func (a *App) onDeployCheckAction(ctx context.Context, e *github.CheckRunEvent, d store.Delivery) error {
 	run := e.GetCheckRun()
 	if !strings.HasPrefix(run.GetName(), DeployCheckName+" (") {
 		return nil
@@ -164,41 +179,85 @@ func (a *App) onDeployCheckAction(ctx context.Context, e *github.CheckRunEvent) 
 	}
 	repo := e.GetRepo()
 	owner, name, by := repo.GetOwner().GetLogin(), repo.GetName(), e.GetSender().GetLogin()
+	button := e.GetRequestedAction().Identifier
+	key := pipeline.Key{Repository: repo.GetFullName(), Pipeline: pipelineName}
+	log := a.opts.Logger.With("repository", key.Repository, "release", releaseID, "by", by, "action", button)
 	client, err := a.installationClient(e.GetInstallation().GetID())
 	if err != nil {
 		return err
 	}
-	perm, err := a.permissions.Permission(ctx, client, owner, name, by)
+	label := cmp.Or(buttonLabels[button], button)
+	refuse := func(reason string) error {
+		log.Warn("deploy check button refused", "reason", reason)
+		at := d.ReceivedAt
+		if at.IsZero() {
+			at = a.opts.Clock.Now()
+		}
+		return a.reportRefusal(ctx, key, releaseID, cmp.Or(d.ID, strconv.FormatInt(at.UnixNano(), 10)),
+			refusalNote{By: by, Action: label, At: at, Reason: reason})
+	}
+	err = a.permissions.Authorize(ctx, client, owner, name, by, buttonsNeed)
+	var role *githubapp.RoleError
+	if errors.As(err, &role) {
+		return refuse(role.Explain("pressing the deploy check's buttons"))
+	}
 	if err != nil {
 		return err
 	}
-	log := a.opts.Logger.With("repository", repo.GetFullName(), "release", releaseID, "by", by, "action", e.GetRequestedAction().Identifier)
-	if perm < checks.PermissionAdmin {
-		log.Warn("deploy check button refused: only repository admins may use it until the /deploy commands land")
-		return nil
-	}
-	key := pipeline.Key{Repository: repo.GetFullName(), Pipeline: pipelineName}
+	// An error from the operation is the engine refusing the press; any
+	// other error from Apply is a failure to load or save, retried.
+	var refused error
 	_, err = a.runner.Apply(ctx, key, func(p pipeline.Pipeline, st *pipeline.State) error {
-		switch e.GetRequestedAction().Identifier {
-		case buttonApprove:
-			return pipeline.Decide(p, st, releaseID, "", true, by, "approved from the check run", false, a.opts.Clock.Now())
-		case buttonPause:
-			return pipeline.Pause(st, by, "paused from the deploy check run")
-		case buttonResume:
-			pipeline.Resume(st, "")
-			return nil
-		case buttonRollback:
-			return pipeline.Rollback(p, st, releaseID, "", "", by, "rolled back from the deploy check run", a.opts.Clock.Now())
-		}
-		return fmt.Errorf("unknown button %q", e.GetRequestedAction().Identifier)
+		refused = pressButton(p, st, button, releaseID, by, a.opts.Clock.Now())
+		return refused
 	})
+	if refused != nil {
+		return refuse(refused.Error())
+	}
 	if err != nil {
-		// A refusal (an author approving their own release) is the person's
-		// to see, not a failure to retry.
-		log.Warn("deploy check button refused", "error", err)
-		return nil
+		return err
 	}
 	log.Info("deploy check button applied")
+	return nil
+}
+
+func pressButton(p pipeline.Pipeline, st *pipeline.State, button string, releaseID int64, by string, now time.Time) error {
+	switch button {
+	case buttonApprove:
+		return pipeline.Decide(p, st, releaseID, "", true, by, "approved from the check run", false, now)
+	case buttonPause:
+		return pipeline.Pause(st, by, "paused from the deploy check run")
+	case buttonResume:
+		pipeline.Resume(st, "")
+		return nil
+	case buttonRollback:
+		return pipeline.Rollback(p, st, releaseID, "", "", by, "rolled back from the deploy check run", now)
+	}
+	return fmt.Errorf("this check run has no button %q", button)
+}
+
+// refusalNote is a refused press, carried by its report effect.
+type refusalNote struct {
+	By     string    `json:"by"`
+	Action string    `json:"action"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
+}
+
+// reportRefusal asks, through the outbox like every report, for the
+// release's deploy check to show the refusal. The delivery id keys it, so a
+// redelivered press is shown once.
+func (a *App) reportRefusal(ctx context.Context, key pipeline.Key, releaseID int64, pressID string, n refusalNote) error {
+	payload, err := json.Marshal(reportPayload{Repository: key.Repository, Pipeline: key.Pipeline, ReleaseID: releaseID, Refusal: &n})
+	if err != nil {
+		return err
+	}
+	e := store.Effect{Key: outboxKey(key, fmt.Sprintf("report/r%d/refused/%s", releaseID, pressID)),
+		Kind: effectReport, Payload: payload, CreatedAt: a.opts.Clock.Now()}
+	if err := a.store.AddEffects(ctx, e); err != nil {
+		return fmt.Errorf("report the refused press of release %d of %s: %w", releaseID, key.Repository, err)
+	}
+	a.effects.Notify()
 	return nil
 }
 
@@ -207,5 +266,5 @@ func (a *App) onCheckRunAction(ctx context.Context, ev handlers.Event) error {
 	if !ok {
 		return nil
 	}
-	return a.onDeployCheckAction(ctx, e)
+	return a.onDeployCheckAction(ctx, e, ev.Delivery)
 }

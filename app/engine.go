@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/wavegate/wavegate/deploy"
+	"github.com/wavegate/wavegate/engine"
 	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/internal/outbox"
 	"github.com/wavegate/wavegate/notify"
@@ -36,7 +37,7 @@ func (a *App) buildEngine() error {
 		}
 		es.slack = true
 	}
-	a.runner = &pipeline.Runner{Store: es, Clock: a.opts.Clock, Logger: a.opts.Logger}
+	a.runner = &engine.Runner{Store: es, Clock: a.opts.Clock, Logger: a.opts.Logger}
 	w, err := outbox.New(outbox.Options{
 		Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
 		Performers: map[string]outbox.Performer{
@@ -87,7 +88,7 @@ func (a *App) performDeploy(ctx context.Context, e store.Effect) ([]byte, error)
 	case pipeline.DeployerCommand:
 		result := e.Result
 		if len(result) == 0 {
-			res := deploy.Command{Argv: p.Deployer.Command, Dir: a.opts.WorkDir, Clock: a.opts.Clock}.Run(ctx, req)
+			res := a.runCommand(ctx, p.Deployer, req)
 			if res.Outcome == deploy.Interrupted {
 				// Shutting down: handed back to run again after the restart.
 				return nil, fmt.Errorf("deploy %s: %s: %w", e.Key, res.Reason, context.Canceled)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wavegate/wavegate/engine"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
@@ -46,7 +47,7 @@ func BenchmarkEngineWake(b *testing.B) {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	runner := &pipeline.Runner{Store: es, Clock: clk}
+	runner := &engine.Runner{Store: es, Clock: clk}
 	key := pipeline.Key{Repository: "acme/svc-500", Pipeline: "app"}
 	st, _, _ := es.Load(ctx, key)
 	if n := len(st.Releases); n != stages {

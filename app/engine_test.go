@@ -23,7 +23,7 @@ import (
 const enginePipelines = `pipelines:
   app:
     branch: release
-    deployer: {command: ["./deploy.sh"]}
+    deployer: {command: deploy}
     stages:
       - {name: alpha, targets: [alpha], bake: 10m}
       - {name: beta, targets: [beta-1, beta-2], parallel: 2, onebox: true, bake: 10m}
@@ -46,7 +46,9 @@ func newEngineWorld(t *testing.T) *engineWorld {
 	fake := newFake(t)
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
 	fake.SetFile("acme/api", "c1", ".github/wavegate.yml", enginePipelines)
-	w := &engineWorld{t: t, fake: fake, cfg: newConfig(t, fake, true), clock: clock.NewFake(time.Now()), workDir: t.TempDir()}
+	workDir, deployers := deployWorkDir(t)
+	w := &engineWorld{t: t, fake: fake, cfg: newConfig(t, fake, true), clock: clock.NewFake(time.Now()), workDir: workDir}
+	w.cfg.Deployers = deployers
 	if err := os.WriteFile(filepath.Join(w.workDir, "deploy.sh"), []byte(deployScript), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -361,13 +363,13 @@ func TestPushesStartReleasesPerPipeline(t *testing.T) {
   app:
     branch: release
     paths: ["**", "!infra/**"]
-    deployer: {command: ["./deploy.sh"]}
+    deployer: {command: deploy}
     stages:
       - {name: app-alpha, targets: [app-alpha], bake: 10m}
   infra:
     branch: release
     paths: ["infra/**"]
-    deployer: {command: ["./deploy.sh"]}
+    deployer: {command: deploy}
     stages:
       - {name: infra-alpha, targets: [infra-alpha], bake: 10m}
 `
@@ -375,11 +377,13 @@ func TestPushesStartReleasesPerPipeline(t *testing.T) {
 	fake.SetFile("acme/api", "c1", ".github/wavegate.yml", twoPipelines)
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c2"})
 	fake.SetFile("acme/api", "c2", ".github/wavegate.yml", "pipelines:\n  app:\n    stages: []\n")
-	workDir := t.TempDir()
+	workDir, deployers := deployWorkDir(t)
 	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
 	saved := make(chan pipeline.Key, 20)
-	r := startWith(t, newConfig(t, fake, true), fake, clk, Options{WorkDir: workDir,
+	cfg := newConfig(t, fake, true)
+	cfg.Deployers = deployers
+	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
 		OnEngineSaved: func(k pipeline.Key, _ pipeline.Result) { saved <- k }})
 	repo := `"installation":{"id":1},"repository":{"id":9,"name":"api","full_name":"acme/api","default_branch":"main","owner":{"login":"acme"}}`
 	r.deliver("push", "p-1", `{"ref":"refs/heads/release","before":"c0","after":"c1",`+repo+
@@ -450,5 +454,62 @@ func writeScript(t *testing.T, dir, body string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "deploy.sh"), []byte(body), 0o755); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// closedWindow holds every deploy until it opens: a blocker that only the
+// runner's inputs know.
+type closedWindow struct{ opens time.Time }
+
+func (w closedWindow) Blockers(_ *pipeline.Release, _ pipeline.Stage, _ string, now time.Time) []pipeline.Blocker {
+	if now.Before(w.opens) {
+		return []pipeline.Blocker{{Kind: pipeline.BlockerWindow, Reason: "outside the deploy window until 09:00", Until: w.opens}}
+	}
+	return nil
+}
+
+// A report says what holds the release as the runner decided it, with the
+// blockers the runner was given, read from the saved state: planning again
+// without them would report nothing holding it.
+func TestReportReadsWhatHoldsTheReleaseFromTheSavedState(t *testing.T) {
+	fake := newFake(t)
+	fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
+	workDir, deployers := deployWorkDir(t)
+	writeScript(t, workDir, deployScript)
+	clk := clock.NewFake(time.Now())
+	effects := make(chan store.Effect, 100)
+	cfg := newConfig(t, fake, true)
+	cfg.Deployers = deployers
+	opens := clk.Now().Add(time.Hour)
+	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
+		OnEffectDone: func(e store.Effect, err error) {
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("effect %s: %v", e.Key, err)
+			}
+			effects <- e
+		}}, func(a *App) {
+		a.runner.Blockers = func(context.Context, pipeline.Key) (pipeline.BlockerSource, error) {
+			return closedWindow{opens: opens}, nil
+		}
+	})
+	installAcme(t, r.app.Store(), clk.Now())
+	ps := parsePipelines(t, enginePipelines)
+	key := pipeline.Key{Repository: "acme/api", Pipeline: "app"}
+	if _, err := r.app.runner.ApplyWith(t.Context(), key, ps[0], func(_ pipeline.Pipeline, st *pipeline.State) error {
+		return pipeline.AddRelease(st, pipeline.Release{ID: 1, SHA: "c1", Pulls: []int{7}, CreatedAt: clk.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for reported := false; !reported; {
+		select {
+		case e := <-effects:
+			reported = e.Kind == effectReport
+		case <-time.After(10 * time.Second): // deadlock guard only
+			t.Fatal("waiting for the release's report")
+		}
+	}
+	live := fake.Comments("acme/api", 7)
+	if len(live) != 1 || !strings.Contains(live[0].Body, "alpha/alpha: outside the deploy window until 09:00") {
+		t.Fatalf("comments on #7: %+v; want one saying the window holds alpha", live)
 	}
 }

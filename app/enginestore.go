@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wavegate/wavegate/engine"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 )
@@ -143,7 +144,7 @@ func (e *engineStore) Save(ctx context.Context, key pipeline.Key, version int64,
 		Version:   version, State: doc, WakeAt: res.WakeAt,
 	}, effects, now)
 	if errors.Is(err, store.ErrConflict) {
-		return fmt.Errorf("%w: %w", pipeline.ErrConflict, err)
+		return fmt.Errorf("%w: %w", engine.ErrConflict, err)
 	}
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 // and recording are exercised end to end from the start.
 func (a *App) registerEventHandlers() error {
 	(&handlers.Installations{Store: a.store, Clock: a.opts.Clock}).Register(a.router)
+	(&handlers.Roles{Cache: a.permissions, Logger: a.opts.Logger}).Register(a.router)
 	renderer, err := notify.NewRenderer()
 	if err != nil {
 		return err
@@ -33,6 +34,7 @@ func (a *App) registerEventHandlers() error {
 	// After the review gate: a release reads the verdicts it records.
 	(&handlers.Releases{
 		GitHub: a.installationClient, Engine: a.runner, Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
+		Deployers: a.deployerNames(),
 	}).Register(a.router)
 	a.router.On("check_run", a.onCheckRunAction, "requested_action")
 	for _, event := range []string{"issue_comment", "deployment", "deployment_protection_rule"} {

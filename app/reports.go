@@ -25,6 +25,9 @@ type reportPayload struct {
 	Repository string `json:"repository"`
 	Pipeline   string `json:"pipeline"`
 	ReleaseID  int64  `json:"release"`
+	// Refusal, when set, is a refused press of the deploy check's buttons,
+	// shown on the check run until the release's next report.
+	Refusal *refusalNote `json:"refusal,omitempty"`
 }
 
 // reportEffects asks for a report of every release a save changed. Each
@@ -87,7 +90,48 @@ func (a *App) performReport(ctx context.Context, e store.Effect) ([]byte, error)
 			return nil, err
 		}
 	}
-	return nil, a.updateDeployCheck(ctx, client, p.Repository, pl, st, r, v, body)
+	summary := body
+	if n := a.refusals.show(strings.ToLower(p.Repository)+"/"+releaseKey, e.Seq, rr.p.Refusal); n != nil {
+		summary, err = a.renderer.DeployCheckSummary(body, &notify.RefusalView{By: n.By, Action: n.Action, At: n.At, Reason: n.Reason})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return nil, a.updateDeployCheck(ctx, client, p.Repository, pl, st, r, v, summary)
+}
+
+// shownRefusals keeps, per release, the refused press its deploy check
+// shows. Reports are performed in parallel, so one queued before the press
+// may be performed after the press's own; it shows the note too instead of
+// wiping it. A report queued after the press replaces the note.
+type shownRefusals struct {
+	mu   sync.Mutex
+	last map[string]shownRefusal
+}
+
+type shownRefusal struct {
+	seq  int64
+	note *refusalNote
+}
+
+// show records n, the refusal the report seq carries, if any, and returns
+// the refusal that report must show.
+func (s *shownRefusals) show(release string, seq int64, n *refusalNote) *refusalNote {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n != nil {
+		if s.last == nil || len(s.last) >= 1024 {
+			s.last = map[string]shownRefusal{} // a crude bound: losing a note costs little
+		}
+		s.last[release] = shownRefusal{seq: seq, note: n}
+		return n
+	}
+	last, ok := s.last[release]
+	if ok && last.seq > seq {
+		return last.note
+	}
+	delete(s.last, release)
+	return nil
 }
 
 // releaseReport is the release a report effect is about.
@@ -105,6 +149,8 @@ type releaseReport struct {
 // it and two in parallel could put an older rendering last. A burst of
 // changes queues a report per save; only the newest needs rendering, so an
 // older one, or one of a release no longer tracked, loads nothing (r nil).
+// A refusal's report is rendered even so: it alone carries its note, and it
+// renders the state as it is when performed, like any other.
 // The release's view is built from the state as loaded.
 func (a *App) loadReport(ctx context.Context, e store.Effect, kind string) (releaseReport, func(), error) {
 	var rr releaseReport
@@ -114,7 +160,11 @@ func (a *App) loadReport(ctx context.Context, e store.Effect, kind string) (rele
 	p := rr.p
 	key := pipeline.Key{Repository: p.Repository, Pipeline: p.Pipeline}
 	unlock := a.reportLocks.lock(fmt.Sprintf("%s/%s/%s/%d", kind, strings.ToLower(p.Repository), p.Pipeline, p.ReleaseID))
-	newer, err := a.store.NewerEffectPending(ctx, outboxKey(key, fmt.Sprintf("%s/r%d/", kind, p.ReleaseID)), e.Seq)
+	var newer bool
+	var err error
+	if p.Refusal == nil {
+		newer, err = a.store.NewerEffectPending(ctx, outboxKey(key, fmt.Sprintf("%s/r%d/", kind, p.ReleaseID)), e.Seq)
+	}
 	if err == nil && !newer {
 		rr.pl, rr.st, _, err = a.engine.LoadWithPipeline(ctx, key)
 	}
@@ -127,7 +177,7 @@ func (a *App) loadReport(ctx context.Context, e store.Effect, kind string) (rele
 		return releaseReport{}, nil, nil
 	}
 	now := a.opts.Clock.Now()
-	held := pipeline.Plan(rr.pl, rr.st, pipeline.Inputs{}, now).Held
+	held := rr.st.Held // as the runner planned it, with inputs only it knows
 	rr.v, err = notify.BuildReleaseView(p.Repository, rr.pl, rr.st, p.ReleaseID, held, now, a.releaseLinks(ctx, p.Repository, rr.pl, rr.st, rr.r))
 	if err != nil {
 		unlock()

@@ -18,11 +18,13 @@ import (
 func TestReleaseCommentCreatedOnceEditedAndRecreated(t *testing.T) {
 	fake := newFake(t)
 	fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
-	workDir := t.TempDir()
+	workDir, deployers := deployWorkDir(t)
 	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
 	effects := make(chan store.Effect, 100)
-	r := startWith(t, newConfig(t, fake, true), fake, clk, Options{WorkDir: workDir,
+	cfg := newConfig(t, fake, true)
+	cfg.Deployers = deployers
+	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
 		OnEffectDone: func(e store.Effect, err error) {
 			// An effect cut off by the test's shutdown is handed back, as it should be.
 			if err != nil && !errors.Is(err, context.Canceled) {
@@ -85,12 +87,14 @@ func TestDeployCheckRunAndItsButtons(t *testing.T) {
 	fake.SetPermission("acme/api", "ada", "admin")
 	fake.SetPermission("acme/api", "wes", "write")
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
-	workDir := t.TempDir()
+	workDir, deployers := deployWorkDir(t)
 	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
 	saved := make(chan pipeline.Result, 100)
 	effects := make(chan store.Effect, 100)
-	r := startWith(t, newConfig(t, fake, true), fake, clk, Options{WorkDir: workDir,
+	cfg := newConfig(t, fake, true)
+	cfg.Deployers = deployers
+	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
 		OnEngineSaved: func(_ pipeline.Key, res pipeline.Result) { saved <- res },
 		OnEffectDone:  func(e store.Effect, _ error) { effects <- e },
 	})
@@ -99,7 +103,7 @@ func TestDeployCheckRunAndItsButtons(t *testing.T) {
 	ps := parsePipelines(t, `pipelines:
   app:
     branch: release
-    deployer: {command: ["./deploy.sh"]}
+    deployer: {command: deploy}
     stages:
       - {name: alpha, targets: [alpha], bake: 0s}
       - {name: sign-off, approval: {}}
@@ -178,11 +182,13 @@ func TestDeployCheckRunAndItsButtons(t *testing.T) {
 func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
 	fake := newFake(t)
 	fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
-	workDir := t.TempDir()
+	workDir, deployers := deployWorkDir(t)
 	writeScript(t, workDir, "#!/bin/sh\necho broken >&2\nexit 1\n")
 	clk := clock.NewFake(time.Now())
 	effects := make(chan store.Effect, 100)
-	r := startWith(t, newConfig(t, fake, true), fake, clk, Options{WorkDir: workDir,
+	cfg := newConfig(t, fake, true)
+	cfg.Deployers = deployers
+	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
 		OnEffectDone: func(e store.Effect, err error) {
 			if err != nil && !errors.Is(err, context.Canceled) {
 				t.Errorf("effect %s: %v", e.Key, err)
@@ -194,7 +200,7 @@ func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
 	ps := parsePipelines(t, `pipelines:
   app:
     branch: release
-    deployer: {command: ["./deploy.sh"]}
+    deployer: {command: deploy}
     stages:
       - {name: sign-off, approval: {}}
       - {name: alpha, targets: [alpha], bake: 0s}
@@ -231,7 +237,7 @@ func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
 	}
 	all := strings.Join(bodies, "\n---\n")
 	for _, want := range []string{
-		"waits for approval in **sign\\-off**: `/deploy approve sign-off`",
+		"waits for approval in **sign\\-off**: a repository admin can press **Approve**",
 		"@octo Release 1 of `app` failed in **alpha** and is being rolled back",
 		"<!-- wavegate:release acme/api/app/1 -->",
 	} {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -24,7 +25,11 @@ func (a *App) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("/webhooks/github", webhook)
+	budget, err := handlers.NewBodyBudget(handlers.BodyBudgetConfig{Logger: a.opts.Logger, Registerer: a.registry})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/webhooks/github", budget.Limit(handlers.MaxWebhookBody, webhook))
 
 	setup, err := handlers.NewSetup(handlers.SetupConfig{
 		Manifest:   wavegate.Manifest(),
@@ -34,6 +39,8 @@ func (a *App) routes() (http.Handler, error) {
 		Exchange:   a.exchangeManifestCode,
 		Registered: a.registered,
 		Configured: a.creds.configured,
+		Token:      a.creds.setupToken,
+		TokenFile:  filepath.Join(a.cfg.DataDir, appcreds.SetupTokenFile),
 		Clock:      a.opts.Clock,
 		Logger:     a.opts.Logger,
 	})

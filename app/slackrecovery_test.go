@@ -109,7 +109,7 @@ func TestSlackMessagePostedBeforeACrashIsFoundNotPostedTwice(t *testing.T) {
 // one burst: twenty one-target stages without bake.
 func burstStages() string {
 	var b strings.Builder
-	b.WriteString("pipelines:\n  app:\n    branch: release\n    deployer: {command: [\"./deploy.sh\"]}\n    slack_channel: \"#deploys\"\n    stages:\n")
+	b.WriteString("pipelines:\n  app:\n    branch: release\n    deployer: {command: deploy}\n    slack_channel: \"#deploys\"\n    stages:\n")
 	for i := range 20 {
 		b.WriteString("      - {name: s" + string(rune('a'+i)) + ", targets: [t" + string(rune('a'+i)) + "], bake: 0s}\n")
 	}

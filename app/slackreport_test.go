@@ -34,7 +34,7 @@ type reportWorld struct {
 const threeStages = `pipelines:
   app:
     branch: release
-    deployer: {command: ["./deploy.sh"]}
+    deployer: {command: deploy}
     slack_channel: "#deploys"
     stages:
       - {name: alpha, targets: [alpha], bake: 10m}
@@ -54,9 +54,10 @@ func newReportWorld(t *testing.T, before ...func(*App)) *reportWorld {
 	w := &reportWorld{t: t, fake: newFake(t), slack: slackfake.New(t), clk: clock.NewFake(time.Now()),
 		events: make(chan any, 1000), key: pipeline.Key{Repository: "acme/api", Pipeline: "app"}}
 	w.fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
-	workDir := t.TempDir()
+	workDir, deployers := deployWorkDir(t)
 	writeScript(t, workDir, deployScript)
 	cfg := newConfig(t, w.fake, true)
+	cfg.Deployers = deployers
 	cfg.SlackBotToken, cfg.SlackAPIURL = "xoxb-test-token", w.slack.URL()
 	w.r = startWith(t, cfg, w.fake, w.clk, Options{WorkDir: workDir,
 		OnEffectDone: func(e store.Effect, err error) {

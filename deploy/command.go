@@ -19,21 +19,33 @@ import (
 // SIGKILL when Command.KillGrace is zero.
 const DefaultKillGrace = 10 * time.Second
 
-// Command is the deployer that runs a local program for each step, the
-// pipeline's {command: [argv...]}. Its zero value needs only Argv.
+// Command is the deployer that runs a local program for each step: one of
+// the deployers the operator defines in Wavegate's config file, which a
+// pipeline selects with {command: NAME}. Its zero value needs only Argv.
 type Command struct {
 	// Argv is the program and its arguments. A program name with a slash that
 	// is not absolute is relative to Dir; one without a slash is looked up in
 	// PATH, as a shell would.
 	Argv []string
-	// Dir is Wavegate's working directory, and the program's. "" means the
-	// current one.
+	// Dir is the program's working directory. "" means Wavegate's.
 	Dir string
 	// Env is the base environment; nil means os.Environ(). Every WAVEGATE_*
 	// variable in it is dropped before the step's own are added, because
-	// Wavegate's secrets are configured through such variables and a deploy
-	// script must never see them.
+	// Wavegate's settings are configured through such variables, and so is
+	// every variable whose value holds one of Secrets.
 	Env []string
+	// Secrets are Wavegate's own secret values, which no variable of the
+	// base environment may carry into the program, whatever its name.
+	Secrets []string
+	// SetEnv is the operator's environment for this deployer, added after
+	// the base and before the step's WAVEGATE_* variables. Its keys must
+	// not start with WAVEGATE_ (checked where it is configured).
+	SetEnv map[string]string
+	// Account, when set, is the user the program runs as, with HOME, USER
+	// and LOGNAME set for it: Wavegate runs as root and its deploys must not.
+	Account *Account
+	// Timeout, when positive, caps the step's own timeout: the smaller wins.
+	Timeout time.Duration
 	// KillGrace is how long the program's process group has to exit after
 	// SIGTERM before it gets SIGKILL; 0 means DefaultKillGrace. It also bounds
 	// how long output is still read after the program exits when something
@@ -47,7 +59,8 @@ type Command struct {
 
 // Run runs the program for req and returns when it has exited or been
 // killed. It never returns an error: whatever went wrong is the Result's
-// Reason. When req.Timeout passes, or ctx is done (Wavegate shutting down),
+// Reason. When the timeout passes (req.Timeout, or the smaller
+// c.Timeout), or ctx is done (Wavegate shutting down),
 // the program's whole process group gets SIGTERM, then SIGKILL after
 // KillGrace, and Run returns once the group is gone or killed.
 func (c Command) Run(ctx context.Context, req Request) Result {
@@ -69,14 +82,23 @@ func (c Command) Run(ctx context.Context, req Request) Result {
 		return finish(Failed, "could not start: no command is configured")
 	}
 	name := c.Argv[0]
+	env, err := c.environ(req)
+	if err != nil {
+		return finish(Failed, fmt.Sprintf("could not start %s: %v", name, err))
+	}
+	// The operator's cap and the pipeline's deploy_timeout: the smaller wins.
+	timeout := req.Timeout
+	if c.Timeout > 0 && (timeout <= 0 || c.Timeout < timeout) {
+		timeout = c.Timeout
+	}
 
 	runCtx := ctx
 	// A cause private to this run tells the timeout from a cancelled ctx
 	// even when both happen.
-	timedOut := fmt.Errorf("deploy timeout of %s passed", req.Timeout)
-	if req.Timeout > 0 {
+	timedOut := fmt.Errorf("deploy timeout of %s passed", timeout)
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeoutCause(ctx, req.Timeout, timedOut)
+		runCtx, cancel = context.WithTimeoutCause(ctx, timeout, timedOut)
 		defer cancel()
 	}
 
@@ -87,13 +109,13 @@ func (c Command) Run(ctx context.Context, req Request) Result {
 	cmd := exec.CommandContext(runCtx, path, c.Argv[1:]...)
 	cmd.Args[0] = name
 	cmd.Dir = c.Dir
-	cmd.Env = environ(c.Env, c.Dir, req)
+	cmd.Env = env
 	out := newTail(OutputTail)
 	cmd.Stdout, cmd.Stderr = out, out
 	// Its own process group lets one signal reach everything the program
 	// started, and keeps a terminal's Ctrl-C meant for Wavegate from reaching
 	// it directly: Wavegate decides how its deploys stop.
-	cmd.SysProcAttr = processAttrs()
+	cmd.SysProcAttr = processAttrs(c.Account.credential())
 
 	var stopping bool
 	var stoppedAt time.Time
@@ -114,7 +136,7 @@ func (c Command) Run(ctx context.Context, req Request) Result {
 			return finish(Interrupted, "interrupted: Wavegate is shutting down")
 		}
 		if runCtx.Err() != nil {
-			return finish(Failed, fmt.Sprintf("the %s deploy timeout passed before %s started", req.Timeout, name))
+			return finish(Failed, fmt.Sprintf("the %s deploy timeout passed before %s started", timeout, name))
 		}
 		return finish(Failed, fmt.Sprintf("could not start %s: %s", name, startReason(err)))
 	}
@@ -126,7 +148,7 @@ func (c Command) Run(ctx context.Context, req Request) Result {
 	if stopping {
 		reapGroup(cmd.Process.Pid, stoppedAt.Add(grace))
 		if errors.Is(context.Cause(runCtx), timedOut) {
-			return finish(Failed, fmt.Sprintf("killed after the %s deploy timeout", req.Timeout))
+			return finish(Failed, fmt.Sprintf("killed after the %s deploy timeout", timeout))
 		}
 		return finish(Interrupted, "interrupted: Wavegate is shutting down")
 	}
@@ -140,37 +162,6 @@ func (c Command) Run(ctx context.Context, req Request) Result {
 	default:
 		return finish(Failed, st.String())
 	}
-}
-
-// environ is base without any WAVEGATE_* variable, plus the step's own.
-func environ(base []string, dir string, req Request) []string {
-	if base == nil {
-		base = os.Environ()
-	}
-	env := make([]string, 0, len(base)+10)
-	for _, kv := range base {
-		if !strings.HasPrefix(kv, "WAVEGATE_") {
-			env = append(env, kv)
-		}
-	}
-	// os/exec keeps PWD in step with Dir only when it builds the environment
-	// itself; a script that reads $PWD must not see Wavegate's.
-	if dir != "" {
-		if abs, err := filepath.Abs(dir); err == nil {
-			env = append(env, "PWD="+abs)
-		}
-	}
-	return append(env,
-		"WAVEGATE_REPOSITORY="+req.Repository,
-		"WAVEGATE_PIPELINE="+req.Pipeline,
-		"WAVEGATE_RELEASE="+req.Release,
-		"WAVEGATE_STAGE="+req.Stage,
-		"WAVEGATE_TARGET="+req.Target,
-		"WAVEGATE_ACTION="+string(req.Action),
-		"WAVEGATE_VARIANT="+string(req.Variant),
-		"WAVEGATE_SHA="+req.SHA,
-		"WAVEGATE_PREVIOUS_SHA="+req.PreviousSHA,
-	)
 }
 
 // startReason is the part of a start error a human needs: the program's name

@@ -374,3 +374,86 @@ func TestCommandSucceedsWhenALeftoverHoldsTheOutput(t *testing.T) {
 		t.Errorf("Run = %q %q %q; want succeeded with %q", res.Outcome, res.Reason, res.Output, "done\n")
 	}
 }
+
+// The operator's variables come after the inherited ones, the step's after
+// the operator's, and the repository's inputs last, each under its own
+// prefix so that an input can never pose as the step's variables.
+func TestCommandEnvironmentLayers(t *testing.T) {
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "env")
+	c := Command{
+		Argv: []string{script(t, dir, "deploy.sh", `env > "$1"`), envFile},
+		Env: append(baseEnv(),
+			"REGION=inherited", "KUBECONFIG=/home/wavegate/.kube/config",
+			"SLACK_TOKEN_COPY=xoxb-secret", "PEM_FOR_TOOL=---BEGIN---secret-key---END---",
+		),
+		SetEnv:  map[string]string{"REGION": "eu-west-1", "AWS_PROFILE": "deploy"},
+		Secrets: []string{"xoxb-secret", "secret-key", ""},
+	}
+	req := request()
+	req.Inputs = map[string]string{"CLUSTER": "blue", "FLAGS": "--fast --dry-run", "TARGET": "not the step's"}
+	if res := c.Run(context.Background(), req); res.Outcome != Succeeded {
+		t.Fatalf("Run = %+v, want succeeded", res)
+	}
+	env := envMap(t, envFile)
+	for k, want := range map[string]string{
+		"REGION":                 "eu-west-1",
+		"AWS_PROFILE":            "deploy",
+		"KUBECONFIG":             "/home/wavegate/.kube/config",
+		"WAVEGATE_INPUT_CLUSTER": "blue",
+		"WAVEGATE_INPUT_FLAGS":   "--fast --dry-run",
+		"WAVEGATE_INPUT_TARGET":  "not the step's",
+		"WAVEGATE_TARGET":        "eu-west-1",
+	} {
+		if got, ok := env[k]; !ok || got != want {
+			t.Errorf("%s = %q (set: %v), want %q", k, got, ok, want)
+		}
+	}
+	// Whatever their names, variables carrying Wavegate's secrets stay behind.
+	for _, k := range []string{"SLACK_TOKEN_COPY", "PEM_FOR_TOOL"} {
+		if v, ok := env[k]; ok {
+			t.Errorf("the script saw %s=%q", k, v)
+		}
+	}
+}
+
+func TestCommandRefusesAnInputThatIsNotAVariableName(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ran")
+	c := Command{Argv: []string{script(t, dir, "deploy.sh", `touch "$1"`), marker}, Env: baseEnv()}
+	for _, inputs := range []map[string]string{{"X=Y": "z"}, {"lower": "z"}, {"A": "x\x00y"}, {"": "z"}} {
+		req := request()
+		req.Inputs = inputs
+		if res := c.Run(context.Background(), req); res.Outcome != Failed || !strings.Contains(res.Reason, "cannot be passed as an environment variable") {
+			t.Errorf("inputs %q: Run = %q %q, want failed", inputs, res.Outcome, res.Reason)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the script ran with inputs it cannot be given")
+	}
+}
+
+// The operator's timeout caps the pipeline's deploy_timeout: the smaller
+// one stops the deploy, whichever it is.
+func TestCommandTimeoutIsTheSmallerOfTheOperatorsAndThePipelines(t *testing.T) {
+	dir := t.TempDir()
+	deploy := script(t, dir, "deploy.sh", "exec sleep 60\n")
+	for _, tc := range []struct {
+		name               string
+		operator, pipeline time.Duration
+		want               string
+	}{
+		{"operator's smaller", 150 * time.Millisecond, time.Hour, "killed after the 150ms deploy timeout"},
+		{"pipeline's smaller", time.Hour, 150 * time.Millisecond, "killed after the 150ms deploy timeout"},
+		{"operator's alone", 150 * time.Millisecond, 0, "killed after the 150ms deploy timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Command{Argv: []string{deploy}, Env: baseEnv(), Timeout: tc.operator, KillGrace: 500 * time.Millisecond}
+			req := request()
+			req.Timeout = tc.pipeline
+			if res := c.Run(context.Background(), req); res.Outcome != Failed || res.Reason != tc.want {
+				t.Errorf("Outcome, Reason = %q, %q; want failed, %q", res.Outcome, res.Reason, tc.want)
+			}
+		})
+	}
+}

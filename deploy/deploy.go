@@ -39,6 +39,9 @@ type Request struct {
 	PreviousSHA string
 	// Timeout is the pipeline's deploy_timeout; 0 means no limit.
 	Timeout time.Duration
+	// Inputs are the pipeline's values for a command deployer, passed to
+	// the program as WAVEGATE_INPUT_<KEY> variables, never as arguments.
+	Inputs map[string]string
 }
 
 // Outcome is how a step ended.

@@ -46,7 +46,10 @@ func groupAlive(pgid int) bool {
 // finish unobserved, and the restarted Wavegate, knowing nothing of its
 // outcome, would run the step again beside it or after it. (The signal
 // follows the OS thread that started the program; Go retires threads only
-// when a goroutine locked to one exits, which Wavegate never does.)
-func processAttrs() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+// when a goroutine locked to one exits, which Wavegate never does.) cred,
+// when set, starts the program as another user; the kernel would clear the
+// parent-death signal on that change, but Go's child sets credentials
+// before it asks for the signal, so both hold.
+func processAttrs(cred *syscall.Credential) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: cred}
 }

@@ -16,8 +16,10 @@ import (
 )
 
 // Permissions answers "what role does this person have on this repository",
-// from the collaborator-permission endpoint, remembering answers for a short
-// while: a review burst asks about the same few people again and again.
+// from the collaborator-permission endpoint. Permission remembers answers for
+// a short while, because a review burst asks about the same few people again
+// and again; Authorize and Fresh always ask GitHub, because an action must
+// not be allowed on a role that was taken away a moment ago.
 type Permissions struct {
 	clock clock.Clock
 	ttl   time.Duration
@@ -25,6 +27,9 @@ type Permissions struct {
 
 	mu      sync.Mutex
 	entries map[permissionKey]permissionEntry
+	// forgets counts ForgetRoles calls. An answer asked for before a forget
+	// may be the very role that changed, so it is returned but not kept.
+	forgets uint64
 }
 
 type permissionKey struct{ repo, login string }
@@ -46,16 +51,72 @@ func NewPermissions(c clock.Clock, ttl time.Duration, max int) *Permissions {
 	return &Permissions{clock: c, ttl: ttl, max: max, entries: map[permissionKey]permissionEntry{}}
 }
 
-// Permission returns login's role on owner/repo. A person who is not a
-// collaborator has PermissionNone, which is an answer, not an error.
+func keyOf(owner, repo, login string) permissionKey {
+	return permissionKey{strings.ToLower(owner + "/" + repo), strings.ToLower(login)}
+}
+
+// Permission returns login's role on owner/repo, remembered for the TTL. A
+// person who is not a collaborator has PermissionNone, which is an answer,
+// not an error. Use it where a role a few minutes old is acceptable (which
+// approvals count); authorize actions with Authorize.
 func (p *Permissions) Permission(ctx context.Context, client *github.Client, owner, repo, login string) (checks.Permission, error) {
-	key := permissionKey{strings.ToLower(owner + "/" + repo), strings.ToLower(login)}
-	now := p.clock.Now()
+	key := keyOf(owner, repo, login)
 	p.mu.Lock()
-	if e, ok := p.entries[key]; ok && now.Before(e.expires) {
+	if e, ok := p.entries[key]; ok && p.clock.Now().Before(e.expires) {
 		p.mu.Unlock()
 		return e.perm, nil
 	}
+	p.mu.Unlock()
+	return p.ask(ctx, client, owner, repo, login)
+}
+
+// Fresh returns login's role on owner/repo as GitHub says it now, never from
+// memory. The client's transport turns a repeated question into a
+// conditional request, so an unchanged role costs a 304, which does not
+// count against the rate limit, and a changed one is seen at once.
+func (p *Permissions) Fresh(ctx context.Context, client *github.Client, owner, repo, login string) (checks.Permission, error) {
+	return p.ask(ctx, client, owner, repo, login)
+}
+
+// Authorize checks, with a Fresh answer, that login has at least need on
+// owner/repo. A role below need is a *RoleError; any other error means
+// GitHub could not be asked.
+func (p *Permissions) Authorize(ctx context.Context, client *github.Client, owner, repo, login string, need checks.Permission) error {
+	have, err := p.Fresh(ctx, client, owner, repo, login)
+	if err != nil {
+		return err
+	}
+	if have < need {
+		return &RoleError{Login: login, Repository: owner + "/" + repo, Need: need, Have: have}
+	}
+	return nil
+}
+
+// RoleError is a refusal: Login's role on Repository is below Need.
+type RoleError struct {
+	Login, Repository string
+	Need, Have        checks.Permission
+}
+
+func (e *RoleError) Error() string {
+	return e.Explain("this")
+}
+
+// Explain says why action is refused, as a sentence for the person refused:
+// "pressing Resume needs the admin role on acme/api; @alice has read".
+func (e *RoleError) Explain(action string) string {
+	have := "has " + e.Have.String()
+	if e.Have == checks.PermissionNone {
+		have = "has no role there"
+	}
+	return fmt.Sprintf("%s needs the %s role on %s; @%s %s", action, e.Need, e.Repository, e.Login, have)
+}
+
+// ask asks GitHub and remembers the answer, unless roles were forgotten
+// while the question was in flight.
+func (p *Permissions) ask(ctx context.Context, client *github.Client, owner, repo, login string) (checks.Permission, error) {
+	p.mu.Lock()
+	forgets := p.forgets
 	p.mu.Unlock()
 
 	level, _, err := client.Repositories.GetPermissionLevel(ctx, owner, repo, login)
@@ -68,26 +129,38 @@ func (p *Permissions) Permission(ctx context.Context, client *github.Client, own
 	default:
 		return checks.PermissionNone, fmt.Errorf("permission of %s on %s/%s: %w", login, owner, repo, err)
 	}
+	now := p.clock.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.forgets != forgets {
+		return perm, nil
+	}
 	if len(p.entries) >= p.max {
 		p.evictExpired(now)
 		if len(p.entries) >= p.max {
 			clear(p.entries) // a crude bound; answers are cheap to ask for again
 		}
 	}
-	p.entries[key] = permissionEntry{perm: perm, expires: now.Add(p.ttl)}
+	p.entries[keyOf(owner, repo, login)] = permissionEntry{perm: perm, expires: now.Add(p.ttl)}
 	return perm, nil
 }
 
 // Forget drops what is remembered for owner/repo, for when roles change
-// (a member event) or a test wants fresh answers.
-func (p *Permissions) Forget(owner, repo string) {
-	name := strings.ToLower(owner + "/" + repo)
+// or a test wants fresh answers.
+func (p *Permissions) Forget(owner, repo string) { p.ForgetRoles(owner, repo, "") }
+
+// ForgetRoles drops remembered roles on owner's repositories: on repo only,
+// unless repo is "", and of login only, unless login is "". Webhooks call it
+// when GitHub says roles changed (a collaborator edited, a team's members or
+// repositories changed).
+func (p *Permissions) ForgetRoles(owner, repo, login string) {
+	owner, repo, login = strings.ToLower(owner), strings.ToLower(repo), strings.ToLower(login)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.forgets++
 	for k := range p.entries {
-		if k.repo == name {
+		o, r, _ := strings.Cut(k.repo, "/")
+		if o == owner && (repo == "" || r == repo) && (login == "" || k.login == login) {
 			delete(p.entries, k)
 		}
 	}

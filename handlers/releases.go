@@ -39,6 +39,9 @@ type Releases struct {
 	Store  ReleaseStore
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// Deployers are the names of the command deployers the server defines:
+	// a pipeline naming another starts no release.
+	Deployers []string
 }
 
 // Register routes push and deployment_status. Register it after the review
@@ -106,6 +109,10 @@ func (h *Releases) pipelinesAt(ctx context.Context, client *github.Client, owner
 	ps, diags := pipeline.Parse(githubapp.RepoConfigPath, f.Pipelines)
 	if diags.HasErrors() {
 		log.Error("pipelines have errors; no release started", "sha", sha, "errors", diags.Error())
+		return nil, nil
+	}
+	if diags := pipeline.CheckDeployers(githubapp.RepoConfigPath, ps, h.Deployers); diags.HasErrors() {
+		log.Error("pipelines name deployers the server does not define; no release started", "sha", sha, "errors", diags.Error())
 		return nil, nil
 	}
 	return ps, nil

@@ -30,10 +30,31 @@ type SetupConfig struct {
 	// Registered saves c and puts it in force; reloaded=false means saved
 	// but only a restart will use them.
 	Registered func(ctx context.Context, c appcreds.Credentials) (reloaded bool, err error)
-	// Configured reports whether credentials are in force, and the App slug.
-	Configured func() (slug string, ok bool)
-	Clock      clock.Clock
-	Logger     *slog.Logger
+	// Configured reports whether credentials are in force, and which App.
+	Configured func() (ConfiguredApp, bool)
+	// Token is the one-time setup token printed at start and kept in
+	// TokenFile: only a visitor who presents it may register an App, so
+	// that whoever reaches a fresh instance first cannot make it theirs.
+	// Empty: nobody may.
+	Token string
+	// TokenFile is where the operator finds Token; the page names it.
+	TokenFile string
+	Clock     clock.Clock
+	Logger    *slog.Logger
+}
+
+// ConfiguredApp is the App whose credentials are in force.
+type ConfiguredApp struct {
+	ID   int64
+	Slug string // empty when GitHub could not tell it
+}
+
+// name is how pages refer to the App.
+func (a ConfiguredApp) name() string {
+	if a.Slug != "" {
+		return a.Slug
+	}
+	return fmt.Sprintf("with id %d", a.ID)
 }
 
 // Setup serves the setup pages. Once an App is registered it refuses to
@@ -44,6 +65,7 @@ type Setup struct {
 	webURL   *url.URL
 	pages    *template.Template
 	states   *setupStates
+	key      setupKey
 
 	mu sync.Mutex
 	// busy is set while one callback exchanges its code, so that two
@@ -97,13 +119,14 @@ func NewSetup(cfg SetupConfig) (*Setup, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setup: parse page templates: %w", err)
 	}
-	return &Setup{cfg: cfg, manifest: m, webURL: web, pages: pages, states: newSetupStates()}, nil
+	return &Setup{cfg: cfg, manifest: m, webURL: web, pages: pages, states: newSetupStates(), key: newSetupKey(cfg.Token)}, nil
 }
 
-// Routes registers GET / and GET /setup/callback (HEAD comes with GET; the
-// mux answers other methods 405).
+// Routes registers GET and POST / and GET /setup/callback (HEAD comes with
+// GET; the mux answers other methods 405).
 func (s *Setup) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", s.serveHome)
+	mux.HandleFunc("POST /{$}", s.serveTokenForm)
 	mux.HandleFunc("GET "+SetupCallbackPath, s.serveCallback)
 }
 
@@ -118,15 +141,26 @@ func (s *Setup) pending() (c appcreds.Credentials, restart, ok bool) {
 	return *s.registered, s.restart, true
 }
 
+// configuredOrPending reports whether an App is registered, in force or
+// awaiting a restart; from then on the setup token is void.
+func (s *Setup) configuredOrPending() bool {
+	if _, ok := s.cfg.Configured(); ok {
+		return true
+	}
+	_, _, ok := s.pending()
+	return ok
+}
+
 func (s *Setup) serveHome(w http.ResponseWriter, r *http.Request) {
-	public := publicURL(s.cfg.PublicURL, r)
-	if slug, ok := s.cfg.Configured(); ok {
-		s.render(w, r, http.StatusOK, "configured.html", configuredPage{
-			Title:      "Running",
-			Slug:       slug,
-			WebhookURL: public + manifestWebhookPath,
-			InstallURL: s.installURL(slug),
-		})
+	if app, ok := s.cfg.Configured(); ok {
+		if _, err := r.Cookie(setupCookie); err == nil {
+			http.SetCookie(w, expiredCookie())
+		}
+		page := configuredPage{Title: "Running", Name: app.name(), InstallURL: s.installURL(app.Slug)}
+		if public, _, err := publicURL(s.cfg.PublicURL, r); err == nil {
+			page.WebhookURL = public + manifestWebhookPath
+		}
+		s.render(w, r, http.StatusOK, "configured.html", page)
 		return
 	}
 	if c, restart, ok := s.pending(); ok {
@@ -134,11 +168,38 @@ func (s *Setup) serveHome(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodHead {
-		// Monitors probe with HEAD; a state for them would only crowd out
-		// the real visitor's.
+		// Monitors probe with HEAD; a state for them would be wasted.
 		setupHeaders(w.Header())
 		w.WriteHeader(http.StatusOK)
 		return
+	}
+	if q := r.URL.Query(); q.Has("token") {
+		s.acceptToken(w, r, presentedToken(q.Get("token")))
+		return
+	}
+	if !s.key.cookieMatches(r) {
+		// No manifest and no state for strangers: they learn only how
+		// the operator proves who they are.
+		s.renderTokenPage(w, r, http.StatusOK, false)
+		return
+	}
+	s.serveRegistration(w, r)
+}
+
+// serveRegistration shows a token holder the button that registers the App.
+func (s *Setup) serveRegistration(w http.ResponseWriter, r *http.Request) {
+	public, derived, err := publicURL(s.cfg.PublicURL, r)
+	if err != nil {
+		s.renderError(w, r, http.StatusBadRequest, errorPage{
+			Heading: "Wavegate cannot tell its own address",
+			Message: err.Error(),
+			Next:    "Start Wavegate with --public-url set to the https address at which GitHub reaches it, then reload this page.",
+		})
+		return
+	}
+	if derived {
+		s.cfg.Logger.Warn("setup: no --public-url; the App's webhook and return URLs come from the request's Host header: check them on the page, or restart with --public-url",
+			"public_url", public, "remote", r.RemoteAddr)
 	}
 	manifest, err := s.manifest.forPublicURL(public)
 	if err != nil {
@@ -146,11 +207,12 @@ func (s *Setup) serveHome(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusInternalServerError, errorPage{Heading: "Cannot show the setup page", Message: err.Error()})
 		return
 	}
-	state := s.states.issue(s.cfg.Clock.Now())
+	state := s.states.issue(s.key.sum, s.cfg.Clock.Now())
 	s.render(w, r, http.StatusOK, "setup.html", setupPage{
 		Title:       "Set up",
 		GitHubHost:  s.webURL.Host,
 		PublicURL:   public,
+		Derived:     derived,
 		WebhookURL:  public + manifestWebhookPath,
 		CallbackURL: public + SetupCallbackPath,
 		Warnings:    reachabilityWarnings(public),
@@ -163,8 +225,8 @@ func (s *Setup) serveHome(w http.ResponseWriter, r *http.Request) {
 func (s *Setup) serveCallback(w http.ResponseWriter, r *http.Request) {
 	// The URL carries the one-time code: keep it out of Referer headers.
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	if slug, ok := s.cfg.Configured(); ok {
-		s.refuseConfigured(w, r, slug)
+	if app, ok := s.cfg.Configured(); ok {
+		s.refuseConfigured(w, r, app.name())
 		return
 	}
 	if c, _, ok := s.pending(); ok {
@@ -178,8 +240,12 @@ func (s *Setup) serveCallback(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	// The state alone admits the callback: it is unguessable, single-use
+	// and was issued only to a holder of the setup token. The cookie is not
+	// required, because GitHub returns the browser to --public-url, which
+	// may be another origin than the one the operator typed the token into.
 	q := r.URL.Query()
-	if !s.states.consume(q.Get("state"), s.cfg.Clock.Now()) {
+	if !s.states.consume(q.Get("state"), s.key.sum, s.cfg.Clock.Now()) {
 		s.cfg.Logger.Warn("setup: callback with an unknown, used or expired state", "remote", r.RemoteAddr)
 		s.renderError(w, r, http.StatusBadRequest, errorPage{
 			Heading:  "This registration link is not valid",
@@ -276,45 +342,15 @@ func (s *Setup) release(c appcreds.Credentials, restart, ok bool) {
 	if ok {
 		s.registered = &c
 		s.restart = restart
+		s.states.clear()
 	}
 }
 
-func (s *Setup) refuseConfigured(w http.ResponseWriter, r *http.Request, slug string) {
+func (s *Setup) refuseConfigured(w http.ResponseWriter, r *http.Request, name string) {
 	s.renderError(w, r, http.StatusConflict, errorPage{
 		Heading:  "Wavegate is already configured",
-		Message:  fmt.Sprintf("It runs as the GitHub App %s. Its credentials are not replaced from the web.", slug),
+		Message:  fmt.Sprintf("It runs as the GitHub App %s. Its credentials are not replaced from the web.", name),
 		Next:     "To register a different App, stop Wavegate, move github-app.json and github-app.pem out of its data directory, and start it again.",
 		RetryURL: "",
 	})
-}
-
-// newAppURL is GitHub's "register an App from a manifest" form target; the
-// state goes in the query string, where GitHub expects it and returns it.
-func (s *Setup) newAppURL(state string) string {
-	u := *s.webURL
-	if s.cfg.Org != "" {
-		u.Path += "/organizations/" + s.cfg.Org + "/settings/apps/new"
-	} else {
-		u.Path += "/settings/apps/new"
-	}
-	u.RawQuery = url.Values{"state": {state}}.Encode()
-	return u.String()
-}
-
-// installURL is where the App is installed on repositories.
-func (s *Setup) installURL(slug string) string {
-	u := *s.webURL
-	u.Path += "/apps/" + slug + "/installations/new"
-	return u.String()
-}
-
-func (s *Setup) donePage(c appcreds.Credentials, restart bool) donePage {
-	return donePage{
-		Title:      "Registered",
-		Slug:       c.Slug,
-		Name:       c.Name,
-		InstallURL: s.installURL(c.Slug),
-		AppURL:     c.HTMLURL,
-		Restart:    restart,
-	}
 }

@@ -114,24 +114,37 @@ func (m appManifest) forPublicURL(public string) ([]byte, error) {
 	return data, nil
 }
 
-// publicURL is where GitHub and browsers reach this instance: the configured
-// one, or else the address this request came to (behind a proxy, its
-// X-Forwarded-Proto tells the scheme).
-func publicURL(configured string, r *http.Request) string {
+// publicURL is where GitHub and browsers reach this instance: --public-url,
+// or else (derived) the address this request came to. Only the Host header
+// and X-Forwarded-Proto (http or https, nothing else) are read, never
+// X-Forwarded-Host: a derived URL is shown to the token holder, who sees
+// what GitHub will be told, and --public-url takes the request out of it.
+func publicURL(configured string, r *http.Request) (public string, derived bool, err error) {
 	if configured != "" {
-		return strings.TrimRight(configured, "/")
+		return strings.TrimRight(configured, "/"), false, nil
 	}
-	scheme := "http"
+	host := r.Host
+	u, err := url.Parse(requestScheme(r) + "://" + host)
+	if host == "" || err != nil || u.Host != host || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", true, fmt.Errorf("the request names no usable host (Host header %q)", host)
+	}
+	return u.String(), true, nil
+}
+
+// requestScheme is the scheme the browser used: https when this server or,
+// behind a proxy, X-Forwarded-Proto says so. A forged header changes only
+// the forger's own page and cookie.
+func requestScheme(r *http.Request) string {
 	if r.TLS != nil {
-		scheme = "https"
+		return "https"
 	}
 	if fp := r.Header.Get("X-Forwarded-Proto"); fp != "" {
 		first := strings.ToLower(strings.TrimSpace(strings.Split(fp, ",")[0]))
 		if first == "http" || first == "https" {
-			scheme = first
+			return first
 		}
 	}
-	return (&url.URL{Scheme: scheme, Host: r.Host}).String()
+	return "http"
 }
 
 // reachabilityWarnings explains why GitHub probably cannot call public. They

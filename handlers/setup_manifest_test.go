@@ -39,6 +39,7 @@ func TestAppYMLDeclares(t *testing.T) {
 	events := []string{
 		"check_run", "check_suite", "push", "pull_request", "pull_request_review",
 		"issue_comment", "deployment", "deployment_status", "deployment_protection_rule",
+		"member", "membership", "organization", "team",
 	}
 	got := slices.Sorted(slices.Values(m.DefaultEvents))
 	if want := slices.Sorted(slices.Values(events)); !slices.Equal(got, want) {
@@ -70,7 +71,7 @@ func TestParseManifestRejects(t *testing.T) {
 					return appcreds.Credentials{}, errors.New("not called")
 				},
 				Registered: func(context.Context, appcreds.Credentials) (bool, error) { return false, errors.New("not called") },
-				Configured: func() (string, bool) { return "", false },
+				Configured: func() (ConfiguredApp, bool) { return ConfiguredApp{}, false },
 			})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
@@ -109,21 +110,30 @@ func TestReachabilityWarnings(t *testing.T) {
 func TestSetupStatesBounded(t *testing.T) {
 	s := newSetupStates()
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	first := s.issue(now)
+	owner, other := tokenDigest("owner-token-0123456789ABCDEF"), tokenDigest("other-token-0123456789ABCDEF")
+	others := s.issue(other, now.Add(-time.Second)) // the oldest of all
+	first := s.issue(owner, now)
 	var last string
 	for i := range maxSetupStates {
-		last = s.issue(now.Add(time.Duration(i+1) * time.Second))
+		last = s.issue(owner, now.Add(time.Duration(i+1)*time.Second))
 	}
-	if len(s.expiry) > maxSetupStates {
-		t.Fatalf("%d states kept, bound is %d", len(s.expiry), maxSetupStates)
+	if len(s.issued) > maxSetupStates+1 {
+		t.Fatalf("%d states kept, bound is %d per token", len(s.issued), maxSetupStates)
 	}
-	if s.consume(first, now) {
+	if s.consume(first, owner, now) {
 		t.Error("the oldest state survived eviction")
 	}
-	if !s.consume(last, now) {
+	if !s.consume(others, other, now) {
+		t.Error("one token's states evicted another's")
+	}
+	if s.consume(last, other, now) {
+		t.Error("a state was accepted for a token it was not issued to")
+	}
+	last = s.issue(owner, now)
+	if !s.consume(last, owner, now) {
 		t.Error("the newest state was evicted")
 	}
-	if s.consume(last, now) {
+	if s.consume(last, owner, now) {
 		t.Error("a state was accepted twice")
 	}
 }

@@ -3,6 +3,9 @@ package handlers
 import (
 	"bytes"
 	"net/http"
+	"net/url"
+
+	"github.com/wavegate/wavegate/internal/appcreds"
 )
 
 // Data of the pages in templates/web.
@@ -11,6 +14,7 @@ type (
 		Title       string
 		GitHubHost  string
 		PublicURL   string
+		Derived     bool // PublicURL comes from the request, not --public-url
 		WebhookURL  string
 		CallbackURL string
 		Warnings    []string
@@ -28,9 +32,15 @@ type (
 	}
 	configuredPage struct {
 		Title      string
-		Slug       string
-		WebhookURL string
-		InstallURL string
+		Name       string
+		WebhookURL string // empty when the request's Host is unusable
+		InstallURL string // empty when the App's slug is unknown
+	}
+	tokenPage struct {
+		Title     string
+		TokenFile string
+		Wrong     bool // a token was presented and it is not this one
+		NoToken   bool // this Wavegate has none: nobody can set it up
 	}
 	errorPage struct {
 		status   int
@@ -79,4 +89,39 @@ func (s *Setup) renderError(w http.ResponseWriter, r *http.Request, status int, 
 		p.Title = http.StatusText(status)
 	}
 	s.render(w, r, status, "setup-error.html", p)
+}
+
+// newAppURL is GitHub's "register an App from a manifest" form target; the
+// state goes in the query string, where GitHub expects it and returns it.
+func (s *Setup) newAppURL(state string) string {
+	u := *s.webURL
+	if s.cfg.Org != "" {
+		u.Path += "/organizations/" + s.cfg.Org + "/settings/apps/new"
+	} else {
+		u.Path += "/settings/apps/new"
+	}
+	u.RawQuery = url.Values{"state": {state}}.Encode()
+	return u.String()
+}
+
+// installURL is where the App is installed on repositories; empty when
+// the slug is unknown, since any guess would be a broken link.
+func (s *Setup) installURL(slug string) string {
+	if slug == "" {
+		return ""
+	}
+	u := *s.webURL
+	u.Path += "/apps/" + slug + "/installations/new"
+	return u.String()
+}
+
+func (s *Setup) donePage(c appcreds.Credentials, restart bool) donePage {
+	return donePage{
+		Title:      "Registered",
+		Slug:       c.Slug,
+		Name:       c.Name,
+		InstallURL: s.installURL(c.Slug),
+		AppURL:     c.HTMLURL,
+		Restart:    restart,
+	}
 }

@@ -26,6 +26,8 @@ const (
 	testClientSecret  = "1f0c8e0d9b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d"
 	testWebhookSecret = "5e3c7a9b1d2f4e6a8c0b2d4f6e8a0c2e4b6d8f0a"
 	testKeyBody       = "MIIEpAIBAAKCAQEAzGk3c2VjcmV0LWtleS1ib2R5LWZvci10ZXN0cw=="
+	testToken         = "QK7VZ2MHT4XWJ3RB5YN6PLCDEA"
+	testTokenFile     = "/var/lib/wavegate/setup-token"
 )
 
 func readAppYML(t *testing.T) []byte {
@@ -56,6 +58,10 @@ type setupHarness struct {
 	t     *testing.T
 	clock *clock.Fake
 	mux   *http.ServeMux
+	setup *Setup
+	// cookie is the setup cookie once admit has presented the token;
+	// do sends it with every request.
+	cookie *http.Cookie
 
 	mu          sync.Mutex
 	exchanged   []string
@@ -96,12 +102,14 @@ func newSetupHarness(t *testing.T, edit func(*SetupConfig)) *setupHarness {
 			}
 			return h.reloaded, nil
 		},
-		Configured: func() (string, bool) {
+		Configured: func() (ConfiguredApp, bool) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			return h.configured, h.configured != ""
+			return ConfiguredApp{ID: testCreds().AppID, Slug: h.configured}, h.configured != ""
 		},
-		Clock: h.clock,
+		Token:     testToken,
+		TokenFile: testTokenFile,
+		Clock:     h.clock,
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -111,7 +119,37 @@ func newSetupHarness(t *testing.T, edit func(*SetupConfig)) *setupHarness {
 		t.Fatal(err)
 	}
 	s.Routes(h.mux)
+	h.setup = s
 	return h
+}
+
+// admit presents the setup token as the start-up log line does and keeps
+// the cookie it earns.
+func (h *setupHarness) admit() {
+	h.t.Helper()
+	res := h.do(http.MethodGet, "/?token="+testToken, nil)
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/" {
+		h.t.Fatalf("GET /?token=TOKEN = %d to %q, want 303 to /: %s", res.status, res.header.Get("Location"), res.body)
+	}
+	h.cookie = setupCookieIn(h.t, res)
+}
+
+func setupCookieIn(t *testing.T, res pageResult) *http.Cookie {
+	t.Helper()
+	for _, c := range (&http.Response{Header: res.header}).Cookies() {
+		if c.Name == setupCookie {
+			return c
+		}
+	}
+	t.Fatalf("no %s cookie set; headers %v", setupCookie, res.header)
+	return nil
+}
+
+// statesIssued counts outstanding states, to prove that none were issued.
+func (h *setupHarness) statesIssued() int {
+	h.setup.states.mu.Lock()
+	defer h.setup.states.mu.Unlock()
+	return len(h.setup.states.issued)
 }
 
 type pageResult struct {
@@ -123,6 +161,9 @@ type pageResult struct {
 func (h *setupHarness) do(method, target string, edit func(*http.Request)) pageResult {
 	h.t.Helper()
 	req := httptest.NewRequest(method, target, nil)
+	if h.cookie != nil {
+		req.AddCookie(&http.Cookie{Name: h.cookie.Name, Value: h.cookie.Value})
+	}
 	if edit != nil {
 		edit(req)
 	}
@@ -132,9 +173,13 @@ func (h *setupHarness) do(method, target string, edit func(*http.Request)) pageR
 	return pageResult{status: rec.Code, header: rec.Result().Header, body: string(body)}
 }
 
-// setupForm loads / and returns the form's target and the manifest it posts.
+// setupForm loads / as a token holder and returns the form's target and
+// the manifest it posts.
 func (h *setupHarness) setupForm(edit func(*http.Request)) (action *url.URL, manifest map[string]any) {
 	h.t.Helper()
+	if h.cookie == nil {
+		h.admit()
+	}
 	res := h.do(http.MethodGet, "/", edit)
 	if res.status != http.StatusOK {
 		h.t.Fatalf("GET / = %d: %s", res.status, res.body)
@@ -143,7 +188,7 @@ func (h *setupHarness) setupForm(edit func(*http.Request)) (action *url.URL, man
 	if !strings.Contains(res.body, "Register Wavegate on GitHub") {
 		h.t.Fatalf("setup page lacks the register button: %s", res.body)
 	}
-	m := regexp.MustCompile(`<form method="post" action="([^"]*)">`).FindStringSubmatch(res.body)
+	m := regexp.MustCompile(`<form method="post" action="(https://[^"]*)">`).FindStringSubmatch(res.body)
 	if m == nil {
 		h.t.Fatalf("setup page has no POST form: %s", res.body)
 	}
@@ -218,21 +263,32 @@ func TestSetupManifestJSON(t *testing.T) {
 		warn                               bool
 	}{
 		{"configured", "https://wavegate.example.com/", "ignored.example", "", "https://wavegate.example.com", false},
+		{"configured beats forwarded headers", "https://wavegate.example.com", "evil.example", "http", "https://wavegate.example.com", false},
 		{"from request behind proxy", "", "deploys.acme.dev", "https", "https://deploys.acme.dev", false},
 		{"from plain request", "", "localhost:8080", "", "http://localhost:8080", true},
 		{"loopback ip", "", "127.0.0.1:8080", "https", "https://127.0.0.1:8080", true},
+		{"unknown proto ignored", "", "deploys.acme.dev", "javascript", "http://deploys.acme.dev", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newSetupHarness(t, func(c *SetupConfig) { c.PublicURL = tt.publicURL })
+			h.admit()
 			res := h.do(http.MethodGet, "/", func(r *http.Request) {
 				r.Host = tt.host
+				r.Header.Set("X-Forwarded-Host", "injected.example")
 				if tt.proto != "" {
 					r.Header.Set("X-Forwarded-Proto", tt.proto)
 				}
 			})
 			if got := strings.Contains(res.body, "GitHub may not be able to reach"); got != tt.warn {
 				t.Errorf("reachability warning shown = %v, want %v", got, tt.warn)
+			}
+			derived := tt.publicURL == ""
+			if got := strings.Contains(res.body, "they come from your browser's request"); got != derived {
+				t.Errorf("derived-address warning shown = %v, want %v", got, derived)
+			}
+			if strings.Contains(res.body, "injected.example") {
+				t.Error("X-Forwarded-Host reached the page")
 			}
 			_, m := h.setupForm(func(r *http.Request) {
 				r.Host = tt.host
@@ -491,9 +547,13 @@ func TestCallbackMalformedCode(t *testing.T) {
 
 func TestSetupMethods(t *testing.T) {
 	h := newSetupHarness(t, nil)
+	h.admit()
+	if res := h.do(http.MethodPost, "/setup/callback", nil); res.status != http.StatusMethodNotAllowed {
+		t.Errorf("POST /setup/callback = %d, want 405", res.status)
+	}
 	for _, target := range []string{"/", "/setup/callback"} {
-		if res := h.do(http.MethodPost, target, nil); res.status != http.StatusMethodNotAllowed {
-			t.Errorf("POST %s = %d, want 405", target, res.status)
+		if res := h.do(http.MethodPut, target, nil); res.status != http.StatusMethodNotAllowed {
+			t.Errorf("PUT %s = %d, want 405", target, res.status)
 		}
 		if res := h.do(http.MethodHead, target, nil); res.status != http.StatusOK || res.body != "" {
 			t.Errorf("HEAD %s = %d with %d bytes", target, res.status, len(res.body))
@@ -501,6 +561,9 @@ func TestSetupMethods(t *testing.T) {
 	}
 	if len(h.exchanged) != 0 {
 		t.Error("HEAD on the callback exchanged a code")
+	}
+	if n := h.statesIssued(); n != 0 {
+		t.Errorf("HEAD issued %d states", n)
 	}
 }
 

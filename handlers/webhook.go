@@ -108,7 +108,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.refuse(rw, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("payload exceeds %d bytes", w.cfg.MaxBody))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, w.cfg.MaxBody))
+	body, err := readBody(http.MaxBytesReader(rw, r.Body, w.cfg.MaxBody), r.ContentLength)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

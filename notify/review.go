@@ -23,6 +23,7 @@ type Renderer struct {
 	review  *template.Template
 	release *template.Template
 	notice  *template.Template
+	refusal *template.Template
 	slack   *template.Template
 }
 
@@ -53,11 +54,15 @@ func NewRenderer() (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse notice template: %w", err)
 	}
+	refusal, err := template.New("refusal.md.tmpl").Funcs(funcs).ParseFS(templates.Files(), "github/refusal.md.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parse refusal template: %w", err)
+	}
 	slackTmpl, err := slackTemplates()
 	if err != nil {
 		return nil, err
 	}
-	return &Renderer{review: review, release: release, notice: notice, slack: slackTmpl}, nil
+	return &Renderer{review: review, release: release, notice: notice, refusal: refusal, slack: slackTmpl}, nil
 }
 
 // PRCommentLimit is GitHub's limit on a comment's body.

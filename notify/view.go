@@ -94,7 +94,7 @@ func BuildReleaseView(repo string, p pipeline.Pipeline, st pipeline.State, id in
 			continue
 		}
 		for _, b := range h.Blockers {
-			v.Blocked = append(v.Blocked, BlockedView{Stage: h.Stage, Target: h.Target, Kind: string(b.Kind), Reason: b.Reason, Help: help(b.Kind, h.Stage)})
+			v.Blocked = append(v.Blocked, BlockedView{Stage: h.Stage, Target: h.Target, Kind: string(b.Kind), Reason: b.Reason, Help: help(b.Kind)})
 		}
 	}
 	return v, nil
@@ -176,16 +176,15 @@ func formatLeft(d time.Duration) string {
 	return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
 }
 
-// help is the command that lifts a blocker, as people would type it; the
-// approval blocker's reason already names its command.
-func help(kind pipeline.BlockerKind, stage string) string {
+// help says how people lift a blocker with what Wavegate answers today: the
+// deploy check run's buttons. A blocker nobody can lift yet gets no help
+// rather than a command nothing answers.
+func help(kind pipeline.BlockerKind) string {
 	switch kind {
 	case pipeline.BlockerApproval:
-		return ""
-	case pipeline.BlockerRollback:
-		return "/deploy resume"
-	case pipeline.BlockerPaused:
-		return "/deploy resume"
+		return "a repository admin can press Approve on the wavegate/deploy check run"
+	case pipeline.BlockerRollback, pipeline.BlockerPaused:
+		return "a repository admin can press Resume on the wavegate/deploy check run"
 	}
-	return fmt.Sprintf(`/deploy override %s --stage %s --reason "..."`, kind, stage)
+	return ""
 }

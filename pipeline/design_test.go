@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -107,7 +108,7 @@ func TestParseDefaults(t *testing.T) {
 		t.Fatalf("diagnostics: %v", diags)
 	}
 	p := ps[0]
-	if p.Branch != "" || !slices.Equal(p.Paths, []string{"**"}) || p.Deployer.Kind != DeployerGitHub || p.Deployer.Command != nil ||
+	if p.Branch != "" || !slices.Equal(p.Paths, []string{"**"}) || p.Deployer.Kind != DeployerGitHub || p.Deployer.Name != "" || p.Deployer.Inputs != nil ||
 		p.DeployTimeout != DefaultDeployTimeout || p.Overrides.Permission != checks.PermissionMaintain ||
 		p.Windows != nil || p.Alarms != nil || p.Datapoints != "" || p.SlackChannel != "" {
 		t.Errorf("pipeline defaults = %+v", p)
@@ -159,10 +160,13 @@ func TestParseDeployerForms(t *testing.T) {
 	}{
 		{"default", "", Deployer{Kind: DeployerGitHub}},
 		{"github", "    deployer: github\n", Deployer{Kind: DeployerGitHub}},
-		{"command", "    deployer: {command: [./deploy.sh, --fast, 'two words']}\n",
-			Deployer{Kind: DeployerCommand, Command: []string{"./deploy.sh", "--fast", "two words"}}},
-		{"command block", "    deployer:\n      command:\n        - /usr/bin/deploy\n",
-			Deployer{Kind: DeployerCommand, Command: []string{"/usr/bin/deploy"}}},
+		{"command", "    deployer: {command: blue}\n", Deployer{Kind: DeployerCommand, Name: "blue", Pos: Pos{4, 25}}},
+		{"command block", "    deployer:\n      command: k8s_prod-2\n",
+			Deployer{Kind: DeployerCommand, Name: "k8s_prod-2", Pos: Pos{5, 16}}},
+		{"inputs", "    deployer: {command: blue, inputs: {CLUSTER: blue, FLAGS: \"--fast --dry-run\", R2_D2: '', EMPTY_OK: \"\"}}\n",
+			Deployer{Kind: DeployerCommand, Name: "blue", Pos: Pos{4, 25},
+				Inputs: map[string]string{"CLUSTER": "blue", "FLAGS": "--fast --dry-run", "R2_D2": "", "EMPTY_OK": ""}}},
+		{"inputs null", "    deployer: {command: blue, inputs: }\n", Deployer{Kind: DeployerCommand, Name: "blue", Pos: Pos{4, 25}}},
 		{"workflow", "    deployer: {workflow: deploy.yaml}\n", Deployer{Kind: DeployerWorkflow, Workflow: "deploy.yaml"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,8 +174,7 @@ func TestParseDeployerForms(t *testing.T) {
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}
-			d := ps[0].Deployer
-			if d.Kind != tc.want.Kind || !slices.Equal(d.Command, tc.want.Command) || d.Workflow != tc.want.Workflow {
+			if d := ps[0].Deployer; !reflect.DeepEqual(d, tc.want) {
 				t.Errorf("deployer = %+v, want %+v", d, tc.want)
 			}
 		})

@@ -63,7 +63,8 @@ type Result struct {
 	Deploys   []DeployEffect
 	Notices   []Notice
 	Decisions []Decision
-	Held      []Held
+	// Held is State.Held: the deploys held by blockers.
+	Held []Held
 	// WakeAt is when Plan must run again if nothing else happens first:
 	// the nearest bake end, deploy timeout, approval timeout or blocker
 	// lifting. Zero when nothing is pending.

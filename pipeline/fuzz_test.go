@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"cmp"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/wavegate/wavegate/checks"
 	"github.com/wavegate/wavegate/config"
@@ -30,6 +32,9 @@ func FuzzParse(f *testing.F) {
 		stages("{name: a, targets: [t], bake: 99999999999999999999h}"),
 		withKeys("    deployer: {command: ./d --x, workflow: 1}\n"),
 		withKeys("    deployer: {command: [\"\\0\"]}\n"),
+		withKeys("    deployer: {command: blue, inputs: {A: x, b: 1, C: [x], D: \"\\0\"}}\n"),
+		withKeys("    deployer: {workflow: d.yml, inputs: {A: x}}\n"),
+		withKeys("    deployer: {command: blue, inputs: {CLUSTER: blue, FLAGS: --fast}}\n"),
 		withKeys("    datapoints: '{{'\n    paths: ['!', '**/']\n    branch: refs/heads/\n"),
 		withKeys("    windows: &w {a: 1}\n    alarms: *w\n    overrides: ~\n"),
 		"pipelines:\n  a: &p {stages: [{name: a, targets: [t], bake: 0s}]}\n  b: *p\n",
@@ -71,6 +76,7 @@ func FuzzParse(f *testing.F) {
 func checkInvariants(t *testing.T, ps []Pipeline) {
 	t.Helper()
 	p := compilePatterns()
+	inputKey := regexp.MustCompile(inputKeyPattern)
 	targets := map[string]bool{}
 	for _, pl := range ps {
 		if !p.validName(pl.Name) || len(pl.Stages) == 0 || len(pl.Paths) == 0 || pl.DeployTimeout <= 0 {
@@ -81,8 +87,13 @@ func checkInvariants(t *testing.T, ps []Pipeline) {
 				t.Fatalf("invalid path %q", g)
 			}
 		}
-		if pl.Deployer.Kind == DeployerCommand && (len(pl.Deployer.Command) == 0 || slices.Contains(pl.Deployer.Command, "")) {
-			t.Fatalf("invalid command %q", pl.Deployer.Command)
+		if d := pl.Deployer; d.Kind == DeployerCommand && !p.validName(d.Name) || d.Kind != DeployerCommand && (d.Name != "" || d.Inputs != nil) {
+			t.Fatalf("invalid deployer %+v", d)
+		}
+		for k, v := range pl.Deployer.Inputs {
+			if !inputKey.MatchString(k) || strings.ContainsRune(v, 0) || utf8.RuneCountInString(v) > maxInputLen {
+				t.Fatalf("invalid input %q=%q", k, v)
+			}
 		}
 		names := map[string]bool{}
 		for _, s := range pl.Stages {

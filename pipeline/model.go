@@ -25,7 +25,8 @@ const (
 	// DeployerGitHub creates a GitHub deployment per step and learns its
 	// result from deployment_status events.
 	DeployerGitHub DeployerKind = "github"
-	// DeployerCommand runs a program; exit 0 is success.
+	// DeployerCommand runs a program that the server's operator defines in
+	// Wavegate's own config file; exit 0 is success.
 	DeployerCommand DeployerKind = "command"
 	// DeployerWorkflow dispatches a GitHub Actions workflow. Accepted by the
 	// parser (with a warning) but not implemented yet.
@@ -35,11 +36,23 @@ const (
 // Deployer is the pipeline's deployer: key.
 type Deployer struct {
 	Kind DeployerKind
-	// Command is the argv of a command deployer: never empty, no empty
-	// argument.
-	Command []string
+	// Name is the command deployer's name, one of those the operator
+	// defines (deployers: in Wavegate's config file). A repository names a
+	// program; it never gives one, because whoever can merge to it would
+	// otherwise run code of their choosing beside Wavegate's secrets. The
+	// JSON name differs from the old argv's ("Command"), so that a state
+	// stored before the change decodes to an empty name, which fails the
+	// step with a reason rather than failing the decode.
+	Name string
+	// Inputs are values the repository passes to its command deployer, as
+	// data: WAVEGATE_INPUT_<KEY> environment variables, never arguments.
+	// Keys match inputKeyPattern.
+	Inputs map[string]string `json:",omitempty"`
 	// Workflow is the workflow file name (deploy.yml) of a workflow deployer.
 	Workflow string
+	// Pos is where a command deployer's name is written, for the errors of
+	// CheckDeployers.
+	Pos Pos `json:"-"`
 }
 
 // Overrides is the pipeline's overrides: key.

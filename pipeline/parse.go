@@ -113,7 +113,7 @@ func (p *parser) pipeline(k, n *yaml.Node) (Pipeline, bool) {
 		case "paths":
 			pl.Paths, good = p.paths(v, kp, pl.Positions)
 		case "deployer":
-			pl.Deployer, good = p.deployer(v, kp)
+			pl.Deployer, good = p.deployer(v, kp, pl.Name)
 		case "deploy_timeout":
 			pl.DeployTimeout, good = p.positiveDuration(v, kp)
 		case "slack_channel":

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -44,7 +45,7 @@ func TestParseDiagnostics(t *testing.T) {
 			[]string{`4:17: error: unknown key "permision" in pipelines.app.overrides (did you mean "permission"?)`}},
 		{"approval key typo", stages("{name: r, approval: {approver: [alice]}}", ok),
 			[]string{`5:30: error: unknown key "approver" in pipelines.app.stages[0].approval (did you mean "approvers"?)`}},
-		{"deployer key typo", withKeys("    deployer: {comand: [./d]}\n"),
+		{"deployer key typo", withKeys("    deployer: {comand: blue}\n"),
 			[]string{`4:16: error: unknown key "comand" in pipelines.app.deployer (did you mean "command"?)`}},
 
 		// Shapes and names.
@@ -173,25 +174,53 @@ func TestParseDiagnostics(t *testing.T) {
 
 		// Deployers.
 		{"deployer typo", withKeys("    deployer: gihub\n"),
-			[]string{`4:15: error: pipelines.app.deployer must be github, {command: [...]} or {workflow: FILE}; got "gihub" (did you mean "github"?)`}},
+			[]string{`4:15: error: pipelines.app.deployer must be github, {command: NAME} or {workflow: FILE}; got "gihub" (did you mean "github"?)`}},
 		{"deployer command as a word", withKeys("    deployer: command\n"),
-			[]string{`4:15: error: pipelines.app.deployer: a command deployer names its program: write {command: ["./deploy.sh"]}`}},
+			[]string{`4:15: error: pipelines.app.deployer: a command deployer names one that Wavegate's operator defines: write {command: NAME}`}},
+		// The argv form of earlier versions: refused with how to move it.
+		{"command as argv", withKeys("    deployer: {command: [./deploy.sh, --fast, 'two words']}\n"),
+			[]string{`4:25: error: pipelines.app.deployer.command: a repository no longer gives the program to run; Wavegate's operator defines it. Put it in Wavegate's server config file (--config): deployers: {app: {command: ["./deploy.sh", "--fast", "two words"]}} (with user: and dir: as the operator sees fit), and write here: deployer: {command: app}`}},
 		{"command as a string", withKeys("    deployer: {command: ./deploy.sh --fast}\n"),
-			[]string{`4:25: error: pipelines.app.deployer.command must be a list of arguments, not one string: write command: ["./deploy.sh", "--fast"]`}},
+			[]string{`4:25: error: pipelines.app.deployer.command names a deployer that Wavegate's operator defines, not a program. Put it in Wavegate's server config file (--config): deployers: {app: {command: ["./deploy.sh", "--fast"]}} (with user: and dir: as the operator sees fit), and write here: deployer: {command: app}`}},
 		{"command empty", withKeys("    deployer: {command: []}\n"),
-			[]string{`4:25: error: pipelines.app.deployer.command is empty: it needs at least the program to run`}},
-		{"command empty argument", withKeys("    deployer: {command: [./d, '']}\n"),
-			[]string{`4:31: error: pipelines.app.deployer.command[1] must not be empty`}},
-		{"command and workflow", withKeys("    deployer: {command: [./d], workflow: d.yml}\n"),
-			[]string{`4:32: error: pipelines.app.deployer takes one of command or workflow, not both`}},
+			[]string{`4:25: error: pipelines.app.deployer.command must name a deployer that Wavegate's operator defines: write {command: NAME}`}},
+		{"command name", withKeys("    deployer: {command: Blue}\n"),
+			[]string{`4:25: error: pipelines.app.deployer.command: deployer name "Blue" is not allowed: use lower-case letters, digits, "-" and "_", starting with a letter or digit, at most 64 characters`}},
+		{"command number", withKeys("    deployer: {command: 1}\n"),
+			[]string{`4:25: error: pipelines.app.deployer.command must be a string, got number 1`}},
+		{"command and workflow", withKeys("    deployer: {command: blue, workflow: d.yml}\n"),
+			[]string{`4:31: error: pipelines.app.deployer takes one of command or workflow, not both`}},
 		{"deployer empty mapping", withKeys("    deployer: {}\n"),
 			[]string{`4:15: error: pipelines.app.deployer needs command or workflow`}},
+		{"inputs alone", withKeys("    deployer: {inputs: {A: b}}\n"),
+			[]string{`4:15: error: pipelines.app.deployer needs command or workflow`}},
+		{"inputs with a workflow", withKeys("    deployer: {workflow: d.yml, inputs: {A: b}}\n"),
+			[]string{`4:26: warning: the workflow deployer is not available yet`, `4:33: error: pipelines.app.deployer.inputs go with a command deployer; a workflow deployer takes none`}},
+		{"input name", withKeys("    deployer: {command: blue, inputs: {dry-run: yes}}\n"),
+			[]string{`4:40: error: input name "dry-run" is not allowed: use upper-case letters, digits and "_", starting with a letter, at most 64 characters; it becomes WAVEGATE_INPUT_<NAME> (did you mean "DRY_RUN"?)`}},
+		{"input name with a digit first", withKeys("    deployer: {command: blue, inputs: {2FA: x}}\n"),
+			[]string{`4:40: error: input name "2FA" is not allowed: use upper-case letters, digits and "_", starting with a letter, at most 64 characters; it becomes WAVEGATE_INPUT_<NAME>`}},
+		{"input number", withKeys("    deployer: {command: blue, inputs: {REPLICAS: 3}}\n"),
+			[]string{`4:50: error: pipelines.app.deployer.inputs.REPLICAS must be a string, got number 3: quote it, "3"`}},
+		{"input null", withKeys("    deployer: {command: blue, inputs: {A: }}\n"),
+			[]string{`4:43: error: pipelines.app.deployer.inputs.A must be a string, got nothing (null)`}},
+		{"input list", withKeys("    deployer: {command: blue, inputs: {A: [x]}}\n"),
+			[]string{`4:43: error: pipelines.app.deployer.inputs.A must be a string, got a list`}},
+		{"inputs list", withKeys("    deployer: {command: blue, inputs: [A]}\n"),
+			[]string{`4:39: error: pipelines.app.deployer.inputs must be a mapping of names to strings, got a list`}},
+		{"input too long", withKeys("    deployer: {command: blue, inputs: {A: " + strings.Repeat("é", 1025) + "}}\n"),
+			[]string{`4:43: error: pipelines.app.deployer.inputs.A is 1025 characters long; at most 1024 are allowed`}},
+		{"input NUL", withKeys("    deployer: {command: blue, inputs: {A: \"x\\0y\"}}\n"),
+			[]string{`4:43: error: pipelines.app.deployer.inputs.A must not contain a NUL character`}},
+		{"too many inputs", withKeys("    deployer: {command: blue, inputs: {" + manyInputs(33) + "}}\n"),
+			[]string{`4:39: error: pipelines.app.deployer.inputs has 33 entries; at most 32 are allowed`}},
+		{"as many inputs as allowed", withKeys("    deployer: {command: blue, inputs: {" + manyInputs(32) + "}}\n"), nil},
 		{"workflow", withKeys("    deployer: {workflow: deploy.yml}\n"),
 			[]string{`4:26: warning: the workflow deployer is not available yet`}},
 		{"workflow path", withKeys("    deployer: {workflow: .github/workflows/deploy.yml}\n"),
 			[]string{`4:26: error: pipelines.app.deployer.workflow must be a workflow file name in .github/workflows, like deploy.yml; got ".github/workflows/deploy.yml"`}},
 		{"deployer list", withKeys("    deployer: [github]\n"),
-			[]string{`4:15: error: pipelines.app.deployer must be github, {command: [...]} or {workflow: FILE}; got a list`}},
+			[]string{`4:15: error: pipelines.app.deployer must be github, {command: NAME} or {workflow: FILE}; got a list`}},
 
 		// Other pipeline keys.
 		{"paths empty", withKeys("    paths: []\n"),
@@ -263,4 +292,13 @@ func TestParseDiagnostics(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyInputs writes n inputs as the entries of a flow mapping.
+func manyInputs(n int) string {
+	entries := make([]string, n)
+	for i := range entries {
+		entries[i] = fmt.Sprintf("I%d: x", i)
+	}
+	return strings.Join(entries, ", ")
 }

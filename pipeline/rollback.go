@@ -2,11 +2,12 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
-// A manual rollback reuses what a failed deploy does (rollBack,
-// startRollback, rollbacks), so that people see one kind of rollback: the
+// A manual rollback reuses what a failed deploy does (plan_rollback.go:
+// rollBack, startRollback, rollbacks), so that people see one kind of rollback: the
 // same steps, bakes, holds, and pause when one fails. What differs is its
 // scope, chosen by a person, and that it must not undo a newer release.
 
@@ -33,104 +34,158 @@ type skippedTarget struct {
 // which acts on it, so both read the state the same way. It errs when
 // nothing is left to roll back.
 func scopeRollback(p Pipeline, st *State, r *Release, stage, target string) (rollbackScope, error) {
+	stages, err := stagesInScope(p, stage, target)
+	if err != nil {
+		return rollbackScope{}, err
+	}
+	where := rollbackWhere(p, stage, target)
+	if stage != "" {
+		if why := notRolledBackIn(r, stages[0]); why != "" {
+			return rollbackScope{}, nothingToRollBack(r, where, why)
+		}
+	}
+	var sc rollbackScope
+	var t rollbackTally
+	for _, s := range stages {
+		sc.add(st, r, s, target, &t)
+	}
+	switch {
+	case len(sc.stages) > 0:
+		return sc, nil
+	case t.underway > 0:
+		return sc, fmt.Errorf("release %d is already being rolled back", r.ID)
+	}
+	return sc, nothingToRollBack(r, where, sc.whyNothing(t.over, target))
+}
+
+// stagesInScope is the stages of p a request names: one, or all. It errs
+// when the request names a stage or target p does not have.
+func stagesInScope(p Pipeline, stage, target string) ([]Stage, error) {
 	stages := p.Stages
 	if stage != "" {
 		i := stageIndex(p, stage)
 		if i < 0 {
-			return rollbackScope{}, fmt.Errorf("stage %q is not in pipeline %s: %w", stage, p.Name, ErrNotFound)
+			return nil, fmt.Errorf("stage %q is not in pipeline %s: %w", stage, p.Name, ErrNotFound)
 		}
 		stages = p.Stages[i : i+1]
 	}
 	if target != "" && !containsTarget(stages, target) {
 		if stage != "" {
-			return rollbackScope{}, fmt.Errorf("target %q is not in stage %s: %w", target, stage, ErrNotFound)
+			return nil, fmt.Errorf("target %q is not in stage %s: %w", target, stage, ErrNotFound)
 		}
-		return rollbackScope{}, fmt.Errorf("target %q is not in pipeline %s: %w", target, p.Name, ErrNotFound)
+		return nil, fmt.Errorf("target %q is not in pipeline %s: %w", target, p.Name, ErrNotFound)
 	}
-	where := " in " + p.Name
-	if stage != "" {
-		where = " in " + stage
-	}
-	if target != "" {
-		where = " on " + target
-		if stage != "" {
-			where += " in " + stage
-		}
-	}
-	nothing := func(why string) error {
-		return fmt.Errorf("release %d has nothing to roll back%s: %s", r.ID, where, why)
-	}
-	if stage != "" {
-		if stages[0].IsApproval() {
-			return rollbackScope{}, nothing("it is an approval stage, where nothing is deployed")
-		}
-		if run := r.Stages[stage]; run == nil || run.Status == StageSuperseded {
-			return rollbackScope{}, nothing("it never reached " + stage)
-		}
-	}
+	return stages, nil
+}
 
-	var sc rollbackScope
-	inProgress, done := 0, 0
-	for _, s := range stages {
-		run := r.Stages[s.Name]
-		// A failed stage is included: a rollback of one target, or of
-		// another stage, leaves the release on the stage's other targets,
-		// and a later request may want them back too.
-		if s.IsApproval() || run == nil || run.Status == StageSuperseded {
-			continue
-		}
-		var targets []string
-		for _, t := range s.Targets {
-			tr := run.Targets[t]
-			if tr == nil || (target != "" && t != target) {
-				continue
+// rollbackWhere says where a request asked for a rollback, as refusals
+// quote it.
+func rollbackWhere(p Pipeline, stage, target string) string {
+	switch {
+	case target != "" && stage != "":
+		return " on " + target + " in " + stage
+	case target != "":
+		return " on " + target
+	case stage != "":
+		return " in " + stage
+	}
+	return " in " + p.Name
+}
+
+func nothingToRollBack(r *Release, where, why string) error {
+	return fmt.Errorf("release %d has nothing to roll back%s: %s", r.ID, where, why)
+}
+
+// notRolledBackIn says why a rollback of r asked for in stage s alone has
+// nothing to do there; "" when it may have.
+func notRolledBackIn(r *Release, s Stage) string {
+	if s.IsApproval() {
+		return "it is an approval stage, where nothing is deployed"
+	}
+	if run := r.Stages[s.Name]; run == nil || run.Status == StageSuperseded {
+		return "it never reached " + s.Name
+	}
+	return ""
+}
+
+// rollbackTally counts the targets in scope whose rollback is under way or
+// over: they are neither rolled back again nor skipped.
+type rollbackTally struct{ underway, over int }
+
+// add puts in sc the targets of stage s (only target, when not "") that a
+// rollback of r takes back, and the ones it must leave alone.
+func (sc *rollbackScope) add(st *State, r *Release, s Stage, target string, t *rollbackTally) {
+	run := r.Stages[s.Name]
+	// A failed stage is included: a rollback of one target, or of another
+	// stage, leaves the release on the stage's other targets, and a later
+	// request may want them back too.
+	if s.IsApproval() || run == nil || run.Status == StageSuperseded {
+		return
+	}
+	var targets []string
+	for _, name := range s.Targets {
+		tr := run.Targets[name]
+		switch {
+		case tr == nil || (target != "" && name != target):
+		case rollbackUnderway(tr.Phase):
+			t.underway++
+		case rollbackOver(tr.Phase):
+			// Each target has one rollback step key per release: a second
+			// rollback step would be refused by the outbox.
+			t.over++
+		default:
+			if why, newer, ok := leaveAlone(st, r, name); !ok {
+				sc.skipped = append(sc.skipped, skippedTarget{stage: s.Name, target: name, why: why, newer: newer})
+			} else {
+				targets = append(targets, name)
 			}
-			switch tr.Phase {
-			case PhaseRollbackPending, PhaseRollbackDeploying, PhaseRollbackBaking:
-				inProgress++
-				continue
-			case PhaseRolledBack, PhaseRollbackFailed, PhaseNothingToRollBack:
-				// Each target has one rollback step key per release: a
-				// second rollback step would be refused by the outbox.
-				done++
-				continue
-			}
-			if why, newer, ok := leaveAlone(st, r, t); !ok {
-				sc.skipped = append(sc.skipped, skippedTarget{stage: s.Name, target: t, why: why, newer: newer})
-				continue
-			}
-			targets = append(targets, t)
-		}
-		if len(targets) > 0 {
-			sc.stages = append(sc.stages, stageRollback{stage: s, targets: targets})
 		}
 	}
-	if len(sc.stages) > 0 {
-		return sc, nil
+	if len(targets) > 0 {
+		sc.stages = append(sc.stages, stageRollback{stage: s, targets: targets})
 	}
-	allNewer := true
-	for _, sk := range sc.skipped {
-		allNewer = allNewer && sk.newer
+}
+
+// rollbackUnderway reports whether a target is being rolled back.
+func rollbackUnderway(ph Phase) bool {
+	return ph == PhaseRollbackPending || ph == PhaseRollbackDeploying || ph == PhaseRollbackBaking
+}
+
+// rollbackOver reports whether a target's rollback ended, however it went.
+func rollbackOver(ph Phase) bool {
+	return ph == PhaseRolledBack || ph == PhaseRollbackFailed || ph == PhaseNothingToRollBack
+}
+
+// whyNothing says why a scope with no target to roll back, and over
+// targets already rolled back, has nothing to do.
+func (sc rollbackScope) whyNothing(over int, target string) string {
+	if len(sc.skipped) > 0 {
+		return sc.whySkipped(over)
 	}
 	switch {
-	case inProgress > 0:
-		return sc, fmt.Errorf("release %d is already being rolled back", r.ID)
-	case len(sc.skipped) == 1 && done == 0:
-		return sc, nothing(sc.skipped[0].why)
-	case len(sc.skipped) > 0 && done == 0 && allNewer:
-		return sc, nothing("a newer release runs on every target")
-	case len(sc.skipped) > 0 && done == 0:
-		return sc, nothing("no target it reached runs it any more")
-	case len(sc.skipped) > 0 && allNewer:
-		return sc, nothing("it is already rolled back, and a newer release runs on its other targets")
-	case len(sc.skipped) > 0:
-		return sc, nothing("it is already rolled back, and its other targets run something else now")
-	case done > 0:
-		return sc, nothing("it is already rolled back")
+	case over > 0:
+		return "it is already rolled back"
 	case target != "":
-		return sc, nothing("it never reached " + target)
+		return "it never reached " + target
 	}
-	return sc, nothing("it has not deployed anywhere yet")
+	return "it has not deployed anywhere yet"
+}
+
+// whySkipped says why nothing is rolled back when targets were skipped:
+// one's own reason, or what they have in common.
+func (sc rollbackScope) whySkipped(over int) string {
+	allNewer := !slices.ContainsFunc(sc.skipped, func(sk skippedTarget) bool { return !sk.newer })
+	switch {
+	case over == 0 && len(sc.skipped) == 1:
+		return sc.skipped[0].why
+	case over == 0 && allNewer:
+		return "a newer release runs on every target"
+	case over == 0:
+		return "no target it reached runs it any more"
+	case allNewer:
+		return "it is already rolled back, and a newer release runs on its other targets"
+	}
+	return "it is already rolled back, and its other targets run something else now"
 }
 
 func containsTarget(stages []Stage, target string) bool {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 )
 
 // Schema returns a JSON Schema (draft 2020-12) of the whole wavegate.yml,
@@ -138,7 +139,7 @@ func pipelineSchema() object {
 				"default":     defaultPaths(),
 			},
 			"deployer": object{
-				"description": "github creates a GitHub deployment per step; {command: [argv...]} runs a program (exit 0 is success) with WAVEGATE_RELEASE, WAVEGATE_STAGE, WAVEGATE_TARGET, WAVEGATE_ACTION, WAVEGATE_VARIANT, WAVEGATE_SHA and WAVEGATE_PREVIOUS_SHA; {workflow: deploy.yml} runs a GitHub Actions workflow (not available yet).",
+				"description": "github creates a GitHub deployment per step; {command: NAME} runs the program that Wavegate's operator defines under that name in Wavegate's own config file (deployers:), exit 0 being success, with WAVEGATE_RELEASE, WAVEGATE_STAGE, WAVEGATE_TARGET, WAVEGATE_ACTION, WAVEGATE_VARIANT, WAVEGATE_SHA, WAVEGATE_PREVIOUS_SHA and each input as WAVEGATE_INPUT_<NAME>; {workflow: deploy.yml} runs a GitHub Actions workflow (not available yet). A repository never gives the program itself.",
 				"default":     "github",
 				"oneOf": []any{
 					object{"const": "github"},
@@ -146,12 +147,22 @@ func pipelineSchema() object {
 						"type":                 "object",
 						"additionalProperties": false,
 						"required":             []string{"command"},
-						"properties": object{"command": object{
-							"description": "The program and its arguments, one list item each; a relative path is relative to Wavegate's working directory.",
-							"type":        "array",
-							"minItems":    1,
-							"items":       object{"type": "string", "minLength": 1},
-						}},
+						"properties": object{
+							"command": object{
+								"description": "The name of a deployer that Wavegate's operator defines in Wavegate's config file (deployers:); `wavegate validate --server-config FILE` checks that it exists.",
+								"$ref":        "#/$defs/name",
+							},
+							"inputs": object{
+								"description":   fmt.Sprintf("Values for the deployer, passed as data: each becomes the environment variable WAVEGATE_INPUT_<NAME>, never an argument. Names are upper-case letters, digits and _; values are strings of at most %d characters; at most %d inputs.", maxInputLen, maxInputs),
+								"type":          []string{"object", "null"},
+								"maxProperties": maxInputs,
+								"propertyNames": object{"pattern": inputKeyPattern, "maxLength": maxInputKeyLen},
+								"additionalProperties": object{
+									"type":      "string",
+									"maxLength": maxInputLen,
+								},
+							},
+						},
 					},
 					object{
 						"type":                 "object",

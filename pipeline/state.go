@@ -193,6 +193,12 @@ type State struct {
 	// Configs are the pipelines releases travel with, by content hash:
 	// releases made from the same file share one.
 	Configs map[string]Pipeline
+	// Held is what held each release when Plan last ran, with the
+	// blockers' reasons and when they lift; Plan sets it. Reports read it
+	// here rather than plan again: only the runner knows the Inputs (alarms,
+	// windows, freezes) the decisions were taken with. A state saved before
+	// it was recorded has none until its next save.
+	Held []Held
 }
 
 // Release returns the release with id, or nil when the state does not hold
@@ -214,4 +220,12 @@ func (st State) PipelineOf(r *Release, current Pipeline) Pipeline {
 		return c
 	}
 	return current
+}
+
+// Key names one pipeline of one repository: the unit the engine's runner
+// loads, plans and saves, and the one reports and commands are about. It
+// lives here, beside State, so that those need not import the runner.
+type Key struct {
+	Repository string
+	Pipeline   string
 }

@@ -67,12 +67,20 @@ Commands:
 }
 
 func serve(args []string, getenv func(string) string, stderr io.Writer) int {
+	// First, before any secret is read: see ProtectProcess.
+	if err := app.ProtectProcess(); err != nil {
+		fmt.Fprintln(stderr, "wavegate:", err)
+		return 1
+	}
 	cfg, err := app.ParseConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "wavegate:", err)
+		if errors.As(err, new(app.UsageError)) {
+			fmt.Fprintln(stderr, "run 'wavegate serve -h' for every flag")
+		}
 		return 2
 	}
 	logger, err := app.NewLogger(cfg, stderr)

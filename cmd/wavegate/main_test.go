@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -19,7 +20,7 @@ func TestRun(t *testing.T) {
 		{"serve flags", []string{"serve", "-h"}, 0, "", "WAVEGATE_GITHUB_WEBHOOK_SECRET"},
 		{"bad flag value", []string{"serve", "--log-format", "xml"}, 2, "", "--log-format"},
 		{"serve is the default", []string{"--workers", "0"}, 2, "", "--workers 0"},
-		{"database that cannot be opened", []string{"serve", "--data-dir", "/dev/null/data", "--log-format", "json"}, 1, "", "/dev/null/data/wavegate.db"},
+		{"data directory that cannot be used", []string{"serve", "--data-dir", "/dev/null/data", "--log-format", "json"}, 1, "", "/dev/null/data: not a directory"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -30,5 +31,49 @@ func TestRun(t *testing.T) {
 					code, out.String(), errOut.String(), tc.wantCode, tc.wantOut, tc.wantErr)
 			}
 		})
+	}
+}
+
+// A bad value is said once, with where to look, not buried in every flag.
+func TestServeBadValueSaysSoOnce(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--retention", "7d"}, "wavegate: invalid value \"7d\" for flag -retention: durations have no days: write 168h\n" +
+			"run 'wavegate serve -h' for every flag\n"},
+		{[]string{"serve", "--colour"}, "wavegate: flag provided but not defined: -colour\nrun 'wavegate serve -h' for every flag\n"},
+		{[]string{"serve", "now"}, "wavegate: unexpected arguments: now\nrun 'wavegate serve -h' for every flag\n"},
+		// Not a mistake on the command line: no pointer to the flags.
+		{[]string{"serve", "--workers", "0"}, "wavegate: --workers 0: want at least 1\n"},
+	} {
+		var out, errOut strings.Builder
+		if code := run(tc.args, func(string) string { return "" }, &out, &errOut); code != 2 || errOut.String() != tc.want || out.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %q, stderr:\n%s\nwant exit 2, stderr:\n%s", tc.args, code, out.String(), errOut.String(), tc.want)
+		}
+	}
+}
+
+// flag's help says "value" for a type it does not know; every flag names
+// what it takes instead.
+func TestServeHelpNamesWhatEachFlagTakes(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := run([]string{"serve", "-h"}, func(string) string { return "" }, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	flagLine := regexp.MustCompile(`^  -(\S+)(?: (\S+))?$`)
+	flags := 0
+	for _, line := range strings.Split(errOut.String(), "\n") {
+		m := flagLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		flags++
+		if m[2] == "" || m[2] == "value" || strings.ToUpper(m[2]) != m[2] {
+			t.Errorf("-%s takes %q; want a placeholder such as FILE, ADDR or DURATION", m[1], m[2])
+		}
+	}
+	if flags < 15 {
+		t.Errorf("found %d flags in the help:\n%s", flags, errOut.String())
 	}
 }

@@ -25,6 +25,8 @@ func TestValidate(t *testing.T) {
 	bad := writeFile(t, "bad.yml", "review:\n  approvals: 1\npipelines:\n  app:\n    alarms: {q: 1}\n    stages:\n      - {name: a, targets: [t], bake: 1d}\n      - {name: b, targets: [t], bake: 0s, parallel: 5}\n")
 	badConfig := writeFile(t, "bad-config.yml", "review:\n  aprovals: 2\npipelines:\n  app: {stages: []}\n")
 	orgFile := writeFile(t, "org.yml", "policies:\n  onebox: {mode: warn}\n")
+	syntax := writeFile(t, "syntax.yml", "pipelines:\n  app:\n    branch: a: b\n")
+	commands := writeFile(t, "commands.yml", commandPipelines)
 	// config's warning (policies, line 3) comes after pipeline's (line 2).
 	mixed := writeFile(t, "mixed.yml", "pipelines:\n  app: {stages: [{name: a, targets: [t], bake: 0s}]}\npolicies:\n  onebox: {mode: warn}\n")
 	design, err := filepath.Abs("../../pipeline/testdata/design-example.yml")
@@ -59,7 +61,11 @@ func TestValidate(t *testing.T) {
 		{"a directory", []string{"validate", t.TempDir()}, 2, "", "is a directory"},
 		{"two files", []string{"validate", good, bad}, 2, "", "one file at a time"},
 		{"bad flag", []string{"validate", "--strict", good}, 2, "", "flag provided but not defined: -strict"},
-		{"help", []string{"validate", "-h"}, 0, "", "Usage: wavegate validate [--org] [FILE]"},
+		{"help", []string{"validate", "-h"}, 0, "", "Usage: wavegate validate [--org] [--server-config FILE] [FILE]"},
+		{"syntax error with a column", []string{"validate", syntax}, 1, "FILE:3:14: error: invalid YAML: mapping values are not allowed in this context\n", ""},
+		{"deployer names taken on trust", []string{"validate", commands}, 0,
+			"FILE: note: deployer names \"blue\" (4:25), \"green\" (8:25) were not checked against Wavegate's server config; give it with --server-config to check them\n" +
+				"FILE: ok (2 pipelines, 2 stages)\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut strings.Builder
@@ -104,5 +110,71 @@ func TestSchemaCommand(t *testing.T) {
 	out.Reset()
 	if code := run([]string{"schema", "extra"}, func(string) string { return "" }, &out, &errOut); code != 2 || out.Len() != 0 {
 		t.Errorf("schema with an argument: exit %d, stdout %q", code, out.String())
+	}
+}
+
+// commandPipelines names the command deployers blue (line 4) and green
+// (line 8).
+const commandPipelines = `pipelines:
+  app:
+    alarms: {q: 1}
+    deployer: {command: blue, inputs: {CLUSTER: eu}}
+    stages: [{name: a, targets: [a], bake: 0s}]
+  infra:
+    alarms: {q: 1}
+    deployer: {command: green}
+    stages: [{name: b, targets: [b], bake: 0s}]
+`
+
+// With --server-config, the names are checked against the deployers the
+// server defines, which are checked as serve checks them at start.
+func TestValidateAgainstServerConfig(t *testing.T) {
+	repo := writeFile(t, "wavegate.yml", commandPipelines)
+	// As root, a deployer needs an unprivileged user:; otherwise serve
+	// warns that deploys share its user.
+	user, warning := "", ""
+	if os.Geteuid() == 0 {
+		user = "    user: nobody\n"
+	}
+	good := writeFile(t, "server.yml", "listen: :8080\ndeployers:\n  blue:\n    command: [/bin/true]\n"+user+"  green:\n    command: [/bin/true]\n"+user)
+	if os.Geteuid() != 0 {
+		warning = good + ": warning: deploy commands run as Wavegate's own user"
+	}
+	onlyBlue := writeFile(t, "blue.yml", "deployers:\n  blue:\n    command: [/bin/true]\n"+user)
+	broken := writeFile(t, "broken.yml", "deployers:\n  blue:\n    comand: [/bin/true]\n")
+	for _, tc := range []struct {
+		name     string
+		server   string
+		wantCode int
+		want     []string // lines of stdout, each a prefix, in order
+	}{
+		{"every name defined", good, 0, []string{warning, repo + ": ok (2 pipelines, 2 stages)"}},
+		{"a name not defined", onlyBlue, 1, []string{strings.ReplaceAll(warning, good, onlyBlue),
+			repo + `:8:25: error: pipelines.infra.deployer.command: Wavegate's server defines no deployer "green" (it defines blue); its operator adds one under deployers: in Wavegate's config file`}},
+		{"a broken server config", broken, 1, []string{broken + `:3:5: error: unknown key "comand" in deployers.blue (did you mean "command"?)`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut strings.Builder
+			code := run([]string{"validate", "--server-config", tc.server, repo}, func(string) string { return "" }, &out, &errOut)
+			var want []string
+			for _, w := range tc.want {
+				if w != "" {
+					want = append(want, w)
+				}
+			}
+			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+			ok := code == tc.wantCode && len(lines) == len(want)
+			for i := 0; ok && i < len(want); i++ {
+				ok = strings.HasPrefix(lines[i], want[i])
+			}
+			if !ok {
+				t.Errorf("exit %d, stdout:\n%s\nstderr: %s\nwant exit %d, stdout lines starting:\n%s", code, out.String(), errOut.String(), tc.wantCode, strings.Join(want, "\n"))
+			}
+		})
+	}
+	var out, errOut strings.Builder
+	if code := run([]string{"validate", "--server-config", filepath.Join(t.TempDir(), "nope.yml"), repo}, func(string) string { return "" }, &out, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "no such file or directory") {
+		t.Errorf("a missing server config: exit %d, stderr %q; want exit 2", code, errOut.String())
 	}
 }

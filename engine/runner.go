@@ -1,4 +1,4 @@
-package pipeline
+package engine
 
 import (
 	"context"
@@ -9,14 +9,8 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/pipeline"
 )
-
-// Key names one pipeline of one repository: the unit the runner loads,
-// plans and saves.
-type Key struct {
-	Repository string
-	Pipeline   string
-}
 
 // ErrConflict is what a Store returns when the state changed since it was
 // loaded; the runner then loads it again and replays the operation.
@@ -26,9 +20,9 @@ var ErrConflict = errors.New("engine state changed since it was loaded")
 // was planned with (so that a restarted runner can wake it) and its effects
 // in one transaction, or nothing.
 type Store interface {
-	Load(ctx context.Context, key Key) (st State, version int64, err error)
-	Save(ctx context.Context, key Key, version int64, p Pipeline, res Result, now time.Time) error
-	Due(ctx context.Context, now time.Time, limit int) ([]Key, error)
+	Load(ctx context.Context, key pipeline.Key) (st pipeline.State, version int64, err error)
+	Save(ctx context.Context, key pipeline.Key, version int64, p pipeline.Pipeline, res pipeline.Result, now time.Time) error
+	Due(ctx context.Context, now time.Time, limit int) ([]pipeline.Key, error)
 	NextWake(ctx context.Context) (time.Time, bool, error)
 }
 
@@ -36,13 +30,13 @@ type Store interface {
 // planned with and can load both at once: a wake-up then costs one read.
 type PipelineStore interface {
 	Store
-	LoadWithPipeline(ctx context.Context, key Key) (p Pipeline, st State, version int64, err error)
+	LoadWithPipeline(ctx context.Context, key pipeline.Key) (p pipeline.Pipeline, st pipeline.State, version int64, err error)
 }
 
 // Pipelines returns the pipeline configuration in force for a key: the
 // last valid one, so an invalid file never half-applies.
 type Pipelines interface {
-	Pipeline(ctx context.Context, key Key) (Pipeline, error)
+	Pipeline(ctx context.Context, key pipeline.Key) (pipeline.Pipeline, error)
 }
 
 // Runner applies the planner's decisions: it loads a pipeline's state,
@@ -56,7 +50,7 @@ type Runner struct {
 	// PipelineStore, which keeps it with the state.
 	Pipelines Pipelines
 	// Blockers supplies the blockers Plan cannot know (nil: none yet).
-	Blockers func(ctx context.Context, key Key) (BlockerSource, error)
+	Blockers func(ctx context.Context, key pipeline.Key) (pipeline.BlockerSource, error)
 	Clock    clock.Clock
 	Logger   *slog.Logger
 
@@ -73,18 +67,18 @@ func (r *Runner) wakeup() chan struct{} {
 // Apply loads key's state, applies op (nil for none), plans with the
 // pipeline in force and saves. An error from op is returned without saving
 // anything.
-func (r *Runner) Apply(ctx context.Context, key Key, op func(p Pipeline, st *State) error) (Result, error) {
+func (r *Runner) Apply(ctx context.Context, key pipeline.Key, op func(p pipeline.Pipeline, st *pipeline.State) error) (pipeline.Result, error) {
 	return r.apply(ctx, key, nil, op)
 }
 
 // ApplyWith is Apply with the pipeline given: a push brings the
 // configuration as of its commit, which then stays in force.
-func (r *Runner) ApplyWith(ctx context.Context, key Key, p Pipeline, op func(p Pipeline, st *State) error) (Result, error) {
+func (r *Runner) ApplyWith(ctx context.Context, key pipeline.Key, p pipeline.Pipeline, op func(p pipeline.Pipeline, st *pipeline.State) error) (pipeline.Result, error) {
 	return r.apply(ctx, key, &p, op)
 }
 
 // load reads the state and the pipeline to plan it with.
-func (r *Runner) load(ctx context.Context, key Key, given *Pipeline) (Pipeline, State, int64, error) {
+func (r *Runner) load(ctx context.Context, key pipeline.Key, given *pipeline.Pipeline) (pipeline.Pipeline, pipeline.State, int64, error) {
 	if given != nil {
 		st, version, err := r.Store.Load(ctx, key)
 		return *given, st, version, err
@@ -94,37 +88,37 @@ func (r *Runner) load(ctx context.Context, key Key, given *Pipeline) (Pipeline, 
 	}
 	p, err := r.Pipelines.Pipeline(ctx, key)
 	if err != nil {
-		return Pipeline{}, State{}, 0, fmt.Errorf("pipeline %s of %s: %w", key.Pipeline, key.Repository, err)
+		return pipeline.Pipeline{}, pipeline.State{}, 0, fmt.Errorf("pipeline %s of %s: %w", key.Pipeline, key.Repository, err)
 	}
 	st, version, err := r.Store.Load(ctx, key)
 	return p, st, version, err
 }
 
-func (r *Runner) apply(ctx context.Context, key Key, given *Pipeline, op func(p Pipeline, st *State) error) (Result, error) {
+func (r *Runner) apply(ctx context.Context, key pipeline.Key, given *pipeline.Pipeline, op func(p pipeline.Pipeline, st *pipeline.State) error) (pipeline.Result, error) {
 	for attempt := 0; ; attempt++ {
 		p, st, version, err := r.load(ctx, key, given)
 		if err != nil {
-			return Result{}, err
+			return pipeline.Result{}, err
 		}
-		var in Inputs
+		var in pipeline.Inputs
 		if r.Blockers != nil {
 			if in.Blockers, err = r.Blockers(ctx, key); err != nil {
-				return Result{}, err
+				return pipeline.Result{}, err
 			}
 		}
 		if op != nil {
 			if err := op(p, &st); err != nil {
-				return Result{}, err
+				return pipeline.Result{}, err
 			}
 		}
 		now := r.Clock.Now()
-		res := Plan(p, st, in, now)
+		res := pipeline.Plan(p, st, in, now)
 		err = r.Store.Save(ctx, key, version, p, res, now)
 		if errors.Is(err, ErrConflict) && attempt < 5 {
 			continue
 		}
 		if err != nil {
-			return Result{}, err
+			return pipeline.Result{}, err
 		}
 		r.log(key, res)
 		r.Notify()
@@ -132,7 +126,7 @@ func (r *Runner) apply(ctx context.Context, key Key, given *Pipeline, op func(p 
 	}
 }
 
-func (r *Runner) log(key Key, res Result) {
+func (r *Runner) log(key pipeline.Key, res pipeline.Result) {
 	if r.Logger == nil {
 		return
 	}
@@ -156,7 +150,7 @@ func (r *Runner) Notify() {
 // again a minute later, not in a tight loop.
 func (r *Runner) Run(ctx context.Context) error {
 	wake := r.wakeup()
-	failing := map[Key]time.Time{}
+	failing := map[pipeline.Key]time.Time{}
 	for {
 		now := r.Clock.Now()
 		due, err := r.Store.Due(ctx, now, 100)
