@@ -58,11 +58,11 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage: wavegate [command] [flags]
 
 Commands:
-  serve     run the GitHub App (default); "wavegate serve -h" lists its flags
-  validate  check .github/wavegate.yml (or FILE) and print problems as file:line:col
-  schema    print the JSON Schema of wavegate.yml, for editors
+  serve       run the GitHub App (default); "wavegate serve -h" lists its flags
+  validate    check .github/wavegate.yml (or FILE) and print problems as file:line:col
+  schema      print the JSON Schema of wavegate.yml, for editors
   deliveries  list stored webhook deliveries, or retry dead ones ("wavegate deliveries" for usage)
-  version   print the version
+  version     print the version
 `)
 }
 
