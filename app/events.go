@@ -11,36 +11,32 @@ import (
 	"github.com/wavegate/wavegate/notify"
 )
 
-// registerEventHandlers routes the events Wavegate subscribes to. Events
-// whose features have not landed yet are logged, so that routing, retries
-// and recording are exercised end to end from the start.
+// registerEventHandlers puts the route table (handlers.Handlers.Routes) in
+// the router with the handlers this App wires.
 func (a *App) registerEventHandlers() error {
-	(&handlers.Installations{Store: a.store, Clock: a.opts.Clock}).Register(a.router)
-	(&handlers.Roles{Cache: a.permissions, Logger: a.opts.Logger}).Register(a.router)
 	renderer, err := notify.NewRenderer()
 	if err != nil {
 		return err
 	}
-	gate := &handlers.ReviewGate{
-		GitHub:      a.installationClient,
-		Config:      githubapp.NewConfigSource(a.opts.Clock, 0),
-		Permissions: a.permissions,
-		Store:       a.store,
-		Renderer:    renderer,
-		Clock:       a.opts.Clock,
-		Logger:      a.opts.Logger,
-	}
-	gate.Register(a.router)
-	// After the review gate: a release reads the verdicts it records.
-	(&handlers.Releases{
-		GitHub: a.installationClient, Engine: a.runner, Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
-		Deployers: a.deployerNames(),
-	}).Register(a.router)
-	a.router.On("check_run", a.onCheckRunAction, "requested_action")
-	for _, event := range []string{"issue_comment", "deployment", "deployment_protection_rule"} {
-		a.router.On(event, a.logEvent)
-	}
-	return nil
+	return handlers.Register(a.router, handlers.Handlers{
+		Installations: &handlers.Installations{Store: a.store, Clock: a.opts.Clock},
+		Roles:         &handlers.Roles{Cache: a.permissions, Logger: a.opts.Logger},
+		Review: &handlers.ReviewGate{
+			GitHub:      a.installationClient,
+			Config:      githubapp.NewConfigSource(a.opts.Clock, 0),
+			Permissions: a.permissions,
+			Store:       a.store,
+			Renderer:    renderer,
+			Clock:       a.opts.Clock,
+			Logger:      a.opts.Logger,
+		},
+		Releases: &handlers.Releases{
+			GitHub: a.installationClient, Engine: a.runner, Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
+			Deployers: a.deployerNames(),
+		},
+		CheckRunAction: a.onCheckRunAction,
+		Unhandled:      a.logEvent,
+	})
 }
 
 // installationClient is the client of one installation under the

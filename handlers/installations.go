@@ -18,12 +18,6 @@ type Installations struct {
 	Clock clock.Clock
 }
 
-// Register routes the installation events to it.
-func (h *Installations) Register(r *Router) {
-	r.On("installation", h.installation)
-	r.On("installation_repositories", h.repositories)
-}
-
 func (h *Installations) installation(ctx context.Context, ev Event) error {
 	e, ok := ev.Payload.(*github.InstallationEvent)
 	if !ok || e.GetInstallation().GetID() == 0 {

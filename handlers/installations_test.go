@@ -18,8 +18,9 @@ func TestInstallationEventsKeepTheTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	r := NewRouter(nil)
-	(&Installations{Store: st, Clock: clock.NewFake(time.Unix(1e9, 0))}).Register(r)
+	h := tableHandlers()
+	h.Installations = &Installations{Store: st, Clock: clock.NewFake(time.Unix(1e9, 0))}
+	r := tableRouter(t, h)
 	ctx := context.Background()
 	deliver := func(event, payload string) {
 		t.Helper()
@@ -70,8 +71,9 @@ func TestInstallationEventsKeepTheTable(t *testing.T) {
 }
 
 func TestInstallationEventWithoutInstallationFails(t *testing.T) {
-	r := NewRouter(nil)
-	(&Installations{Clock: clock.Real()}).Register(r)
+	h := tableHandlers()
+	h.Installations = &Installations{Clock: clock.Real()}
+	r := tableRouter(t, h)
 	if err := r.Handle(context.Background(), store.Delivery{ID: "x", Event: "installation", Payload: []byte(`{"action":"created"}`)}); err == nil {
 		t.Fatal("accepted an installation event without an installation")
 	}

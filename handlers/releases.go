@@ -44,16 +44,6 @@ type Releases struct {
 	Deployers []string
 }
 
-// Register routes push and deployment_status. Register it after the review
-// gate: a release reads the verdicts the gate records for the same push.
-func (h *Releases) Register(r *Router) {
-	if h.Logger == nil {
-		h.Logger = slog.New(slog.DiscardHandler)
-	}
-	r.On("push", h.onPush)
-	r.On("deployment_status", h.onDeploymentStatus, "created")
-}
-
 func (h *Releases) onPush(ctx context.Context, ev Event) error {
 	e := ev.Payload.(*github.PushEvent)
 	branch, isBranch := strings.CutPrefix(e.GetRef(), "refs/heads/")

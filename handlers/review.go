@@ -33,19 +33,6 @@ type ReviewGate struct {
 	Logger      *slog.Logger
 }
 
-// Register routes the events that can change a result.
-func (g *ReviewGate) Register(r *Router) {
-	if g.Logger == nil {
-		g.Logger = slog.New(slog.DiscardHandler)
-	}
-	r.On("pull_request", g.onPullRequest,
-		"opened", "reopened", "edited", "synchronize", "ready_for_review", "converted_to_draft")
-	r.On("pull_request_review", g.onReview, "submitted", "edited", "dismissed")
-	r.On("check_run", g.onCheckRun, "rerequested")
-	r.On("check_suite", g.onCheckSuite, "requested", "rerequested")
-	r.On("push", g.onPush)
-}
-
 // repoRef names a repository and how to reach it.
 type repoRef struct {
 	owner, name, defaultBranch string

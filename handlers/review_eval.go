@@ -55,7 +55,7 @@ func (g *ReviewGate) evaluate(ctx context.Context, client *github.Client, ref re
 	if err != nil {
 		return err
 	}
-	res := checks.Evaluate(toPullRequest(pr), reviews, files, perms, policy)
+	res := checks.Evaluate(githubapp.PullRequestOf(pr), reviews, files, perms, policy)
 	title, summary, err := g.Renderer.ReviewCheck(res, policy)
 	if err != nil {
 		return err
@@ -206,10 +206,7 @@ func listReviews(ctx context.Context, client *github.Client, ref repoRef, number
 			return nil, fmt.Errorf("list reviews of %s#%d: %w", ref.fullName(), number, err)
 		}
 		for _, r := range page {
-			out = append(out, checks.Review{
-				ID: r.GetID(), Reviewer: r.GetUser().GetLogin(), State: checks.ReviewState(r.GetState()),
-				CommitID: r.GetCommitID(), SubmittedAt: r.GetSubmittedAt().Time,
-			})
+			out = append(out, githubapp.ReviewOf(r))
 		}
 		if resp.NextPage == 0 {
 			return out, nil
@@ -238,12 +235,5 @@ func listFiles(ctx context.Context, client *github.Client, ref repoRef, number i
 			return out, nil
 		}
 		opts.Page = resp.NextPage
-	}
-}
-
-func toPullRequest(pr *github.PullRequest) checks.PullRequest {
-	return checks.PullRequest{
-		Number: pr.GetNumber(), Author: pr.GetUser().GetLogin(), HeadSHA: pr.GetHead().GetSHA(),
-		Body: pr.GetBody(), Draft: pr.GetDraft(),
 	}
 }

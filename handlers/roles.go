@@ -24,21 +24,6 @@ type Roles struct {
 	Logger *slog.Logger
 }
 
-// Register routes the events that change who has which role. GitHub sends
-// them only to an App with the members permission that subscribes to them
-// (app.yml).
-func (h *Roles) Register(r *Router) {
-	if h.Logger == nil {
-		h.Logger = slog.New(slog.DiscardHandler)
-	}
-	r.On("member", h.forget, "added", "removed", "edited")
-	r.On("membership", h.forget, "added", "removed")
-	r.On("organization", h.forget, "member_added", "member_removed", "member_invited")
-	// A deleted team takes away the roles it granted, on repositories the
-	// event does not list.
-	r.On("team", h.forget, "added_to_repository", "removed_from_repository", "edited", "deleted")
-}
-
 // roleScope is what a change touches; "" is every repository or every login.
 type roleScope struct{ owner, repo, login string }
 

@@ -46,8 +46,9 @@ func TestRoleChangesForgetWhatTheyTouch(t *testing.T) {
 	}
 	for _, tc := range tests {
 		cache := &forgotten{}
-		r := NewRouter(nil)
-		(&Roles{Cache: cache}).Register(r)
+		h := tableHandlers()
+		h.Roles = &Roles{Cache: cache}
+		r := tableRouter(t, h)
 		d := store.Delivery{ID: "d", Event: tc.event, Action: tc.action,
 			Payload: []byte(`{"action":"` + tc.action + `",` + tc.payload + `,` + sender + `}`)}
 		if err := r.Handle(context.Background(), d); err != nil {
@@ -64,8 +65,9 @@ func TestRoleChangesForgetWhatTheyTouch(t *testing.T) {
 // record, not a change to ignore silently.
 func TestRoleChangeWithoutOwnerIsAnError(t *testing.T) {
 	cache := &forgotten{}
-	r := NewRouter(nil)
-	(&Roles{Cache: cache}).Register(r)
+	h := tableHandlers()
+	h.Roles = &Roles{Cache: cache}
+	r := tableRouter(t, h)
 	d := store.Delivery{ID: "d-7", Event: "member", Action: "added", Payload: []byte(`{"action":"added","member":{"login":"alice"}}`)}
 	if err := r.Handle(context.Background(), d); err == nil || len(cache.calls) != 0 {
 		t.Fatalf("err %v, forgot %+v; want an error naming the delivery", err, cache.calls)
