@@ -67,11 +67,12 @@ func (h *Releases) onPush(ctx context.Context, ev Event) error {
 	}
 	files := pushedFiles(e)
 	for _, p := range pipelines {
-		want := p.Branch
-		if want == "" {
-			want = repo.GetDefaultBranch()
+		if p.Branch == "" {
+			// The file left it out: the release travels with the branch it
+			// came from, which Matches compares against.
+			p.Branch = repo.GetDefaultBranch()
 		}
-		if branch != want || !p.Matches(branch, files) {
+		if !p.Matches(branch, files) {
 			continue
 		}
 		if err := h.release(ctx, e, full, p, log); err != nil {

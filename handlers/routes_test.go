@@ -140,11 +140,44 @@ func (e *releaseLog) ApplyWith(_ context.Context, _ pipeline.Key, p pipeline.Pip
 // starts the release that reads them: the release lists the unreviewed
 // commit the same push brought.
 func TestPushRecordsVerdictsBeforeStartingReleases(t *testing.T) {
-	const sha = "c0ffee0000000000000000000000000000000001"
+	const branchMain = "pipelines:\n  app:\n    branch: main\n    stages:\n      - {name: prod, targets: [eu], bake: 0s}\n"
+	st, engine := pushThroughTable(t, branchMain, "main")
+	if want := []string{"save verdict " + pushedSHA, "read verdict " + pushedSHA}; !slices.Equal(st.calls, want) {
+		t.Fatalf("store calls %v, want %v", st.calls, want)
+	}
+	if len(engine.st.Releases) != 1 || len(engine.st.Releases[0].Unreviewed) != 1 ||
+		!strings.HasPrefix(engine.st.Releases[0].Unreviewed[0], pushedSHA[:7]) {
+		t.Fatalf("releases %+v, want one listing %s as unreviewed", engine.st.Releases, pushedSHA[:7])
+	}
+}
+
+// A pipeline without branch: releases from the repository's default branch,
+// as the README promises, and from no other.
+func TestPipelineWithoutBranchReleasesFromTheDefaultBranch(t *testing.T) {
+	const noBranch = "pipelines:\n  app:\n    stages:\n      - {name: prod, targets: [eu], bake: 0s}\n"
+	for _, tc := range []struct {
+		pushedTo string
+		releases int
+	}{{"main", 1}, {"feature", 0}} {
+		t.Run(tc.pushedTo, func(t *testing.T) {
+			_, engine := pushThroughTable(t, noBranch, tc.pushedTo)
+			if got := len(engine.st.Releases); got != tc.releases {
+				t.Fatalf("a push to %s made %d releases, want %d", tc.pushedTo, got, tc.releases)
+			}
+		})
+	}
+}
+
+const pushedSHA = "c0ffee0000000000000000000000000000000001"
+
+// pushThroughTable delivers a push of pushedSHA to branch of acme/api, whose
+// default branch is main and whose pipelines file is pipelines, through the
+// route table.
+func pushThroughTable(t *testing.T, pipelines, branch string) (*verdictLog, *releaseLog) {
+	t.Helper()
 	fake := githubfake.New(t)
 	fake.AddRepo("acme", "api", githubfake.RepoOpts{DefaultBranch: "main"})
-	fake.SetFile("acme/api", sha, githubapp.RepoConfigPath,
-		"pipelines:\n  app:\n    branch: main\n    stages:\n      - {name: prod, targets: [eu], bake: 0s}\n")
+	fake.SetFile("acme/api", pushedSHA, githubapp.RepoConfigPath, pipelines)
 	client := github.NewClient(nil).WithAuthToken(fake.Token(githubfake.DefaultInstallationID))
 	base, err := url.Parse(fake.URL())
 	if err != nil {
@@ -161,17 +194,11 @@ func TestPushRecordsVerdictsBeforeStartingReleases(t *testing.T) {
 	h.Releases = &Releases{GitHub: clients, Engine: engine, Store: st, Clock: clk}
 	r := tableRouter(t, h)
 
-	payload := `{"ref":"refs/heads/main","before":"c0ffee0000000000000000000000000000000000","after":"` + sha + `",` +
+	payload := `{"ref":"refs/heads/` + branch + `","before":"c0ffee0000000000000000000000000000000000","after":"` + pushedSHA + `",` +
 		`"repository":{"name":"api","full_name":"acme/api","default_branch":"main","owner":{"login":"acme"}},` +
-		`"installation":{"id":1},"commits":[{"id":"` + sha + `","author":{"username":"alice"},"added":["main.go"]}]}`
+		`"installation":{"id":1},"commits":[{"id":"` + pushedSHA + `","author":{"username":"alice"},"added":["main.go"]}]}`
 	if err := r.Handle(context.Background(), store.Delivery{ID: "d-1", Event: "push", Payload: []byte(payload)}); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"save verdict " + sha, "read verdict " + sha}; !slices.Equal(st.calls, want) {
-		t.Fatalf("store calls %v, want %v", st.calls, want)
-	}
-	if len(engine.st.Releases) != 1 || len(engine.st.Releases[0].Unreviewed) != 1 ||
-		!strings.HasPrefix(engine.st.Releases[0].Unreviewed[0], sha[:7]) {
-		t.Fatalf("releases %+v, want one listing %s as unreviewed", engine.st.Releases, sha[:7])
-	}
+	return st, engine
 }
