@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -167,23 +166,3 @@ func (a *App) secrets() []string {
 
 // deployerNames are the names a pipeline may give to {command: NAME}.
 func (a *App) deployerNames() []string { return slices.Sorted(maps.Keys(a.deployers)) }
-
-// runCommand runs a command deploy step with the operator's deployer that
-// the pipeline names.
-func (a *App) runCommand(ctx context.Context, d pipeline.Deployer, req deploy.Request) deploy.Result {
-	cmd, ok := a.deployers[d.Name]
-	failed := func(reason string) deploy.Result {
-		now := a.opts.Clock.Now()
-		return deploy.Result{Outcome: deploy.Failed, Reason: reason, Started: now, Finished: now}
-	}
-	switch {
-	case d.Name == "":
-		// Planned by a version that ran a repository's own argv.
-		return failed("this release's pipeline gives its program in the repository, which Wavegate no longer runs: " +
-			"the operator defines deployers in Wavegate's config file, and the pipeline names one with deployer: {command: NAME}")
-	case !ok:
-		return failed(fmt.Sprintf("Wavegate's server defines no deployer %q: its operator adds it under deployers: in Wavegate's config file", d.Name))
-	}
-	req.Inputs = d.Inputs
-	return cmd.Run(ctx, req)
-}
