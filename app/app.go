@@ -19,15 +19,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/wavegate/wavegate/deploy"
+	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/engine"
 	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/handlers"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/inbox"
 	"github.com/wavegate/wavegate/internal/outbox"
-	"github.com/wavegate/wavegate/notify"
 	"github.com/wavegate/wavegate/pipeline"
-	"github.com/wavegate/wavegate/slackbot"
 	"github.com/wavegate/wavegate/store"
 )
 
@@ -71,12 +70,9 @@ type App struct {
 	inbox       *inbox.Processor
 	router      *handlers.Router
 	runner      *engine.Runner
-	engine      *engineStore
+	engine      *effects.EngineStore
+	deploys     *effects.Deploys
 	permissions *githubapp.Permissions
-	reportLocks keyedLocks
-	refusals    shownRefusals
-	renderer    *notify.Renderer
-	slack       *slackbot.Client // nil when Slack reports are off
 	effects     *outbox.Worker
 	handler     http.Handler
 	deployers   map[string]deploy.Command // the operator's, by name

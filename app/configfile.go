@@ -12,6 +12,7 @@ import (
 
 	"github.com/wavegate/wavegate/config"
 	"github.com/wavegate/wavegate/config/yamlwalk"
+	"github.com/wavegate/wavegate/deploy"
 	"github.com/wavegate/wavegate/pipeline"
 )
 
@@ -118,7 +119,7 @@ func deployerConfigKeys() []string { return []string{"command", "env", "user", "
 
 // readDeployers reads deployers: {NAME: {command: [argv...], env, user, dir,
 // timeout}}. What needs the machine (the user, the directory) is checked at
-// start by prepareDeployers; this is the file's shape.
+// start by deploy.Prepare; this is the file's shape.
 func readDeployers(r *yamlwalk.Reporter, file string, n *yaml.Node) map[string]DeployerConfig {
 	if yamlwalk.IsNull(n) {
 		return nil
@@ -248,7 +249,7 @@ func readEnv(r *yamlwalk.Reporter, n *yaml.Node, path string) (map[string]string
 		case twice(r, seen, k):
 			ok = false
 			continue
-		case !validEnvName(k.Value):
+		case !deploy.ValidEnvName(k.Value):
 			r.Errorf(k, "%s: %q is not a valid environment variable name: use letters, digits and \"_\", not starting with a digit", path, k.Value)
 			ok = false
 			continue
@@ -271,21 +272,6 @@ func readEnv(r *yamlwalk.Reporter, n *yaml.Node, path string) (map[string]string
 		env[k.Value] = val.Value
 	}
 	return env, ok
-}
-
-func validEnvName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, c := range s {
-		switch {
-		case c == '_', c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
-		case c >= '0' && c <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 func nonEmptyString(r *yamlwalk.Reporter, n *yaml.Node, path string) (string, bool) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/githubfake"
 	"github.com/wavegate/wavegate/notify"
@@ -58,7 +59,7 @@ func newButtonWorld(t *testing.T, authors ...string) *buttonWorld {
 	}
 	w.waitEffect("the approval button", func(store.Effect) bool {
 		for _, a := range w.check().Actions {
-			if a.Identifier == buttonApprove {
+			if a.Identifier == effects.ButtonApprove {
 				return true
 			}
 		}
@@ -160,11 +161,11 @@ func refusalLine(by, action string, at time.Time, reason string) string {
 func TestDemotedAdminRefusedAtOnceWithoutEvent(t *testing.T) {
 	w := newButtonWorld(t)
 	w.fake.SetPermission("acme/api", "ada", "admin")
-	w.press("p-1", "ada", buttonPause)
+	w.press("p-1", "ada", effects.ButtonPause)
 	if w.paused() == "" {
 		t.Fatal("an admin's Pause was not applied")
 	}
-	w.press("p-2", "ada", buttonResume)
+	w.press("p-2", "ada", effects.ButtonResume)
 	if p := w.paused(); p != "" {
 		t.Fatalf("an admin's Resume was not applied: paused %q", p)
 	}
@@ -174,7 +175,7 @@ func TestDemotedAdminRefusedAtOnceWithoutEvent(t *testing.T) {
 	w.fake.SetPermission("acme/api", "ada", "read")
 	w.clk.Advance(2 * time.Second)
 	at := w.clk.Now()
-	w.press("p-3", "ada", buttonPause)
+	w.press("p-3", "ada", effects.ButtonPause)
 	if p := w.paused(); p != "" {
 		t.Fatalf("a demoted admin's Pause was applied: %q", p)
 	}
@@ -225,7 +226,7 @@ func TestDemotedAdminRefusedAtOnceAfterMemberEvent(t *testing.T) {
 	if p := remembered(); p != "read" {
 		t.Fatalf("after the member event, the remembered role is %s; want it forgotten and read again", p)
 	}
-	w.press("p-1", "ada", buttonApprove)
+	w.press("p-1", "ada", effects.ButtonApprove)
 	if d := w.decision(); d != nil {
 		t.Fatalf("a demoted admin's Approve was applied: %+v", d)
 	}
@@ -240,7 +241,7 @@ func TestDemotedAdminRefusedAtOnceAfterMemberEvent(t *testing.T) {
 func TestEngineRefusalShownOnTheDeployCheck(t *testing.T) {
 	w := newButtonWorld(t, "ada")
 	w.fake.SetPermission("acme/api", "ada", "admin")
-	w.press("p-1", "ada", buttonApprove)
+	w.press("p-1", "ada", effects.ButtonApprove)
 	if d := w.decision(); d != nil {
 		t.Fatalf("an author's Approve was applied: %+v", d)
 	}
@@ -250,32 +251,9 @@ func TestEngineRefusalShownOnTheDeployCheck(t *testing.T) {
 	}
 	// The next change of the release replaces the note.
 	w.fake.SetPermission("acme/api", "lead", "admin")
-	w.press("p-2", "lead", buttonApprove)
+	w.press("p-2", "lead", effects.ButtonApprove)
 	w.waitEffect("the release to finish", func(store.Effect) bool { return w.check().Conclusion == "success" })
 	if s := w.check().Output.Summary; strings.Contains(s, "refused") || !strings.Contains(s, "approved by @") {
 		t.Fatalf("after an accepted press:\n%s", s)
-	}
-}
-
-func TestShownRefusalsSurviveOlderReports(t *testing.T) {
-	note := &refusalNote{By: "ada", Action: "Pause"}
-	var s shownRefusals
-	if got := s.show("r1", 5, nil); got != nil {
-		t.Fatalf("no refusal yet: %+v", got)
-	}
-	if got := s.show("r1", 10, note); got != note {
-		t.Fatalf("the refusal's own report: %+v", got)
-	}
-	if got := s.show("r1", 9, nil); got != note {
-		t.Fatal("a report queued before the press, performed after it, wiped the note")
-	}
-	if got := s.show("r2", 9, nil); got != nil {
-		t.Fatalf("another release: %+v", got)
-	}
-	if got := s.show("r1", 11, nil); got != nil {
-		t.Fatalf("a report queued after the press: %+v, want the note replaced", got)
-	}
-	if got := s.show("r1", 9, nil); got != nil {
-		t.Fatalf("once replaced, the note stays gone: %+v", got)
 	}
 }

@@ -1,119 +1,16 @@
 package app
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"maps"
 	"os"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/wavegate/wavegate/deploy"
-	"github.com/wavegate/wavegate/pipeline"
 )
 
 // DeployerConfig is one command deployer the operator defines, an entry of
-// deployers: in the config file. Only these programs ever run for a
-// deploy: a repository names one, never gives its own, because whoever can
-// merge to a repository must not run code beside Wavegate's secrets.
-type DeployerConfig struct {
-	// Command is the program and its arguments; a relative program is
-	// relative to Dir.
-	Command []string
-	// Env is added to the program's environment.
-	Env map[string]string
-	// User is who the program runs as; required when Wavegate runs as root.
-	User string
-	// Dir is the program's working directory; Wavegate's when empty.
-	Dir string
-	// Timeout, when set, caps the pipeline's deploy_timeout: the smaller wins.
-	Timeout time.Duration
-	// At is where the file defines it ("wavegate.yml:12:3"), for messages;
-	// empty when set in code.
-	At string
-}
-
-// prepareDeployers checks the deployers against this machine, as Wavegate
-// running with effective user id euid, and makes their commands. Every
-// problem is an error at start: a deployer that cannot run safely must not
-// wait for a release to say so. warnings say what is allowed but risky.
-func prepareDeployers(defs map[string]DeployerConfig, workDir string, euid int) (map[string]deploy.Command, []string, error) {
-	cmds := map[string]deploy.Command{}
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(defs)) {
-		cmd, err := prepareDeployer(name, defs[name], workDir, euid)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		cmds[name] = cmd
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
-	}
-	var warnings []string
-	if euid != 0 && len(defs) > 0 {
-		warnings = append(warnings, fmt.Sprintf("deploy commands run as Wavegate's own user (uid %d) and can read its files, "+
-			"the App's private key in the data directory included: run Wavegate as root with user: set on each deployer, "+
-			"so that deploys run as an unprivileged user of their own", euid))
-	}
-	return cmds, warnings, nil
-}
-
-func prepareDeployer(name string, d DeployerConfig, workDir string, euid int) (deploy.Command, error) {
-	// Errors read like the config file's own: file:line:col: error: ...
-	where := "deployers." + name
-	if d.At != "" {
-		where = d.At + ": error: " + where
-	}
-	fail := func(format string, args ...any) (deploy.Command, error) {
-		return deploy.Command{}, fmt.Errorf("%s%s", where, fmt.Sprintf(format, args...))
-	}
-	if !pipeline.ValidDeployerName(name) {
-		return fail(": the name is not allowed: use %s", pipeline.NameRule())
-	}
-	if len(d.Command) == 0 || d.Command[0] == "" {
-		return fail(".command is empty: it needs at least the program to run")
-	}
-	for k := range d.Env {
-		if !validEnvName(k) || strings.HasPrefix(strings.ToUpper(k), "WAVEGATE_") {
-			return fail(".env: %q is not allowed: WAVEGATE_* names are the step's, and a name is letters, digits and \"_\"", k)
-		}
-	}
-	dir := d.Dir
-	if dir == "" {
-		dir = workDir
-	}
-	if st, err := os.Stat(dir); err != nil {
-		return fail(".dir: %v", err)
-	} else if !st.IsDir() {
-		return fail(".dir: %s is not a directory", dir)
-	}
-	cmd := deploy.Command{Argv: slices.Clone(d.Command), Dir: dir, SetEnv: maps.Clone(d.Env), Timeout: d.Timeout}
-	if d.User == "" {
-		if euid == 0 {
-			return fail(" has no user:, and Wavegate runs as root: set user: to an unprivileged account made for deploys " +
-				"(such as wavegate-deploy), so that deploys cannot read Wavegate's secrets")
-		}
-		return cmd, nil
-	}
-	acct, err := deploy.LookupAccount(d.User)
-	if err != nil {
-		return fail(".user: %v; create the user or name another", err)
-	}
-	switch {
-	case acct.UID == 0:
-		return fail(".user: %s has uid 0: deploys must run as an unprivileged user", d.User)
-	case euid == 0:
-		cmd.Account = acct
-	case acct.UID != uint32(euid):
-		return fail(".user: Wavegate runs as uid %d, which cannot start programs as %s: run Wavegate as root, or leave user: out", euid, d.User)
-	}
-	// Otherwise Wavegate runs as that user already: nothing to switch.
-	return cmd, nil
-}
+// deployers: in the config file.
+type DeployerConfig = deploy.Definition
 
 // CheckServerConfig reads a server config file as `wavegate serve
 // --config` does and checks its deployers as start does, running as
@@ -125,7 +22,7 @@ func CheckServerConfig(path, workDir string, euid int) (names, warnings []string
 	if err != nil {
 		return nil, nil, err
 	}
-	_, warnings, err = prepareDeployers(file.deployers, workDir, euid)
+	_, warnings, err = deploy.Prepare(file.deployers, workDir, euid)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -135,7 +32,7 @@ func CheckServerConfig(path, workDir string, euid int) (names, warnings []string
 // buildDeployers makes the commands of the configured deployers; New fails
 // when one cannot run safely.
 func (a *App) buildDeployers() error {
-	cmds, warnings, err := prepareDeployers(a.cfg.Deployers, a.opts.WorkDir, os.Geteuid())
+	cmds, warnings, err := deploy.Prepare(a.cfg.Deployers, a.opts.WorkDir, os.Geteuid())
 	if err != nil {
 		return err
 	}
@@ -167,23 +64,3 @@ func (a *App) secrets() []string {
 
 // deployerNames are the names a pipeline may give to {command: NAME}.
 func (a *App) deployerNames() []string { return slices.Sorted(maps.Keys(a.deployers)) }
-
-// runCommand runs a command deploy step with the operator's deployer that
-// the pipeline names.
-func (a *App) runCommand(ctx context.Context, d pipeline.Deployer, req deploy.Request) deploy.Result {
-	cmd, ok := a.deployers[d.Name]
-	failed := func(reason string) deploy.Result {
-		now := a.opts.Clock.Now()
-		return deploy.Result{Outcome: deploy.Failed, Reason: reason, Started: now, Finished: now}
-	}
-	switch {
-	case d.Name == "":
-		// Planned by a version that ran a repository's own argv.
-		return failed("this release's pipeline gives its program in the repository, which Wavegate no longer runs: " +
-			"the operator defines deployers in Wavegate's config file, and the pipeline names one with deployer: {command: NAME}")
-	case !ok:
-		return failed(fmt.Sprintf("Wavegate's server defines no deployer %q: its operator adds it under deployers: in Wavegate's config file", d.Name))
-	}
-	req.Inputs = d.Inputs
-	return cmd.Run(ctx, req)
-}

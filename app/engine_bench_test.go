@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/engine"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/pipeline"
@@ -37,7 +38,7 @@ func BenchmarkEngineWake(b *testing.B) {
 	for i := range stages {
 		p.Stages = append(p.Stages, pipeline.Stage{Name: fmt.Sprintf("s%d", i), Targets: []string{fmt.Sprintf("t%d", i)}, Bake: time.Hour, Parallel: 1})
 	}
-	es := &engineStore{db: db}
+	es := &effects.EngineStore{DB: db}
 	for r := range repos {
 		key := pipeline.Key{Repository: fmt.Sprintf("acme/svc-%d", r), Pipeline: "app"}
 		if err := es.Save(ctx, key, 0, p, pipeline.Result{State: inFlight(p, start), WakeAt: start.Add(time.Hour)}, start); err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/config"
+	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/githubfake"
 	"github.com/wavegate/wavegate/pipeline"
@@ -69,7 +70,7 @@ func (w *engineWorld) invocations() []string {
 
 func TestEngineEndToEndWithRestarts(t *testing.T) {
 	w := newEngineWorld(t)
-	effects := make(chan store.Effect, 100)
+	performed := make(chan store.Effect, 100)
 	released := make(chan struct{}, 10)
 	boot := func() *running {
 		return startWith(t, w.cfg, w.fake, w.clock, Options{WorkDir: w.workDir,
@@ -77,8 +78,8 @@ func TestEngineEndToEndWithRestarts(t *testing.T) {
 				if err != nil && !errors.Is(err, context.Canceled) {
 					t.Errorf("effect %s: %v", e.Key, err)
 				}
-				if e.Kind == effectDeploy {
-					effects <- e
+				if e.Kind == effects.KindDeploy {
+					performed <- e
 				}
 			},
 			OnEngineSaved: func(_ pipeline.Key, res pipeline.Result) {
@@ -106,8 +107,8 @@ func TestEngineEndToEndWithRestarts(t *testing.T) {
 		t.Helper()
 		for range n {
 			select {
-			case e := <-effects:
-				if e.Kind != effectDeploy {
+			case e := <-performed:
+				if e.Kind != effects.KindDeploy {
 					t.Fatalf("unexpected effect %s", e.Key)
 				}
 			case <-time.After(10 * time.Second): // deadlock guard only
@@ -139,7 +140,7 @@ func TestEngineEndToEndWithRestarts(t *testing.T) {
 	case <-time.After(10 * time.Second): // deadlock guard only
 		t.Fatal("the release did not finish after its last bake")
 	}
-	es := &engineStore{db: r.app.store}
+	es := &effects.EngineStore{DB: r.app.store}
 	st, _, err := es.Load(t.Context(), pipeline.Key{Repository: "acme/api", Pipeline: "app"})
 	if err != nil || len(st.Releases) != 1 || st.Releases[0].Status != pipeline.ReleaseSucceeded {
 		t.Fatalf("release after the last bake: %v %v", stateDigest(st), err)
@@ -244,10 +245,10 @@ func TestGitHubDeployerEndToEnd(t *testing.T) {
 `)
 	clk := clock.NewFake(time.Now())
 	cfg := newConfig(t, fake, true)
-	effects := make(chan store.Effect, 10)
+	performed := make(chan store.Effect, 10)
 	saved := make(chan pipeline.Result, 10)
 	r := startWith(t, cfg, fake, clk, Options{
-		OnEffectDone:  func(e store.Effect, err error) { effects <- e },
+		OnEffectDone:  func(e store.Effect, err error) { performed <- e },
 		OnEngineSaved: func(_ pipeline.Key, res pipeline.Result) { saved <- res },
 	})
 	installAcme(t, r.app.Store(), clk.Now())
@@ -258,7 +259,7 @@ func TestGitHubDeployerEndToEnd(t *testing.T) {
 	}
 	<-saved // the release
 	select {
-	case <-effects:
+	case <-performed:
 	case <-time.After(10 * time.Second): // deadlock guard only
 		t.Fatal("no deployment created")
 	}
@@ -320,7 +321,7 @@ func TestGitHubDeploymentCreatedBeforeACrashIsNotRepeated(t *testing.T) {
 	}
 	claimed := claimDeploys(t, a, clk.Now())
 	// The effect is performed: GitHub creates the deployment...
-	if _, err := a.performDeploy(ctx, claimed[0]); err != nil {
+	if _, err := a.deploys.Perform(ctx, claimed[0]); err != nil {
 		t.Fatal(err)
 	}
 	// ...and the process dies before recording that.
@@ -329,7 +330,7 @@ func TestGitHubDeploymentCreatedBeforeACrashIsNotRepeated(t *testing.T) {
 	}
 	done := make(chan store.Effect, 10)
 	r := startWith(t, cfg, fake, clk, Options{OnEffectDone: func(e store.Effect, err error) {
-		if e.Kind != effectDeploy {
+		if e.Kind != effects.KindDeploy {
 			return
 		}
 		if err != nil {
@@ -406,7 +407,7 @@ func TestPushesStartReleasesPerPipeline(t *testing.T) {
 	if o := r.next(); o.State != store.DeliveryDone {
 		t.Fatalf("push of a broken file: %s %v", o.State, o.Err)
 	}
-	es := &engineStore{db: r.app.store}
+	es := &effects.EngineStore{DB: r.app.store}
 	st, _, err := es.Load(t.Context(), pipeline.Key{Repository: "acme/api", Pipeline: "app"})
 	if err != nil || len(st.Releases) != 1 || st.Releases[0].SHA != "c1" {
 		t.Fatalf("app's releases after the broken push: %v %v", stateDigest(st), err)
@@ -427,7 +428,7 @@ func claimDeploys(t *testing.T, a *App, now time.Time) []store.Effect {
 	}
 	var deploys []store.Effect
 	for _, e := range claimed {
-		if e.Kind == effectDeploy {
+		if e.Kind == effects.KindDeploy {
 			deploys = append(deploys, e)
 		}
 	}
@@ -477,7 +478,7 @@ func TestReportReadsWhatHoldsTheReleaseFromTheSavedState(t *testing.T) {
 	workDir, deployers := deployWorkDir(t)
 	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
-	effects := make(chan store.Effect, 100)
+	performed := make(chan store.Effect, 100)
 	cfg := newConfig(t, fake, true)
 	cfg.Deployers = deployers
 	opens := clk.Now().Add(time.Hour)
@@ -486,7 +487,7 @@ func TestReportReadsWhatHoldsTheReleaseFromTheSavedState(t *testing.T) {
 			if err != nil && !errors.Is(err, context.Canceled) {
 				t.Errorf("effect %s: %v", e.Key, err)
 			}
-			effects <- e
+			performed <- e
 		}}, func(a *App) {
 		a.runner.Blockers = func(context.Context, pipeline.Key) (pipeline.BlockerSource, error) {
 			return closedWindow{opens: opens}, nil
@@ -502,8 +503,8 @@ func TestReportReadsWhatHoldsTheReleaseFromTheSavedState(t *testing.T) {
 	}
 	for reported := false; !reported; {
 		select {
-		case e := <-effects:
-			reported = e.Kind == effectReport
+		case e := <-performed:
+			reported = e.Kind == effects.KindReport
 		case <-time.After(10 * time.Second): // deadlock guard only
 			t.Fatal("waiting for the release's report")
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/githubfake"
 	"github.com/wavegate/wavegate/pipeline"
@@ -22,7 +23,7 @@ func TestReleaseCommentCreatedOnceEditedAndRecreated(t *testing.T) {
 	workDir, deployers := deployWorkDir(t)
 	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
-	effects := make(chan store.Effect, 100)
+	performed := make(chan store.Effect, 100)
 	cfg := newConfig(t, fake, true)
 	cfg.Deployers = deployers
 	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
@@ -31,7 +32,7 @@ func TestReleaseCommentCreatedOnceEditedAndRecreated(t *testing.T) {
 			if err != nil && !errors.Is(err, context.Canceled) {
 				t.Errorf("effect %s: %v", e.Key, err)
 			}
-			effects <- e
+			performed <- e
 		}})
 	ctx := t.Context()
 	installAcme(t, r.app.Store(), clk.Now())
@@ -48,8 +49,8 @@ func TestReleaseCommentCreatedOnceEditedAndRecreated(t *testing.T) {
 		t.Helper()
 		for n > 0 {
 			select {
-			case e := <-effects:
-				if e.Kind == effectReport {
+			case e := <-performed:
+				if e.Kind == effects.KindReport {
 					n--
 				}
 			case <-time.After(10 * time.Second): // deadlock guard only
@@ -96,12 +97,12 @@ func TestDeployCheckRunAndItsButtons(t *testing.T) {
 	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
 	saved := make(chan pipeline.Result, 100)
-	effects := make(chan store.Effect, 100)
+	performed := make(chan store.Effect, 100)
 	cfg := newConfig(t, fake, true)
 	cfg.Deployers = deployers
 	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
 		OnEngineSaved: func(_ pipeline.Key, res pipeline.Result) { saved <- res },
-		OnEffectDone:  func(e store.Effect, _ error) { effects <- e },
+		OnEffectDone:  func(e store.Effect, _ error) { performed <- e },
 	})
 	ctx := t.Context()
 	installAcme(t, r.app.Store(), clk.Now())
@@ -125,7 +126,7 @@ func TestDeployCheckRunAndItsButtons(t *testing.T) {
 		t.Helper()
 		for !done() {
 			select {
-			case <-effects:
+			case <-performed:
 			case <-saved:
 			case <-time.After(10 * time.Second): // deadlock guard only
 				t.Fatalf("waiting for %s", what)
@@ -190,7 +191,7 @@ func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
 	workDir, deployers := deployWorkDir(t)
 	writeScript(t, workDir, "#!/bin/sh\necho broken >&2\nexit 1\n")
 	clk := clock.NewFake(time.Now())
-	effects := make(chan store.Effect, 100)
+	performed := make(chan store.Effect, 100)
 	cfg := newConfig(t, fake, true)
 	cfg.Deployers = deployers
 	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
@@ -198,7 +199,7 @@ func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
 			if err != nil && !errors.Is(err, context.Canceled) {
 				t.Errorf("effect %s: %v", e.Key, err)
 			}
-			effects <- e
+			performed <- e
 		}})
 	ctx := t.Context()
 	installAcme(t, r.app.Store(), clk.Now())
@@ -220,8 +221,8 @@ func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
 		t.Helper()
 		for n > 0 {
 			select {
-			case e := <-effects:
-				if e.Kind == effectNotice {
+			case e := <-performed:
+				if e.Kind == effects.KindNotice {
 					n--
 				}
 			case <-time.After(10 * time.Second): // deadlock guard only

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/internal/slackfake"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
@@ -26,7 +27,7 @@ func (w *reportWorld) slackReportFailed() effectDone {
 	for {
 		select {
 		case ev := <-w.events:
-			if d, ok := ev.(effectDone); ok && d.e.Kind == effectSlack && d.err != nil {
+			if d, ok := ev.(effectDone); ok && d.e.Kind == effects.KindSlack && d.err != nil {
 				return d
 			}
 			if until, ok := ev.(time.Time); ok && until.After(w.clk.Now().Add(time.Second)) {

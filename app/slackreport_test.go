@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/githubfake"
 	"github.com/wavegate/wavegate/internal/slackfake"
@@ -61,7 +62,7 @@ func newReportWorld(t *testing.T, before ...func(*App)) *reportWorld {
 	cfg.SlackBotToken, cfg.SlackAPIURL = "xoxb-test-token", w.slack.URL()
 	w.r = startWith(t, cfg, w.fake, w.clk, Options{WorkDir: workDir,
 		OnEffectDone: func(e store.Effect, err error) {
-			if _, limited := slackbot.RetryAt(err); err != nil && !errors.Is(err, context.Canceled) && !limited && !(w.slackDown && e.Kind == effectSlack) {
+			if _, limited := slackbot.RetryAt(err); err != nil && !errors.Is(err, context.Canceled) && !limited && !(w.slackDown && e.Kind == effects.KindSlack) {
 				t.Errorf("effect %s: %v", e.Key, err)
 			}
 			w.events <- effectDone{e, err}

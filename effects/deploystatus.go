@@ -1,26 +1,18 @@
-package app
+package effects
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/wavegate/wavegate/deploy"
-	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 )
-
-// effectDeploymentStatus sets the status of a GitHub deployment Wavegate
-// created, for what the deploying system cannot know: that Wavegate gave
-// up waiting for it, or that a rollback replaced it.
-const effectDeploymentStatus = "deployment-status"
 
 type deploymentStatusPayload struct {
 	Repository string `json:"repository"`
@@ -46,7 +38,7 @@ func deploymentStatusEffects(key pipeline.Key, p pipeline.Pipeline, res pipeline
 		if err != nil {
 			return err
 		}
-		out = append(out, store.Effect{Key: outboxKey(key, step+"/status/"+state), Kind: effectDeploymentStatus, Payload: payload, CreatedAt: now})
+		out = append(out, store.Effect{Key: OutboxKey(key, step+"/status/"+state), Kind: KindDeploymentStatus, Payload: payload, CreatedAt: now})
 		return nil
 	}
 	for _, d := range res.Decisions {
@@ -87,14 +79,23 @@ func deploymentStatusEffects(key pipeline.Key, p pipeline.Pipeline, res pipeline
 	return out, nil
 }
 
-// performDeploymentStatus sets one status, if Wavegate created the
-// deployment (a onebox step that never ran has none).
-func (a *App) performDeploymentStatus(ctx context.Context, e store.Effect) ([]byte, error) {
+// DeploymentStatuses sets the status of a GitHub deployment Wavegate
+// created, for what the deploying system cannot know: that Wavegate gave
+// up waiting for it, or that a rollback replaced it.
+type DeploymentStatuses struct {
+	GitHub  GitHubSource
+	Effects EffectLookup
+	Links   Links
+}
+
+// Perform sets one status, if Wavegate created the deployment (a onebox
+// step that never ran has none).
+func (d *DeploymentStatuses) Perform(ctx context.Context, e store.Effect) ([]byte, error) {
 	var p deploymentStatusPayload
 	if err := json.Unmarshal(e.Payload, &p); err != nil {
 		return nil, fmt.Errorf("decode deployment status %s: %w", e.Key, err)
 	}
-	deployEffect, err := a.store.Effect(ctx, outboxKey(pipeline.Key{Repository: p.Repository, Pipeline: p.Pipeline}, p.Step))
+	deployEffect, err := d.Effects.Effect(ctx, OutboxKey(pipeline.Key{Repository: p.Repository, Pipeline: p.Pipeline}, p.Step))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -107,52 +108,17 @@ func (a *App) performDeploymentStatus(ctx context.Context, e store.Effect) ([]by
 	if len(deployEffect.Result) == 0 || json.Unmarshal(deployEffect.Result, &created) != nil || created.Deployment == 0 {
 		return nil, nil
 	}
-	client, err := a.repositoryClient(ctx, p.Repository)
+	client, err := d.GitHub(ctx, p.Repository)
 	if err != nil {
 		return nil, err
 	}
 	owner, name, _ := strings.Cut(p.Repository, "/")
 	status := &github.DeploymentStatusRequest{
 		State: github.String(p.State), Description: github.String(truncateRunes(p.Description, 140)),
-		Environment: github.String(p.Target), LogURL: github.String(a.deploymentLogURL(ctx, p.Repository, p.Pipeline, p.ReleaseSHA)),
+		Environment: github.String(p.Target), LogURL: github.String(d.Links.DeploymentLog(ctx, p.Repository, p.Pipeline, p.ReleaseSHA)),
 	}
 	if _, _, err := client.Repositories.CreateDeploymentStatus(ctx, owner, name, created.Deployment, status); err != nil {
 		return nil, fmt.Errorf("mark deployment %d of %s %s: %w", created.Deployment, p.Repository, p.State, err)
 	}
 	return nil, nil
-}
-
-// markInProgress says on the deployment that Wavegate has started it, with
-// log_url pointing to the release's report. The deploying system reports
-// success or failure itself.
-func (a *App) markInProgress(ctx context.Context, client *github.Client, p deployPayload, deploymentID int64) error {
-	owner, name, _ := strings.Cut(p.Repository, "/")
-	releaseSHA := p.Effect.Step.SHA
-	if p.Effect.Step.Action == pipeline.ActionRollback {
-		releaseSHA = p.Effect.Step.PreviousSHA // the release being rolled back
-	}
-	status := &github.DeploymentStatusRequest{
-		State: github.String("in_progress"),
-		Description: github.String(truncateRunes(deploy.Description(deploy.Request{
-			Action: deploy.Action(p.Effect.Step.Action), SHA: p.Effect.Step.SHA, Target: p.Effect.Target,
-			Variant: deploy.Variant(p.Effect.Step.Variant), Stage: p.Effect.Stage,
-			Release: strconv.FormatInt(p.Effect.ReleaseID, 10)}), 140)),
-		Environment: github.String(p.Effect.Target),
-		LogURL:      github.String(a.deploymentLogURL(ctx, p.Repository, p.Effect.Pipeline, releaseSHA)),
-	}
-	if _, _, err := client.Repositories.CreateDeploymentStatus(ctx, owner, name, deploymentID, status); err != nil {
-		return fmt.Errorf("mark deployment %d of %s in progress: %w", deploymentID, p.Repository, err)
-	}
-	return nil
-}
-
-// deploymentLogURL is the release's report, its wavegate/deploy check run,
-// or, before its report has created it, the commit's checks page, where it
-// will be listed.
-func (a *App) deploymentLogURL(ctx context.Context, repo, pipelineName, sha string) string {
-	web := githubapp.WebURL(a.cfg.GitHubAPIURL)
-	if runID, err := a.store.CheckRun(ctx, repo, sha, DeployCheckName+" ("+pipelineName+")"); err == nil {
-		return fmt.Sprintf("%s/%s/runs/%d", web, repo, runID)
-	}
-	return fmt.Sprintf("%s/%s/commit/%s/checks", web, repo, sha)
 }

@@ -1,4 +1,4 @@
-package app
+package effects
 
 import (
 	"bytes"
@@ -11,28 +11,48 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/notify"
-	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/slackbot"
 	"github.com/wavegate/wavegate/store"
 )
 
-// effectSlack asks for a release's Slack message to be brought up to date.
-const effectSlack = "slack"
+// SlackPoster posts and finds Slack messages (slackbot.Client).
+type SlackPoster interface {
+	Post(ctx context.Context, channel string, m slackbot.Message) (channelID, ts string, err error)
+	Reply(ctx context.Context, channelID, threadTS string, m slackbot.Message) (ts string, err error)
+	Update(ctx context.Context, channelID, ts string, m slackbot.Message) error
+	ResolveChannel(ctx context.Context, channel string) (string, error)
+	FindMessage(ctx context.Context, channelID, key string, oldest time.Time) (string, error)
+	FindReplies(ctx context.Context, channelID, threadTS string) (map[string]string, error)
+}
 
-// performSlack brings a release's Slack message up to date: posted once in
+// SlackStore records each release's Slack message.
+type SlackStore interface {
+	SlackMessage(ctx context.Context, repository, releaseKey string) (store.SlackMessage, error)
+	SaveSlackMessage(ctx context.Context, m store.SlackMessage) error
+}
+
+// Slack performs Slack effects.
+type Slack struct {
+	// Client is nil when Slack reports are off.
+	Client   SlackPoster
+	Releases *Releases
+	Store    SlackStore
+	Renderer *notify.Renderer
+}
+
+// Perform brings a release's Slack message up to date: posted once in
 // its pipeline's channel, updated in place, reposted if someone deleted it,
 // with a thread reply for each event the thread has not told yet.
 //
 // Slack has no idempotency keys, so each post is recorded as intended
 // before it is made; a run that finds an intent left by a crash looks for
 // the message (or the replies) by the key in their metadata before posting.
-func (a *App) performSlack(ctx context.Context, e store.Effect) ([]byte, error) {
-	if a.slack == nil {
+func (s *Slack) Perform(ctx context.Context, e store.Effect) ([]byte, error) {
+	if s.Client == nil {
 		return nil, nil // Slack was turned off since the effect was queued
 	}
-	rr, unlock, err := a.loadReport(ctx, e, effectSlack)
+	rr, unlock, err := s.Releases.load(ctx, e, KindSlack)
 	if err != nil || rr.r == nil {
 		return nil, err
 	}
@@ -42,7 +62,7 @@ func (a *App) performSlack(ctx context.Context, e store.Effect) ([]byte, error) 
 	if channel == "" {
 		return nil, nil
 	}
-	rendered, err := a.renderer.SlackRelease(v)
+	rendered, err := s.Renderer.SlackRelease(v)
 	if err != nil {
 		return nil, err
 	}
@@ -53,9 +73,9 @@ func (a *App) performSlack(ctx context.Context, e store.Effect) ([]byte, error) 
 	hash := contentHash(data)
 	metaKey := fmt.Sprintf("%s/%s/%d", strings.ToLower(p.Repository), p.Pipeline, r.ID)
 	msg := slackbot.Message{Text: rendered.Text, Blocks: rendered.Blocks, Key: metaKey}
-	t := slackThread{a: a, channel: channel, metaKey: metaKey}
+	t := slackThread{s: s, channel: channel, metaKey: metaKey}
 	releaseKey := fmt.Sprintf("%s/%d", p.Pipeline, r.ID)
-	t.rec, err = a.store.SlackMessage(ctx, p.Repository, releaseKey)
+	t.rec, err = s.Store.SlackMessage(ctx, p.Repository, releaseKey)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		t.rec = store.SlackMessage{Repository: p.Repository, ReleaseKey: releaseKey}
@@ -82,7 +102,7 @@ func (a *App) performSlack(ctx context.Context, e store.Effect) ([]byte, error) 
 
 // slackThread is one release's message and what its thread has told.
 type slackThread struct {
-	a       *App
+	s       *Slack
 	channel string // as configured: a name or an id
 	metaKey string
 	rec     store.SlackMessage
@@ -95,13 +115,13 @@ type slackThread struct {
 func (t *slackThread) message(ctx context.Context, msg slackbot.Message, hash string) error {
 	if t.orphan {
 		t.orphan = false
-		id, err := t.a.slack.ResolveChannel(ctx, t.channel)
+		id, err := t.s.Client.ResolveChannel(ctx, t.channel)
 		if err != nil {
 			return err
 		}
 		// Not bounded by time: Slack's timestamps come from Slack's clock.
 		// FindMessage looks through the channel's latest pages only.
-		ts, err := t.a.slack.FindMessage(ctx, id, t.metaKey, time.Time{})
+		ts, err := t.s.Client.FindMessage(ctx, id, t.metaKey, time.Time{})
 		if err != nil {
 			return err
 		}
@@ -111,7 +131,7 @@ func (t *slackThread) message(ctx context.Context, msg slackbot.Message, hash st
 		return nil
 	}
 	if t.rec.TS != "" {
-		err := t.a.slack.Update(ctx, t.rec.ChannelID, t.rec.TS, msg)
+		err := t.s.Client.Update(ctx, t.rec.ChannelID, t.rec.TS, msg)
 		if err == nil {
 			t.rec.BodyHash = hash
 			return t.save(ctx)
@@ -125,7 +145,7 @@ func (t *slackThread) message(ctx context.Context, msg slackbot.Message, hash st
 	if err := t.save(ctx); err != nil {
 		return err
 	}
-	id, ts, err := t.a.slack.Post(ctx, t.channel, msg)
+	id, ts, err := t.s.Client.Post(ctx, t.channel, msg)
 	if err != nil {
 		return err
 	}
@@ -145,7 +165,7 @@ func (t *slackThread) replies(ctx context.Context, v notify.ReleaseView) error {
 	posted := map[string]string{}
 	if len(seen.Pending) > 0 {
 		var err error
-		if posted, err = t.a.slack.FindReplies(ctx, t.rec.ChannelID, t.rec.TS); err != nil {
+		if posted, err = t.s.Client.FindReplies(ctx, t.rec.ChannelID, t.rec.TS); err != nil {
 			return err
 		}
 	}
@@ -164,11 +184,11 @@ func (t *slackThread) replies(ctx context.Context, v notify.ReleaseView) error {
 		if _, done := posted[replyKey]; done {
 			continue
 		}
-		text, err := t.a.renderer.SlackEventText(ev)
+		text, err := t.s.Renderer.SlackEventText(ev)
 		if err != nil {
 			return err
 		}
-		if _, err := t.a.slack.Reply(ctx, t.rec.ChannelID, t.rec.TS, slackbot.Message{Text: text, Key: replyKey}); err != nil {
+		if _, err := t.s.Client.Reply(ctx, t.rec.ChannelID, t.rec.TS, slackbot.Message{Text: text, Key: replyKey}); err != nil {
 			return err
 		}
 	}
@@ -188,26 +208,7 @@ func (t *slackThread) saveSeen(ctx context.Context, seen notify.SlackSeen) error
 }
 
 func (t *slackThread) save(ctx context.Context) error {
-	return t.a.store.SaveSlackMessage(context.WithoutCancel(ctx), t.rec)
-}
-
-// releaseLinks are where a release's reports point: its changes since the
-// pipeline's previous release, its pull requests and its check run.
-func (a *App) releaseLinks(ctx context.Context, repo string, pl pipeline.Pipeline, st pipeline.State, r *pipeline.Release) notify.Links {
-	web := githubapp.WebURL(a.cfg.GitHubAPIURL)
-	links := notify.Links{PullPrefix: fmt.Sprintf("%s/%s/pull/", web, repo)}
-	if kind := st.PipelineOf(r, pl).Deployer.Kind; kind == pipeline.DeployerGitHub || kind == "" {
-		links.Deployments = fmt.Sprintf("%s/%s/deployments", web, repo)
-	}
-	for _, prev := range st.Releases {
-		if prev.ID < r.ID && prev.SHA != r.SHA {
-			links.Compare = fmt.Sprintf("%s/%s/compare/%s...%s", web, repo, prev.SHA, r.SHA)
-		}
-	}
-	if id, err := a.store.CheckRun(ctx, repo, r.SHA, DeployCheckName+" ("+pl.Name+")"); err == nil {
-		links.CheckRun = fmt.Sprintf("%s/%s/runs/%d", web, repo, id)
-	}
-	return links
+	return t.s.Store.SaveSlackMessage(context.WithoutCancel(ctx), t.rec)
 }
 
 // contentHash tells whether a rendering changed.

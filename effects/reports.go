@@ -1,4 +1,4 @@
-package app
+package effects
 
 import (
 	"context"
@@ -13,21 +13,20 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/notify"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 )
 
-// effectReport asks for a release's reports to be brought up to date.
-const effectReport = "report"
-
+// reportPayload asks for a release's reports to be brought up to date.
 type reportPayload struct {
 	Repository string `json:"repository"`
 	Pipeline   string `json:"pipeline"`
 	ReleaseID  int64  `json:"release"`
 	// Refusal, when set, is a refused press of the deploy check's buttons,
 	// shown on the check run until the release's next report.
-	Refusal *refusalNote `json:"refusal,omitempty"`
+	Refusal *RefusalNote `json:"refusal,omitempty"`
 }
 
 // reportEffects asks for a report of every release a save changed. Each
@@ -52,33 +51,53 @@ func reportEffects(key pipeline.Key, version int64, p pipeline.Pipeline, res pip
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, store.Effect{Key: outboxKey(key, fmt.Sprintf("report/r%d/v%d", id, version+1)),
-			Kind: effectReport, Payload: payload, CreatedAt: now})
+		out = append(out, store.Effect{Key: OutboxKey(key, fmt.Sprintf("report/r%d/v%d", id, version+1)),
+			Kind: KindReport, Payload: payload, CreatedAt: now})
 		if slack && res.State.PipelineOf(r, p).SlackChannel != "" {
-			out = append(out, store.Effect{Key: outboxKey(key, fmt.Sprintf("slack/r%d/v%d", id, version+1)),
-				Kind: effectSlack, Payload: payload, CreatedAt: now})
+			out = append(out, store.Effect{Key: OutboxKey(key, fmt.Sprintf("slack/r%d/v%d", id, version+1)),
+				Kind: KindSlack, Payload: payload, CreatedAt: now})
 		}
 	}
 	return out, nil
 }
 
-// performReport brings a release's reports up to date: its deploy check
-// run, and its PR comments, edited in place, found again by their marker if
-// the stored id is lost, recreated if someone deleted them, and left alone
+// Reports performs report effects: a release's PR comments and its deploy
+// check run.
+type Reports struct {
+	GitHub   GitHubSource
+	Releases *Releases
+	Store    interface {
+		ReportStore
+		CheckRuns
+	}
+	Renderer *notify.Renderer
+	Clock    clock.Clock
+	refusals shownRefusals
+}
+
+// ReportStore records the PR comments that report releases.
+type ReportStore interface {
+	ReportComment(ctx context.Context, repository string, pull int, releaseKey string) (store.ReportComment, error)
+	SaveReportComment(ctx context.Context, c store.ReportComment) error
+}
+
+// Perform brings a release's reports up to date: its deploy check run, and
+// its PR comments, edited in place, found again by their marker if the
+// stored id is lost, recreated if someone deleted them, and left alone
 // when nothing visible changed.
-func (a *App) performReport(ctx context.Context, e store.Effect) ([]byte, error) {
-	rr, unlock, err := a.loadReport(ctx, e, effectReport)
+func (rp *Reports) Perform(ctx context.Context, e store.Effect) ([]byte, error) {
+	rr, unlock, err := rp.Releases.load(ctx, e, KindReport)
 	if err != nil || rr.r == nil {
 		return nil, err
 	}
 	defer unlock()
 	p, pl, st, r, v := rr.p, rr.pl, rr.st, rr.r, rr.v
-	body, err := a.renderer.ReleaseComment(v)
+	body, err := rp.Renderer.ReleaseComment(v)
 	if err != nil {
 		return nil, err
 	}
 	hash := contentHash([]byte(body))
-	client, err := a.repositoryClient(ctx, p.Repository)
+	client, err := rp.GitHub(ctx, p.Repository)
 	if err != nil {
 		return nil, err
 	}
@@ -86,18 +105,18 @@ func (a *App) performReport(ctx context.Context, e store.Effect) ([]byte, error)
 	releaseKey := fmt.Sprintf("%s/%d", p.Pipeline, r.ID)
 	marker := body[:strings.Index(body, "\n")]
 	for _, pull := range r.Pulls {
-		if err := a.reportOnPull(ctx, client, owner, name, pull, releaseKey, marker, body, hash); err != nil {
+		if err := rp.reportOnPull(ctx, client, owner, name, pull, releaseKey, marker, body, hash); err != nil {
 			return nil, err
 		}
 	}
 	summary := body
-	if n := a.refusals.show(strings.ToLower(p.Repository)+"/"+releaseKey, e.Seq, rr.p.Refusal); n != nil {
-		summary, err = a.renderer.DeployCheckSummary(body, &notify.RefusalView{By: n.By, Action: n.Action, At: n.At, Reason: n.Reason})
+	if n := rp.refusals.show(strings.ToLower(p.Repository)+"/"+releaseKey, e.Seq, rr.p.Refusal); n != nil {
+		summary, err = rp.Renderer.DeployCheckSummary(body, &notify.RefusalView{By: n.By, Action: n.Action, At: n.At, Reason: n.Reason})
 		if err != nil {
 			return nil, err
 		}
 	}
-	return nil, a.updateDeployCheck(ctx, client, p.Repository, pl, st, r, v, summary)
+	return nil, rp.updateDeployCheck(ctx, client, p.Repository, pl, st, r, v, summary)
 }
 
 // shownRefusals keeps, per release, the refused press its deploy check
@@ -111,12 +130,12 @@ type shownRefusals struct {
 
 type shownRefusal struct {
 	seq  int64
-	note *refusalNote
+	note *RefusalNote
 }
 
 // show records n, the refusal the report seq carries, if any, and returns
 // the refusal that report must show.
-func (s *shownRefusals) show(release string, seq int64, n *refusalNote) *refusalNote {
+func (s *shownRefusals) show(release string, seq int64, n *RefusalNote) *RefusalNote {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n != nil {
@@ -143,7 +162,17 @@ type releaseReport struct {
 	v  notify.ReleaseView
 }
 
-// loadReport decodes a report effect of kind (effectReport, effectSlack)
+// Releases loads the release a report effect is about, for Reports and
+// Slack alike.
+type Releases struct {
+	States  States
+	Pending EffectLookup
+	Links   Links
+	Clock   clock.Clock
+	locks   keyedLocks
+}
+
+// load decodes a report effect of kind (KindReport, KindSlack)
 // and loads its release under the release's lock for that kind: reports of
 // one release go one at a time, since each renders the state as it loads
 // it and two in parallel could put an older rendering last. A burst of
@@ -152,21 +181,21 @@ type releaseReport struct {
 // A refusal's report is rendered even so: it alone carries its note, and it
 // renders the state as it is when performed, like any other.
 // The release's view is built from the state as loaded.
-func (a *App) loadReport(ctx context.Context, e store.Effect, kind string) (releaseReport, func(), error) {
+func (l *Releases) load(ctx context.Context, e store.Effect, kind string) (releaseReport, func(), error) {
 	var rr releaseReport
 	if err := json.Unmarshal(e.Payload, &rr.p); err != nil {
 		return rr, nil, fmt.Errorf("decode %s effect %s: %w", kind, e.Key, err)
 	}
 	p := rr.p
 	key := pipeline.Key{Repository: p.Repository, Pipeline: p.Pipeline}
-	unlock := a.reportLocks.lock(fmt.Sprintf("%s/%s/%s/%d", kind, strings.ToLower(p.Repository), p.Pipeline, p.ReleaseID))
+	unlock := l.locks.lock(fmt.Sprintf("%s/%s/%s/%d", kind, strings.ToLower(p.Repository), p.Pipeline, p.ReleaseID))
 	var newer bool
 	var err error
 	if p.Refusal == nil {
-		newer, err = a.store.NewerEffectPending(ctx, outboxKey(key, fmt.Sprintf("%s/r%d/", kind, p.ReleaseID)), e.Seq)
+		newer, err = l.Pending.NewerEffectPending(ctx, OutboxKey(key, fmt.Sprintf("%s/r%d/", kind, p.ReleaseID)), e.Seq)
 	}
 	if err == nil && !newer {
-		rr.pl, rr.st, _, err = a.engine.LoadWithPipeline(ctx, key)
+		rr.pl, rr.st, _, err = l.States.LoadWithPipeline(ctx, key)
 	}
 	if err != nil || newer {
 		unlock()
@@ -176,9 +205,9 @@ func (a *App) loadReport(ctx context.Context, e store.Effect, kind string) (rele
 		unlock()
 		return releaseReport{}, nil, nil
 	}
-	now := a.opts.Clock.Now()
+	now := l.Clock.Now()
 	held := rr.st.Held // as the runner planned it, with inputs only it knows
-	rr.v, err = notify.BuildReleaseView(p.Repository, rr.pl, rr.st, p.ReleaseID, held, now, a.releaseLinks(ctx, p.Repository, rr.pl, rr.st, rr.r))
+	rr.v, err = notify.BuildReleaseView(p.Repository, rr.pl, rr.st, p.ReleaseID, held, now, l.Links.Release(ctx, p.Repository, rr.pl, rr.st, rr.r))
 	if err != nil {
 		unlock()
 		return releaseReport{}, nil, err
@@ -186,9 +215,9 @@ func (a *App) loadReport(ctx context.Context, e store.Effect, kind string) (rele
 	return rr, unlock, nil
 }
 
-func (a *App) reportOnPull(ctx context.Context, client *github.Client, owner, name string, pull int, releaseKey, marker, body, hash string) error {
+func (rp *Reports) reportOnPull(ctx context.Context, client *github.Client, owner, name string, pull int, releaseKey, marker, body, hash string) error {
 	repo := owner + "/" + name
-	saved, err := a.store.ReportComment(ctx, repo, pull, releaseKey)
+	saved, err := rp.Store.ReportComment(ctx, repo, pull, releaseKey)
 	switch {
 	case err == nil && saved.BodyHash == hash:
 		return nil
@@ -196,7 +225,7 @@ func (a *App) reportOnPull(ctx context.Context, client *github.Client, owner, na
 		_, _, err = client.Issues.EditComment(ctx, owner, name, saved.CommentID, &github.IssueComment{Body: &body})
 		if err == nil {
 			saved.BodyHash = hash
-			return a.store.SaveReportComment(ctx, saved)
+			return rp.Store.SaveReportComment(ctx, saved)
 		}
 		if !isNotFound(err) {
 			return fmt.Errorf("edit the report on %s#%d: %w", repo, pull, err)
@@ -220,7 +249,7 @@ func (a *App) reportOnPull(ctx context.Context, client *github.Client, owner, na
 		}
 		id = c.GetID()
 	}
-	return a.store.SaveReportComment(ctx, store.ReportComment{Repository: repo, PullNumber: pull, ReleaseKey: releaseKey, CommentID: id, BodyHash: hash})
+	return rp.Store.SaveReportComment(ctx, store.ReportComment{Repository: repo, PullNumber: pull, ReleaseKey: releaseKey, CommentID: id, BodyHash: hash})
 }
 
 // findComment looks for the report by its hidden marker, for when its id
@@ -247,38 +276,4 @@ func findComment(ctx context.Context, client *github.Client, owner, name string,
 func isNotFound(err error) bool {
 	var resp *github.ErrorResponse
 	return errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == http.StatusNotFound
-}
-
-// keyedLocks serializes work per key; entries are dropped when unused.
-type keyedLocks struct {
-	mu    sync.Mutex
-	locks map[string]*keyedLock
-}
-
-type keyedLock struct {
-	sync.Mutex
-	users int
-}
-
-func (k *keyedLocks) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = map[string]*keyedLock{}
-	}
-	l := k.locks[key]
-	if l == nil {
-		l = &keyedLock{}
-		k.locks[key] = l
-	}
-	l.users++
-	k.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		k.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
 }

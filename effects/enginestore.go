@@ -1,11 +1,10 @@
-package app
+package effects
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/wavegate/wavegate/engine"
@@ -36,28 +35,23 @@ type noticePayload struct {
 	Notice     pipeline.Notice `json:"notice"`
 }
 
-// Outbox effect kinds.
-const (
-	effectDeploy = "deploy"
-	effectNotice = "notice"
-)
-
-// engineStore adapts the SQLite store to the engine's Store and Pipelines.
-type engineStore struct {
-	db *store.SQLite
-	// slack says whether releases are also reported in Slack.
-	slack bool
-	// saved is told when a save added effects, to wake the outbox worker.
-	saved func()
-	// onSaved, when set, is told every save (tests).
-	onSaved func(pipeline.Key, pipeline.Result)
+// EngineStore adapts the store to the engine's Store and Pipelines: each
+// save stores the state with the effects its decisions need.
+type EngineStore struct {
+	DB store.Engine
+	// Slack says whether releases are also reported in Slack.
+	Slack bool
+	// Saved is told when a save added effects, to wake the outbox worker.
+	Saved func()
+	// OnSaved, when set, is told every save (tests).
+	OnSaved func(pipeline.Key, pipeline.Result)
 }
 
 // load reads the stored document of key into doc, which names the half it
 // wants decoded: the other half is kept raw, since decoding the state is
 // most of a wake-up's cost.
-func (e *engineStore) load(ctx context.Context, key pipeline.Key, doc any) (int64, error) {
-	es, err := e.db.LoadEngineState(ctx, store.EngineKey{Repository: key.Repository, Pipeline: key.Pipeline})
+func (e *EngineStore) load(ctx context.Context, key pipeline.Key, doc any) (int64, error) {
+	es, err := e.DB.LoadEngineState(ctx, store.EngineKey{Repository: key.Repository, Pipeline: key.Pipeline})
 	if err != nil || es.Version == 0 {
 		return 0, err
 	}
@@ -68,7 +62,7 @@ func (e *engineStore) load(ctx context.Context, key pipeline.Key, doc any) (int6
 }
 
 // Load returns the pipeline's state.
-func (e *engineStore) Load(ctx context.Context, key pipeline.Key) (pipeline.State, int64, error) {
+func (e *EngineStore) Load(ctx context.Context, key pipeline.Key) (pipeline.State, int64, error) {
 	var doc struct {
 		Pipeline json.RawMessage `json:"pipeline"`
 		State    pipeline.State  `json:"state"`
@@ -79,7 +73,7 @@ func (e *engineStore) Load(ctx context.Context, key pipeline.Key) (pipeline.Stat
 
 // LoadWithPipeline returns the state and the pipeline it was last planned
 // with, in one read.
-func (e *engineStore) LoadWithPipeline(ctx context.Context, key pipeline.Key) (pipeline.Pipeline, pipeline.State, int64, error) {
+func (e *EngineStore) LoadWithPipeline(ctx context.Context, key pipeline.Key) (pipeline.Pipeline, pipeline.State, int64, error) {
 	var doc engineDoc
 	version, err := e.load(ctx, key, &doc)
 	if err != nil {
@@ -92,7 +86,7 @@ func (e *engineStore) LoadWithPipeline(ctx context.Context, key pipeline.Key) (p
 }
 
 // Pipeline returns the pipeline a stored state was last planned with.
-func (e *engineStore) Pipeline(ctx context.Context, key pipeline.Key) (pipeline.Pipeline, error) {
+func (e *EngineStore) Pipeline(ctx context.Context, key pipeline.Key) (pipeline.Pipeline, error) {
 	var doc struct {
 		Pipeline pipeline.Pipeline `json:"pipeline"`
 		State    json.RawMessage   `json:"state"`
@@ -108,7 +102,7 @@ func (e *engineStore) Pipeline(ctx context.Context, key pipeline.Key) (pipeline.
 }
 
 // Save stores state, pipeline and effects in one transaction.
-func (e *engineStore) Save(ctx context.Context, key pipeline.Key, version int64, p pipeline.Pipeline, res pipeline.Result, now time.Time) error {
+func (e *EngineStore) Save(ctx context.Context, key pipeline.Key, version int64, p pipeline.Pipeline, res pipeline.Result, now time.Time) error {
 	doc, err := json.Marshal(engineDoc{Pipeline: p, State: res.State})
 	if err != nil {
 		return fmt.Errorf("encode engine state of %s/%s: %w", key.Repository, key.Pipeline, err)
@@ -119,7 +113,7 @@ func (e *engineStore) Save(ctx context.Context, key pipeline.Key, version int64,
 		if err != nil {
 			return fmt.Errorf("encode deploy %s: %w", d.Step.Key, err)
 		}
-		effects = append(effects, store.Effect{Key: outboxKey(key, d.Step.Key), Kind: effectDeploy, Payload: payload, CreatedAt: now})
+		effects = append(effects, store.Effect{Key: OutboxKey(key, d.Step.Key), Kind: KindDeploy, Payload: payload, CreatedAt: now})
 	}
 	for _, n := range res.Notices {
 		payload, err := json.Marshal(noticePayload{Repository: key.Repository, Pipeline: key.Pipeline, Notice: n})
@@ -127,9 +121,9 @@ func (e *engineStore) Save(ctx context.Context, key pipeline.Key, version int64,
 			return fmt.Errorf("encode notice: %w", err)
 		}
 		k := fmt.Sprintf("notice/r%d/%s/%s/%s", n.ReleaseID, n.Kind, n.Stage, n.Target)
-		effects = append(effects, store.Effect{Key: outboxKey(key, k), Kind: effectNotice, Payload: payload, CreatedAt: now})
+		effects = append(effects, store.Effect{Key: OutboxKey(key, k), Kind: KindNotice, Payload: payload, CreatedAt: now})
 	}
-	reports, err := reportEffects(key, version, p, res, e.slack, now)
+	reports, err := reportEffects(key, version, p, res, e.Slack, now)
 	if err != nil {
 		return fmt.Errorf("report effects: %w", err)
 	}
@@ -139,7 +133,7 @@ func (e *engineStore) Save(ctx context.Context, key pipeline.Key, version int64,
 		return fmt.Errorf("deployment status effects: %w", err)
 	}
 	effects = append(effects, statuses...)
-	_, err = e.db.SaveEngineState(ctx, store.EngineState{
+	_, err = e.DB.SaveEngineState(ctx, store.EngineState{
 		EngineKey: store.EngineKey{Repository: key.Repository, Pipeline: key.Pipeline},
 		Version:   version, State: doc, WakeAt: res.WakeAt,
 	}, effects, now)
@@ -149,18 +143,18 @@ func (e *engineStore) Save(ctx context.Context, key pipeline.Key, version int64,
 	if err != nil {
 		return err
 	}
-	if len(effects) > 0 && e.saved != nil {
-		e.saved()
+	if len(effects) > 0 && e.Saved != nil {
+		e.Saved()
 	}
-	if e.onSaved != nil {
-		e.onSaved(key, res)
+	if e.OnSaved != nil {
+		e.OnSaved(key, res)
 	}
 	return nil
 }
 
 // Due lists the pipelines whose wake time has come.
-func (e *engineStore) Due(ctx context.Context, now time.Time, limit int) ([]pipeline.Key, error) {
-	keys, err := e.db.DueEngineStates(ctx, now, limit)
+func (e *EngineStore) Due(ctx context.Context, now time.Time, limit int) ([]pipeline.Key, error) {
+	keys, err := e.DB.DueEngineStates(ctx, now, limit)
 	out := make([]pipeline.Key, len(keys))
 	for i, k := range keys {
 		out[i] = pipeline.Key{Repository: k.Repository, Pipeline: k.Pipeline}
@@ -169,13 +163,6 @@ func (e *engineStore) Due(ctx context.Context, now time.Time, limit int) ([]pipe
 }
 
 // NextWake is the earliest stored wake time.
-func (e *engineStore) NextWake(ctx context.Context) (time.Time, bool, error) {
-	return e.db.NextEngineWake(ctx)
-}
-
-// outboxKey makes a step's key unique across repositories and pipelines;
-// it is also the deployment's idempotency key.
-// The store compares repository names without case; so must the key.
-func outboxKey(key pipeline.Key, local string) string {
-	return strings.ToLower(key.Repository) + "/" + key.Pipeline + "/" + local
+func (e *EngineStore) NextWake(ctx context.Context) (time.Time, bool, error) {
+	return e.DB.NextEngineWake(ctx)
 }
