@@ -42,9 +42,9 @@ const (
 	effectNotice = "notice"
 )
 
-// engineStore adapts the SQLite store to the engine's Store and Pipelines.
+// engineStore adapts the store to the engine's Store and Pipelines.
 type engineStore struct {
-	db *store.SQLite
+	db store.Store
 	// slack says whether releases are also reported in Slack.
 	slack bool
 	// saved is told when a save added effects, to wake the outbox worker.
