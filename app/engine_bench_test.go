@@ -14,7 +14,6 @@ import (
 	"github.com/wavegate/wavegate/engine"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/pipeline"
-	"github.com/wavegate/wavegate/store/sqlite"
 )
 
 // BenchmarkEngineWake measures one wake-up of one pipeline that touches one
@@ -26,7 +25,7 @@ import (
 func BenchmarkEngineWake(b *testing.B) {
 	const repos, stages = 1000, 10
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "wavegate.db"), sqlite.Options{})
+	db, err := OpenStore(ctx, filepath.Join(b.TempDir(), "wavegate.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
