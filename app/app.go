@@ -28,10 +28,22 @@ import (
 	"github.com/wavegate/wavegate/internal/outbox"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/sqlite"
 )
 
 // DatabaseFile is the SQLite file's name inside the data directory.
 const DatabaseFile = "wavegate.db"
+
+// OpenStore opens the database at path: the one place that picks the store's
+// implementation, so everything else depends on store.Store alone.
+func OpenStore(ctx context.Context, path string) (store.Store, error) {
+	st, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		// Not st: a nil *sqlite.Store would make a non-nil store.Store.
+		return nil, err
+	}
+	return st, nil
+}
 
 // Options are the parts tests replace.
 type Options struct {
@@ -64,7 +76,7 @@ type Options struct {
 type App struct {
 	cfg         Config
 	opts        Options
-	store       *store.SQLite
+	store       store.Store
 	registry    *prometheus.Registry
 	creds       *credentials
 	inbox       *inbox.Processor
@@ -93,7 +105,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	dbPath := filepath.Join(cfg.DataDir, DatabaseFile)
-	st, err := store.OpenSQLite(ctx, dbPath, store.SQLiteOptions{})
+	st, err := OpenStore(ctx, dbPath)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/wavegate/wavegate/engine"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/pipeline"
-	"github.com/wavegate/wavegate/store"
 )
 
 // BenchmarkEngineWake measures one wake-up of one pipeline that touches one
@@ -27,7 +26,7 @@ import (
 func BenchmarkEngineWake(b *testing.B) {
 	const repos, stages = 1000, 10
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(b.TempDir(), "wavegate.db"), store.SQLiteOptions{})
+	db, err := OpenStore(ctx, filepath.Join(b.TempDir(), "wavegate.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func TestSlackRateLimitIsHonouredOnTheInjectedClock(t *testing.T) {
 	w.moveTo(t0.Add(10 * time.Minute)) // alpha's bake ends: the report is refused
 	failed := w.slackReportFailed()
 	limitedAt := w.clk.Now()
-	e, err := w.r.app.Store().(*store.SQLite).Effect(t.Context(), failed.e.Key)
+	e, err := w.r.app.Store().Effect(t.Context(), failed.e.Key)
 	if err != nil || e.State != store.EffectPending || !e.NextAttemptAt.Equal(limitedAt.Add(30*time.Second)) {
 		t.Fatalf("after the 429: %+v, %v; want pending until %v", e, err, limitedAt.Add(30*time.Second))
 	}
@@ -89,7 +89,7 @@ func TestSlackMessagePostedBeforeACrashIsFoundNotPostedTwice(t *testing.T) {
 	w = newReportWorld(t, func(a *App) {
 		// A previous process recorded its intent, posted, and died before
 		// recording the message's ts.
-		if err := a.Store().(*store.SQLite).SaveSlackMessage(t.Context(), store.SlackMessage{
+		if err := a.Store().SaveSlackMessage(t.Context(), store.SlackMessage{
 			Repository: "acme/api", ReleaseKey: "app/1", ChannelID: "#deploys"}); err != nil {
 			t.Fatal(err)
 		}

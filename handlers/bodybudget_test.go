@@ -25,7 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/wavegate/wavegate/internal/clock"
-	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/sqlite"
 )
 
 // heldHandler reads the whole body, then holds the request until release
@@ -216,7 +216,7 @@ func TestForgedBigBodiesProcess(t *testing.T) {
 	if os.Getenv(bigBodyProcessEnv) == "" {
 		t.Skip("run by TestForgedBigBodiesKeepMemoryBounded in a process of its own")
 	}
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(os.Getenv("WAVEGATE_TEST_DIR"), "w.db"), store.SQLiteOptions{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(os.Getenv("WAVEGATE_TEST_DIR"), "w.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

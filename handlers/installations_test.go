@@ -10,10 +10,11 @@ import (
 
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/sqlite"
 )
 
 func TestInstallationEventsKeepTheTable(t *testing.T) {
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"), store.SQLiteOptions{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/wavegate/wavegate/internal/githubfake"
 	"github.com/wavegate/wavegate/internal/inbox"
 	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/sqlite"
 )
 
 // syncBuffer is a log destination shared by the endpoint and the workers.
@@ -58,7 +59,7 @@ func (b *syncBuffer) records(t *testing.T, msg string) []map[string]any {
 // duplicate again.
 func TestRedeliveredDeadDeliveryIsProcessed(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "w.db"), store.SQLiteOptions{})
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

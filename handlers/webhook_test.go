@@ -18,6 +18,7 @@ import (
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/githubfake"
 	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/sqlite"
 )
 
 var secret = []byte("It's a Secret to Everybody")
@@ -26,7 +27,7 @@ const prPayload = `{"action":"opened","number":7,"installation":{"id":42},"repos
 
 type intake struct {
 	t        *testing.T
-	store    *store.SQLite
+	store    store.Store
 	hook     *Webhook
 	srv      *httptest.Server
 	notified int
@@ -35,7 +36,7 @@ type intake struct {
 
 func newIntake(t *testing.T, maxBody int64) *intake {
 	t.Helper()
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"), store.SQLiteOptions{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,8 @@
-// Package store owns Wavegate's persistence: the webhook inbox, the outbox of
-// side effects, installations and their repositories. SQLite is the default
-// implementation; the interface and SQL are written so that a Postgres
-// implementation can follow (DESIGN.md: Storage).
+// Package store says what Wavegate persists: the webhook inbox, the outbox of
+// side effects, installations and their repositories, the review gate's and
+// the engine's records. It holds the interfaces and their types only;
+// store/sqlite implements them (the default) and store/storetest is the
+// conformance suite every implementation passes (DESIGN.md: Storage).
 package store
 
 import (
@@ -98,6 +99,17 @@ type Inbox interface {
 	Prune(ctx context.Context, cutoff time.Time) (int, error)
 	// Delivery returns one delivery by its ID (ErrNotFound when absent).
 	Delivery(ctx context.Context, id string) (Delivery, error)
+	// ListDeliveries returns stored deliveries, newest arrival first,
+	// without their payloads: what an operator looks at to find a dead one.
+	// A delivery stored again (redelivered or retried) counts as arriving
+	// then.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
+	// RetryDead stores the dead delivery with the given id again, with its
+	// own payload, as Enqueue does for a redelivery: pending, due at now,
+	// with no attempts, its last error kept. It returns the dead delivery as
+	// it was, without its payload; ErrNotFound when no delivery has that
+	// id, ErrNotDead when it is not dead.
+	RetryDead(ctx context.Context, id string, now time.Time) (Delivery, error)
 }
 
 // EffectState is where an outbox effect stands.
@@ -152,6 +164,16 @@ type Outbox interface {
 	// NextEffectDue returns when ClaimEffects could next return an effect;
 	// ok is false when nothing is pending or processing.
 	NextEffectDue(ctx context.Context) (due time.Time, ok bool, err error)
+	// PruneEffects deletes done and dead effects finished before cutoff.
+	PruneEffects(ctx context.Context, cutoff time.Time) (int, error)
+	// Effect returns one effect by its idempotency key (ErrNotFound when
+	// absent): outbox workers reconcile through it.
+	Effect(ctx context.Context, key string) (Effect, error)
+	// NewerEffectPending says whether an unfinished effect whose key starts
+	// with prefix was added after seq: a report that such a newer effect
+	// will render anyway can be skipped, which is how a burst of changes
+	// becomes one edit.
+	NewerEffectPending(ctx context.Context, prefix string, seq int64) (bool, error)
 }
 
 // Installation is one installation of the GitHub App.

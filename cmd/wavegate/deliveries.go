@@ -125,20 +125,20 @@ retry  processes dead deliveries again, as GitHub's Redeliver does: each
 
 // openExisting opens the database of dataDir, refusing to create one: a
 // mistyped directory should say so, not show an empty inbox.
-func openExisting(ctx context.Context, dataDir string) (*store.SQLite, error) {
+func openExisting(ctx context.Context, dataDir string) (store.Store, error) {
 	path := filepath.Join(dataDir, app.DatabaseFile)
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no database at %s (%w); pass --data-dir, or set %s, to the directory wavegate serve uses",
 			path, err, app.EnvName("data-dir"))
 	}
-	st, err := store.OpenSQLite(ctx, path, store.SQLiteOptions{})
+	st, err := app.OpenStore(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-func listDeliveries(ctx context.Context, st *store.SQLite, f store.DeliveryFilter, c cli) int {
+func listDeliveries(ctx context.Context, st store.Store, f store.DeliveryFilter, c cli) int {
 	ds, err := st.ListDeliveries(ctx, f)
 	if err != nil {
 		fmt.Fprintln(c.stderr, "wavegate deliveries list:", err)
@@ -161,7 +161,7 @@ func listDeliveries(ctx context.Context, st *store.SQLite, f store.DeliveryFilte
 	return 0
 }
 
-func retryDeliveries(ctx context.Context, st *store.SQLite, ids []string, c cli) int {
+func retryDeliveries(ctx context.Context, st store.Store, ids []string, c cli) int {
 	if len(ids) == 0 { // --all-dead
 		dead, err := st.ListDeliveries(ctx, store.DeliveryFilter{State: store.DeliveryDead})
 		if err != nil {

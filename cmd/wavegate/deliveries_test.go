@@ -14,17 +14,18 @@ import (
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/inbox"
 	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/sqlite"
 )
 
 var cliNow = time.Date(2026, 11, 21, 9, 30, 0, 0, time.UTC)
 
 // seedInbox stores, in a data directory, a done delivery, a pending one and
 // two dead ones, the way a running server would have left them.
-func seedInbox(t *testing.T) (dataDir string, st *store.SQLite) {
+func seedInbox(t *testing.T) (dataDir string, st store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	dataDir = t.TempDir()
-	st, err := store.OpenSQLite(ctx, filepath.Join(dataDir, app.DatabaseFile), store.SQLiteOptions{})
+	st, err := sqlite.Open(ctx, filepath.Join(dataDir, app.DatabaseFile), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

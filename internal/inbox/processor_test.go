@@ -15,6 +15,7 @@ import (
 
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/sqlite"
 )
 
 var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
@@ -43,7 +44,7 @@ func retryAt(err error) (time.Time, bool) {
 type harness struct {
 	t        *testing.T
 	path     string
-	store    *store.SQLite
+	store    store.Store
 	clock    *clock.Fake
 	outcomes chan Outcome
 	registry *prometheus.Registry
@@ -64,7 +65,7 @@ func newHarness(t *testing.T) *harness {
 
 func (h *harness) open() {
 	h.t.Helper()
-	st, err := store.OpenSQLite(context.Background(), h.path, store.SQLiteOptions{})
+	st, err := sqlite.Open(context.Background(), h.path, sqlite.Options{})
 	if err != nil {
 		h.t.Fatalf("open store: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/sqlite"
 )
 
 type transient struct{ error }
@@ -34,7 +35,7 @@ type finished struct {
 
 // world is a running Worker over a SQLite file, on a fake clock.
 type world struct {
-	db   *store.SQLite
+	db   store.Store
 	clk  *clock.Fake
 	w    *Worker
 	done chan finished
@@ -52,14 +53,14 @@ func (wd *world) add(t *testing.T, effects ...store.Effect) {
 
 func setup(t *testing.T, performers map[string]Performer) *world {
 	t.Helper()
-	return setupOver(t, performers, func(db *store.SQLite) store.Outbox { return db })
+	return setupOver(t, performers, func(db store.Store) store.Outbox { return db })
 }
 
 // setupOver runs the worker over the store wrap returns, which may watch or
 // interleave with the worker's calls.
-func setupOver(t *testing.T, performers map[string]Performer, wrap func(*store.SQLite) store.Outbox) *world {
+func setupOver(t *testing.T, performers map[string]Performer, wrap func(store.Store) store.Outbox) *world {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"), store.SQLiteOptions{})
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestWorkerRetriesTransientAndKillsPermanent(t *testing.T) {
 }
 
 func TestWorkerHandsBackClaimedEffectsAtStart(t *testing.T) {
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"), store.SQLiteOptions{})
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestWorkerClaimsAnEffectAddedAfterItsClaim(t *testing.T) {
 	var wd *world
 	ready := make(chan struct{})
 	wd = setupOver(t, map[string]Performer{"k": func(context.Context, store.Effect) ([]byte, error) { return nil, nil }},
-		func(db *store.SQLite) store.Outbox {
+		func(db store.Store) store.Outbox {
 			return &interleaved{Outbox: db, at: "claimed", hook: func() {
 				<-ready
 				if err := db.AddEffects(context.Background(), store.Effect{Key: "a", Kind: "k", CreatedAt: wd.clk.Now()}); err != nil {
@@ -250,7 +251,7 @@ func TestWorkerKeepsANotifyThatArrivesBeforeItSleeps(t *testing.T) {
 	var wd *world
 	ready := make(chan struct{})
 	wd = setupOver(t, map[string]Performer{"k": func(context.Context, store.Effect) ([]byte, error) { return nil, nil }},
-		func(db *store.SQLite) store.Outbox {
+		func(db store.Store) store.Outbox {
 			return &interleaved{Outbox: db, at: "looked", hook: func() {
 				<-ready
 				if err := db.AddEffects(context.Background(), store.Effect{Key: "a", Kind: "k", CreatedAt: wd.clk.Now()}); err != nil {

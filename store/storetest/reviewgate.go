@@ -1,16 +1,18 @@
-package store
+package storetest
 
 import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/wavegate/wavegate/store"
 )
 
-func TestReviewGateRecords(t *testing.T) {
+func testReviewGateRecords(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 
-	if _, err := s.CheckRun(ctx, "acme/api", "abc", "wavegate/review"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.CheckRun(ctx, "acme/api", "abc", "wavegate/review"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown check run: %v", err)
 	}
 	if err := s.SaveCheckRun(ctx, "Acme/API", "abc", "wavegate/review", 7, at(0)); err != nil {
@@ -22,11 +24,11 @@ func TestReviewGateRecords(t *testing.T) {
 	if id, err := s.CheckRun(ctx, "acme/api", "abc", "wavegate/review"); err != nil || id != 8 {
 		t.Fatalf("check run id %d %v, want the latest, 8, whatever the name's case", id, err)
 	}
-	if _, err := s.CheckRun(ctx, "acme/api", "abc", "wavegate/deploy"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.CheckRun(ctx, "acme/api", "abc", "wavegate/deploy"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("another check's name must not match: %v", err)
 	}
 
-	r := ReviewResult{Repository: "acme/api", PullNumber: 3, HeadSHA: "abc", Conclusion: "failure", Title: "0 of 1 approvals", EvaluatedAt: at(2)}
+	r := store.ReviewResult{Repository: "acme/api", PullNumber: 3, HeadSHA: "abc", Conclusion: "failure", Title: "0 of 1 approvals", EvaluatedAt: at(2)}
 	if err := s.SaveReviewResult(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -38,13 +40,13 @@ func TestReviewGateRecords(t *testing.T) {
 	if err != nil || got.Conclusion != "success" || got.Title != "1 of 1 approvals" || !got.EvaluatedAt.Equal(at(2)) {
 		t.Fatalf("review result %+v %v", got, err)
 	}
-	if _, err := s.ReviewResultFor(ctx, "acme/api", 3, "def"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.ReviewResultFor(ctx, "acme/api", 3, "def"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("another head's result: %v", err)
 	}
 
 	if err := s.SaveVerdicts(ctx,
-		CommitVerdict{Repository: "acme/api", SHA: "c1", Reviewed: true, PullNumber: 3, DecidedAt: at(3)},
-		CommitVerdict{Repository: "acme/api", SHA: "c2", Reviewed: false, Reason: "pushed without a pull request", DecidedAt: at(3)},
+		store.CommitVerdict{Repository: "acme/api", SHA: "c1", Reviewed: true, PullNumber: 3, DecidedAt: at(3)},
+		store.CommitVerdict{Repository: "acme/api", SHA: "c2", Reviewed: false, Reason: "pushed without a pull request", DecidedAt: at(3)},
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -55,18 +57,18 @@ func TestReviewGateRecords(t *testing.T) {
 	if v, err := s.Verdict(ctx, "acme/api", "c1"); err != nil || !v.Reviewed || v.PullNumber != 3 {
 		t.Fatalf("verdict %+v %v", v, err)
 	}
-	if _, err := s.Verdict(ctx, "acme/web", "c1"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Verdict(ctx, "acme/web", "c1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("another repository's verdict: %v", err)
 	}
 }
 
-func TestReportComments(t *testing.T) {
+func testReportComments(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
-	if _, err := s.ReportComment(ctx, "acme/api", 7, "app/1"); !errors.Is(err, ErrNotFound) {
+	s := open(t)
+	if _, err := s.ReportComment(ctx, "acme/api", 7, "app/1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown: %v", err)
 	}
-	c := ReportComment{Repository: "Acme/API", PullNumber: 7, ReleaseKey: "app/1", CommentID: 11, BodyHash: "h1"}
+	c := store.ReportComment{Repository: "Acme/API", PullNumber: 7, ReleaseKey: "app/1", CommentID: 11, BodyHash: "h1"}
 	if err := s.SaveReportComment(ctx, c); err != nil {
 		t.Fatal(err)
 	}

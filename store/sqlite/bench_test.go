@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wavegate/wavegate/store"
 )
 
 // payload20KB is the size of a typical GitHub webhook body.
@@ -20,9 +22,9 @@ func payload20KB() []byte {
 	return p
 }
 
-func openBench(b *testing.B) *SQLite {
+func openBench(b *testing.B) *Store {
 	b.Helper()
-	s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "bench.db"), SQLiteOptions{})
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,7 +46,7 @@ func BenchmarkEnqueueParallel(b *testing.B) {
 		ctx := context.Background()
 		for pb.Next() {
 			n := next.Add(1)
-			d := Delivery{
+			d := store.Delivery{
 				ID: fmt.Sprint("delivery-", n), Event: "push", InstallationID: 1,
 				Repository: fmt.Sprint("o/r", n%50), Payload: payload, ReceivedAt: at(0),
 			}
@@ -144,7 +146,7 @@ func benchmarkLatency(b *testing.B, workers int) {
 		<-tick.C
 		wg.Go(func() {
 			start := time.Now()
-			d := Delivery{
+			d := store.Delivery{
 				ID: fmt.Sprint("delivery-", i), Event: "push", InstallationID: 1,
 				Repository: fmt.Sprint("o/r", i%50), Payload: payload, ReceivedAt: at(0),
 			}
@@ -185,7 +187,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 	var wg sync.WaitGroup
 	for i := range b.N {
 		wg.Go(func() {
-			d := Delivery{
+			d := store.Delivery{
 				ID: fmt.Sprint("delivery-", i), Event: "push", InstallationID: 1,
 				Repository: fmt.Sprint("o/r", i%50), Payload: payload, ReceivedAt: at(0),
 			}

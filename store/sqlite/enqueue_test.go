@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,32 +6,9 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/wavegate/wavegate/store"
 )
-
-func TestEnqueueDuplicateLeavesRowUnchanged(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	first := delivery("d1", "o/r", at(0))
-	mustEnqueue(t, s, first)
-
-	again := first
-	again.Event, again.Payload, again.ReceivedAt = "issues", []byte("other"), at(time.Hour)
-	res, err := s.Enqueue(ctx, again)
-	if err != nil || !res.Duplicate || res.Redelivered {
-		t.Fatalf("Enqueue(duplicate) = %+v, %v; want a duplicate", res, err)
-	}
-	got, err := s.Delivery(ctx, "d1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Event != "push" || string(got.Payload) != string(first.Payload) || !got.ReceivedAt.Equal(at(0)) {
-		t.Errorf("stored delivery changed by duplicate: %+v", got)
-	}
-	if n, _ := s.Depth(ctx); n != 1 {
-		t.Errorf("Depth = %d, want 1", n)
-	}
-}
 
 func TestEnqueueDuplicatesInOneBatch(t *testing.T) {
 	ctx := context.Background()
@@ -109,37 +86,8 @@ func TestEnqueueCancelledWhileQueued(t *testing.T) {
 	}
 	// A later delivery goes through the writer after the abandoned one.
 	mustEnqueue(t, s, delivery("after", "o/r", at(0)))
-	if _, err := s.Delivery(context.Background(), "cancelled"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Delivery(context.Background(), "cancelled"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Delivery(cancelled) = %v, want ErrNotFound: an abandoned delivery was written", err)
-	}
-}
-
-func TestEnqueueContextAlreadyDone(t *testing.T) {
-	s := openTest(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := s.Enqueue(ctx, delivery("d1", "o/r", at(0))); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Enqueue = %v, want context.Canceled", err)
-	}
-	if _, err := s.Delivery(context.Background(), "d1"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Delivery = %v, want ErrNotFound", err)
-	}
-}
-
-func TestEnqueueRejectsInvalid(t *testing.T) {
-	s := openTest(t)
-	for name, d := range map[string]Delivery{
-		"empty id":      delivery("", "o/r", at(0)),
-		"zero received": delivery("d1", "o/r", time.Time{}),
-	} {
-		t.Run(name, func(t *testing.T) {
-			if _, err := s.Enqueue(context.Background(), d); err == nil {
-				t.Fatal("Enqueue succeeded")
-			}
-		})
-	}
-	if n, _ := s.Depth(context.Background()); n != 0 {
-		t.Errorf("Depth = %d, want 0", n)
 	}
 }
 

@@ -1,4 +1,4 @@
-package store
+package storetest
 
 import (
 	"context"
@@ -6,13 +6,15 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/wavegate/wavegate/store"
 )
 
-func effect(key string, created time.Time) Effect {
-	return Effect{Key: key, Kind: "check_run.update", Payload: []byte(key), CreatedAt: created}
+func effect(key string, created time.Time) store.Effect {
+	return store.Effect{Key: key, Kind: "check_run.update", Payload: []byte(key), CreatedAt: created}
 }
 
-func claimKeys(t *testing.T, s *SQLite, now time.Time, limit int, lease time.Duration) []Effect {
+func claimKeys(t *testing.T, s store.Store, now time.Time, limit int, lease time.Duration) []store.Effect {
 	t.Helper()
 	es, err := s.ClaimEffects(context.Background(), now, limit, lease)
 	if err != nil {
@@ -21,7 +23,7 @@ func claimKeys(t *testing.T, s *SQLite, now time.Time, limit int, lease time.Dur
 	return es
 }
 
-func keys(es []Effect) []string {
+func keys(es []store.Effect) []string {
 	out := []string{}
 	for _, e := range es {
 		out = append(out, e.Key)
@@ -29,9 +31,9 @@ func keys(es []Effect) []string {
 	return out
 }
 
-func TestAddEffectsSkipsExistingKey(t *testing.T) {
+func testAddEffectsSkipsExistingKey(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	if err := s.AddEffects(ctx, effect("k1", at(0)), effect("k2", at(0))); err != nil {
 		t.Fatal(err)
 	}
@@ -50,17 +52,17 @@ func TestAddEffectsSkipsExistingKey(t *testing.T) {
 	}
 	wantIDs(t, "ClaimEffects", keys(claimKeys(t, s, at(0), 10, time.Minute)), "k1", "k2", "k3")
 
-	if err := s.AddEffects(ctx, Effect{Kind: "x", CreatedAt: at(0)}); err == nil {
+	if err := s.AddEffects(ctx, store.Effect{Kind: "x", CreatedAt: at(0)}); err == nil {
 		t.Error("AddEffects without key succeeded")
 	}
-	if err := s.AddEffects(ctx, Effect{Key: "k4", Kind: "x"}); err == nil {
+	if err := s.AddEffects(ctx, store.Effect{Key: "k4", Kind: "x"}); err == nil {
 		t.Error("AddEffects without CreatedAt succeeded")
 	}
 }
 
-func TestClaimEffects(t *testing.T) {
+func testClaimEffects(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	later := effect("later", at(0))
 	later.NextAttemptAt = at(time.Hour)
 	if err := s.AddEffects(ctx, effect("e1", at(0)), later, effect("e2", at(0)), effect("e3", at(0))); err != nil {
@@ -68,7 +70,7 @@ func TestClaimEffects(t *testing.T) {
 	}
 	first := claimKeys(t, s, at(0), 2, time.Minute)
 	wantIDs(t, "first claim (limit 2)", keys(first), "e1", "e2")
-	if first[0].State != EffectProcessing || first[0].Attempts != 1 {
+	if first[0].State != store.EffectProcessing || first[0].Attempts != 1 {
 		t.Errorf("claimed %+v", first[0])
 	}
 	wantIDs(t, "second claim", keys(claimKeys(t, s, at(0), 10, time.Minute)), "e3")
@@ -92,10 +94,10 @@ func TestClaimEffects(t *testing.T) {
 	wantIDs(t, "claim at 1h", keys(claimKeys(t, s, at(time.Hour), 10, 10*time.Hour)), "later")
 	wantIDs(t, "claim at 2h", keys(claimKeys(t, s, at(2*time.Hour), 10, time.Minute)), "e2")
 
-	for key, want := range map[string]Effect{
-		"e1": {State: EffectDone, Result: []byte(`{"id":99}`)},
-		"e2": {State: EffectProcessing, LastError: "429"},
-		"e3": {State: EffectDead, LastError: "410 gone"},
+	for key, want := range map[string]store.Effect{
+		"e1": {State: store.EffectDone, Result: []byte(`{"id":99}`)},
+		"e2": {State: store.EffectProcessing, LastError: "429"},
+		"e3": {State: store.EffectDead, LastError: "410 gone"},
 	} {
 		got, err := s.Effect(ctx, key)
 		if err != nil || got.State != want.State || got.LastError != want.LastError || !slices.Equal(got.Result, want.Result) {
@@ -104,9 +106,9 @@ func TestClaimEffects(t *testing.T) {
 	}
 }
 
-func TestEffectFinishErrors(t *testing.T) {
+func testEffectFinishErrors(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	if err := s.AddEffects(ctx, effect("k", at(0))); err != nil {
 		t.Fatal(err)
 	}
@@ -116,21 +118,21 @@ func TestEffectFinishErrors(t *testing.T) {
 		"retry":    func(seq int64) error { return s.RetryEffect(ctx, seq, at(0), "e") },
 		"kill":     func(seq int64) error { return s.KillEffect(ctx, seq, at(0), "e") },
 	} {
-		if err := op(e.Seq + 1); !errors.Is(err, ErrNotFound) {
+		if err := op(e.Seq + 1); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s missing = %v, want ErrNotFound", name, err)
 		}
-		if err := op(e.Seq); !errors.Is(err, ErrNotClaimed) {
+		if err := op(e.Seq); !errors.Is(err, store.ErrNotClaimed) {
 			t.Errorf("%s unclaimed = %v, want ErrNotClaimed", name, err)
 		}
 	}
-	if _, err := s.Effect(ctx, "missing"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Effect(ctx, "missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Effect(missing) = %v, want ErrNotFound", err)
 	}
 }
 
-func TestPruneEffects(t *testing.T) {
+func testPruneEffects(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	if err := s.AddEffects(ctx, effect("old", at(0)), effect("new", at(0)), effect("open", at(0))); err != nil {
 		t.Fatal(err)
 	}
@@ -146,16 +148,16 @@ func TestPruneEffects(t *testing.T) {
 	}
 	for key, wantGone := range map[string]bool{"old": true, "new": false, "open": false} {
 		_, err := s.Effect(ctx, key)
-		if gone := errors.Is(err, ErrNotFound); gone != wantGone {
+		if gone := errors.Is(err, store.ErrNotFound); gone != wantGone {
 			t.Errorf("%s gone = %v, want %v", key, gone, wantGone)
 		}
 	}
 }
 
-func TestEffectResultSurvivesACrash(t *testing.T) {
+func testEffectResultSurvivesACrash(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
-	if err := s.AddEffects(ctx, Effect{Key: "k", Kind: "deploy", CreatedAt: at(0)}); err != nil {
+	s := open(t)
+	if err := s.AddEffects(ctx, store.Effect{Key: "k", Kind: "deploy", CreatedAt: at(0)}); err != nil {
 		t.Fatal(err)
 	}
 	claimed, err := s.ClaimEffects(ctx, at(0), 10, time.Minute)
@@ -173,14 +175,14 @@ func TestEffectResultSurvivesACrash(t *testing.T) {
 	if err != nil || len(again) != 1 || string(again[0].Result) != `{"outcome":"succeeded"}` || again[0].Attempts != 2 {
 		t.Fatalf("reclaimed %+v %v, want the recorded result on attempt 2", again, err)
 	}
-	if err := s.SetEffectResult(ctx, 999, nil); !errors.Is(err, ErrNotFound) {
+	if err := s.SetEffectResult(ctx, 999, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown effect: %v", err)
 	}
 }
 
-func TestNextEffectDueIsTheEarliestRetryOrLease(t *testing.T) {
+func testNextEffectDueIsTheEarliestRetryOrLease(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	if _, ok, err := s.NextEffectDue(ctx); ok || err != nil {
 		t.Fatalf("empty outbox: due ok=%v, %v; want none", ok, err)
 	}
@@ -207,9 +209,9 @@ func TestNextEffectDueIsTheEarliestRetryOrLease(t *testing.T) {
 	}
 }
 
-func TestNewerEffectPendingLooksOnlyUnderThePrefixAndAfterSeq(t *testing.T) {
+func testNewerEffectPendingLooksOnlyUnderThePrefixAndAfterSeq(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	if err := s.AddEffects(ctx, effect("acme/api/report/r1/v1", at(0)), effect("acme/api/report/r10/v1", at(0)),
 		effect("acme/api/report/r1/v2", at(0)), effect("acme/api/report/r1_/v3", at(0))); err != nil {
 		t.Fatal(err)

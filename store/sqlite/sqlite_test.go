@@ -1,13 +1,14 @@
-package store
+package sqlite
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wavegate/wavegate/store"
 )
 
 // at is a point in the tests' time: every time is passed in, none read from
@@ -16,29 +17,29 @@ func at(d time.Duration) time.Time {
 	return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC).Add(d)
 }
 
-func openAt(t *testing.T, path string) *SQLite {
+func openAt(t *testing.T, path string) *Store {
 	t.Helper()
-	s, err := OpenSQLite(context.Background(), path, SQLiteOptions{})
+	s, err := Open(context.Background(), path, Options{})
 	if err != nil {
-		t.Fatalf("OpenSQLite: %v", err)
+		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
-func openTest(t *testing.T) *SQLite {
+func openTest(t *testing.T) *Store {
 	t.Helper()
 	return openAt(t, filepath.Join(t.TempDir(), "wavegate.db"))
 }
 
-func delivery(id, repo string, at time.Time) Delivery {
-	return Delivery{
+func delivery(id, repo string, at time.Time) store.Delivery {
+	return store.Delivery{
 		ID: id, Event: "push", Action: "", InstallationID: 7, Repository: repo,
 		Payload: []byte(`{"id":"` + id + `"}`), ReceivedAt: at,
 	}
 }
 
-func mustEnqueue(t *testing.T, s *SQLite, ds ...Delivery) []int64 {
+func mustEnqueue(t *testing.T, s *Store, ds ...store.Delivery) []int64 {
 	t.Helper()
 	var seqs []int64
 	for _, d := range ds {
@@ -58,7 +59,7 @@ func mustEnqueue(t *testing.T, s *SQLite, ds ...Delivery) []int64 {
 func TestMigrationsAppliedOnce(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "wavegate.db")
-	versionRows := func(s *SQLite) int {
+	versionRows := func(s *Store) int {
 		var n int
 		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM goose_db_version`).Scan(&n); err != nil {
 			t.Fatal(err)
@@ -135,10 +136,10 @@ func TestOpenErrorNamesPath(t *testing.T) {
 		{"question mark", filepath.Join(dir, "a?b.db")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := OpenSQLite(context.Background(), tc.path, SQLiteOptions{})
+			s, err := Open(context.Background(), tc.path, Options{})
 			if err == nil {
 				_ = s.Close()
-				t.Fatalf("OpenSQLite(%s) succeeded", tc.path)
+				t.Fatalf("Open(%s) succeeded", tc.path)
 			}
 			t.Log(err)
 			if !strings.Contains(err.Error(), tc.path) {
@@ -180,29 +181,10 @@ func TestDurableAcrossReopen(t *testing.T) {
 	}
 }
 
-func TestPingAndCloseTwice(t *testing.T) {
-	s := openTest(t)
-	if err := s.Ping(context.Background()); err != nil {
-		t.Fatalf("Ping: %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	if err := s.Ping(context.Background()); err == nil {
-		t.Fatal("Ping after Close succeeded")
-	}
-	if _, err := s.Enqueue(context.Background(), delivery("late", "o/r", at(0))); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Enqueue after Close = %v, want ErrClosed", err)
-	}
-}
-
 func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	path := filepath.Join(dir, "wavegate.db")
-	s, err := OpenSQLite(context.Background(), path, SQLiteOptions{})
+	s, err := Open(context.Background(), path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

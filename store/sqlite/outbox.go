@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"cmp"
@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/wavegate/wavegate/store"
 )
 
 const effectColumns = `seq, idempotency_key, kind, state, attempts, next_attempt_at,
@@ -17,7 +19,7 @@ const effectColumns = `seq, idempotency_key, kind, state, attempts, next_attempt
 // order. Each is due at its NextAttemptAt, or at CreatedAt when that is zero;
 // CreatedAt is required. An effect whose Key is already stored is skipped and
 // left unchanged.
-func (s *SQLite) AddEffects(ctx context.Context, effects ...Effect) error {
+func (s *Store) AddEffects(ctx context.Context, effects ...store.Effect) error {
 	if len(effects) == 0 {
 		return nil
 	}
@@ -33,7 +35,7 @@ func (s *SQLite) AddEffects(ctx context.Context, effects ...Effect) error {
 	return nil
 }
 
-func validEffects(effects []Effect) error {
+func validEffects(effects []store.Effect) error {
 	for _, e := range effects {
 		switch {
 		case e.Key == "":
@@ -47,7 +49,7 @@ func validEffects(effects []Effect) error {
 
 // insertEffects adds effects inside tx, skipping keys already there: the
 // same decision replayed names the same effect.
-func insertEffects(ctx context.Context, tx *sql.Tx, effects []Effect) error {
+func insertEffects(ctx context.Context, tx *sql.Tx, effects []store.Effect) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO outbox
 		(idempotency_key, kind, state, attempts, next_attempt_at, last_error, created_at, payload)
 		VALUES (?, ?, 'pending', 0, ?, '', ?, ?)
@@ -72,30 +74,15 @@ func insertEffects(ctx context.Context, tx *sql.Tx, effects []Effect) error {
 	return nil
 }
 
-// claimEffects has no per-repository rule: effects are independent, and an
-// effect that depends on another is added only once the other is done.
-// Postgres can share it with FOR UPDATE SKIP LOCKED on the inner SELECT.
-const claimEffects = `UPDATE outbox
-SET state = 'processing', attempts = attempts + 1, lease_until = ?
-WHERE seq IN (
-	SELECT seq FROM outbox
-	WHERE state IN ('pending', 'processing')
-	  AND ((state = 'pending' AND next_attempt_at <= ?)
-	    OR (state = 'processing' AND lease_until <= ?))
-	ORDER BY seq
-	LIMIT ?)
-RETURNING ` + effectColumns
-
 // ClaimEffects takes up to limit due effects in seq order (pending and due,
 // or processing with an expired lease) and leases them until now+lease.
-func (s *SQLite) ClaimEffects(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Effect, error) {
+func (s *Store) ClaimEffects(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.Effect, error) {
 	if limit <= 0 || lease <= 0 {
 		return nil, fmt.Errorf("claim outbox rows: limit %d and lease %v must be positive", limit, lease)
 	}
-	var out []Effect
+	var out []store.Effect
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		n := toNanos(now)
-		rows, err := tx.QueryContext(ctx, claimEffects, toNanos(now.Add(lease)), n, n, limit)
+		rows, err := outboxQueue.claim(ctx, tx, now, limit, lease)
 		if err != nil {
 			return err
 		}
@@ -105,15 +92,15 @@ func (s *SQLite) ClaimEffects(ctx context.Context, now time.Time, limit int, lea
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox rows: %w", err)
 	}
-	slices.SortFunc(out, func(a, b Effect) int { return cmp.Compare(a.Seq, b.Seq) })
+	slices.SortFunc(out, func(a, b store.Effect) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, nil
 }
 
 // CompleteEffect marks a processing effect done, recording result.
-func (s *SQLite) CompleteEffect(ctx context.Context, seq int64, now time.Time, result []byte) error {
-	err := s.finishEffect(ctx, seq, `UPDATE outbox
-		SET state = 'done', lease_until = NULL, done_at = ?, result = ?
-		WHERE seq = ? AND state = 'processing'`, toNanos(now), result, seq)
+func (s *Store) CompleteEffect(ctx context.Context, seq int64, now time.Time, result []byte) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return outboxQueue.complete(ctx, tx, seq, now, ", result = ?", result)
+	})
 	if err != nil {
 		return fmt.Errorf("complete effect seq %d: %w", seq, err)
 	}
@@ -124,9 +111,10 @@ func (s *SQLite) CompleteEffect(ctx context.Context, seq int64, now time.Time, r
 // leaving it processing: the result survives a crash before the effect's
 // consequences are applied, so a retry applies it instead of performing the
 // effect again.
-func (s *SQLite) SetEffectResult(ctx context.Context, seq int64, result []byte) error {
-	err := s.finishEffect(ctx, seq, `UPDATE outbox SET result = ?
-		WHERE seq = ? AND state = 'processing'`, result, seq)
+func (s *Store) SetEffectResult(ctx context.Context, seq int64, result []byte) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return outboxQueue.updateClaimed(ctx, tx, seq, "result = ?", result)
+	})
 	if err != nil {
 		return fmt.Errorf("record result of effect seq %d: %w", seq, err)
 	}
@@ -135,8 +123,8 @@ func (s *SQLite) SetEffectResult(ctx context.Context, seq int64, result []byte) 
 
 // ReleaseEffects hands every processing effect back as pending, due at now:
 // at start, after a crash. Results already recorded stay.
-func (s *SQLite) ReleaseEffects(ctx context.Context, now time.Time) (int, error) {
-	n, err := s.releaseProcessing(ctx, "outbox", now)
+func (s *Store) ReleaseEffects(ctx context.Context, now time.Time) (int, error) {
+	n, err := outboxQueue.release(ctx, s, now)
 	if err != nil {
 		return 0, fmt.Errorf("release processing effects: %w", err)
 	}
@@ -144,10 +132,10 @@ func (s *SQLite) ReleaseEffects(ctx context.Context, now time.Time) (int, error)
 }
 
 // RetryEffect hands a processing effect back as pending, due at next.
-func (s *SQLite) RetryEffect(ctx context.Context, seq int64, next time.Time, errMsg string) error {
-	err := s.finishEffect(ctx, seq, `UPDATE outbox
-		SET state = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ?
-		WHERE seq = ? AND state = 'processing'`, toNanos(next), errMsg, seq)
+func (s *Store) RetryEffect(ctx context.Context, seq int64, next time.Time, errMsg string) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return outboxQueue.retry(ctx, tx, seq, next, errMsg)
+	})
 	if err != nil {
 		return fmt.Errorf("retry effect seq %d: %w", seq, err)
 	}
@@ -155,61 +143,49 @@ func (s *SQLite) RetryEffect(ctx context.Context, seq int64, next time.Time, err
 }
 
 // KillEffect marks a processing effect dead at now.
-func (s *SQLite) KillEffect(ctx context.Context, seq int64, now time.Time, errMsg string) error {
-	err := s.finishEffect(ctx, seq, `UPDATE outbox
-		SET state = 'dead', lease_until = NULL, done_at = ?, last_error = ?
-		WHERE seq = ? AND state = 'processing'`, toNanos(now), errMsg, seq)
+func (s *Store) KillEffect(ctx context.Context, seq int64, now time.Time, errMsg string) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return outboxQueue.kill(ctx, tx, seq, now, errMsg)
+	})
 	if err != nil {
 		return fmt.Errorf("kill effect seq %d: %w", seq, err)
 	}
 	return nil
 }
 
-func (s *SQLite) finishEffect(ctx context.Context, seq int64, query string, args ...any) error {
-	return s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return updateClaimed(ctx, tx, "outbox", seq, query, args...)
-	})
-}
-
-// PruneEffects deletes done and dead effects finished before cutoff. It is
-// not part of Store yet; without it the outbox only grows.
-func (s *SQLite) PruneEffects(ctx context.Context, cutoff time.Time) (int, error) {
-	n, err := s.pruneChunks(ctx, `DELETE FROM outbox WHERE seq IN (
-		SELECT seq FROM outbox
-		WHERE state IN ('done', 'dead') AND done_at < ?
-		LIMIT ?)`, toNanos(cutoff))
+// PruneEffects implements store.Outbox.
+func (s *Store) PruneEffects(ctx context.Context, cutoff time.Time) (int, error) {
+	n, err := outboxQueue.prune(ctx, s, cutoff)
 	if err != nil {
 		return n, fmt.Errorf("prune effects finished before %s: %w", cutoff.UTC().Format(time.RFC3339), err)
 	}
 	return n, nil
 }
 
-// Effect returns one effect by its idempotency key (ErrNotFound when absent).
-// It is not part of Store; outbox workers reconcile through it and tests
-// inspect with it.
-func (s *SQLite) Effect(ctx context.Context, key string) (Effect, error) {
+// Effect implements store.Outbox.
+func (s *Store) Effect(ctx context.Context, key string) (store.Effect, error) {
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+effectColumns+` FROM outbox WHERE idempotency_key = ?`, key)
 	if err != nil {
-		return Effect{}, fmt.Errorf("get effect %q: %w", key, err)
+		return store.Effect{}, fmt.Errorf("get effect %q: %w", key, err)
 	}
 	es, err := scanEffects(rows)
 	if err != nil {
-		return Effect{}, fmt.Errorf("get effect %q: %w", key, err)
+		return store.Effect{}, fmt.Errorf("get effect %q: %w", key, err)
 	}
 	if len(es) == 0 {
-		return Effect{}, fmt.Errorf("get effect %q: %w", key, ErrNotFound)
+		return store.Effect{}, fmt.Errorf("get effect %q: %w", key, store.ErrNotFound)
 	}
 	return es[0], nil
 }
 
 // scanEffects reads rows of effectColumns and closes them.
-func scanEffects(rows *sql.Rows) ([]Effect, error) {
+func scanEffects(rows *sql.Rows) ([]store.Effect, error) {
 	defer rows.Close()
-	var out []Effect
+	var out []store.Effect
 	for rows.Next() {
 		var (
-			e             Effect
+			e             store.Effect
 			state         string
 			next, created sql.NullInt64
 		)
@@ -218,7 +194,7 @@ func scanEffects(rows *sql.Rows) ([]Effect, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.State = EffectState(state)
+		e.State = store.EffectState(state)
 		e.NextAttemptAt = fromNullNanos(next)
 		e.CreatedAt = fromNullNanos(created)
 		out = append(out, e)
@@ -231,7 +207,7 @@ func scanEffects(rows *sql.Rows) ([]Effect, error) {
 
 // NextEffectDue returns when ClaimEffects could next return an effect: the
 // earliest pending retry or expiring lease.
-func (s *SQLite) NextEffectDue(ctx context.Context) (time.Time, bool, error) {
+func (s *Store) NextEffectDue(ctx context.Context) (time.Time, bool, error) {
 	var pending, lease sql.NullInt64
 	err := s.read.QueryRowContext(ctx, `SELECT
 		(SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'),
@@ -250,10 +226,8 @@ func (s *SQLite) NextEffectDue(ctx context.Context) (time.Time, bool, error) {
 	return time.Time{}, false, nil
 }
 
-// NewerEffectPending says whether an unfinished effect whose key starts with
-// prefix was added after seq: a report that such a newer effect will render
-// anyway can be skipped, which is how a burst of changes becomes one edit.
-func (s *SQLite) NewerEffectPending(ctx context.Context, prefix string, seq int64) (bool, error) {
+// NewerEffectPending implements store.Outbox.
+func (s *Store) NewerEffectPending(ctx context.Context, prefix string, seq int64) (bool, error) {
 	if prefix == "" {
 		return false, errors.New("newer effect pending: empty key prefix")
 	}

@@ -1,4 +1,7 @@
-package store
+// Package sqlite is the store.Store kept in one SQLite database file, the
+// default: migrations embedded, every write made by one goroutine that
+// commits concurrent writes together, the WAL checkpointed beside it.
+package sqlite
 
 import (
 	"context"
@@ -18,12 +21,14 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/pressly/goose/v3"
+
+	"github.com/wavegate/wavegate/store"
 )
 
-var _ Store = (*SQLite)(nil)
+var _ store.Store = (*Store)(nil)
 
-// SQLiteOptions tunes OpenSQLite; the zero value is a sensible default.
-type SQLiteOptions struct {
+// Options tunes Open; the zero value is a sensible default.
+type Options struct {
 	// MaxBatch caps how many writes (Enqueue, Claim, Complete, ...) are
 	// committed together in one transaction (default 256).
 	MaxBatch int
@@ -36,7 +41,7 @@ type SQLiteOptions struct {
 	ReadConns int
 }
 
-func (o SQLiteOptions) withDefaults() SQLiteOptions {
+func (o Options) withDefaults() Options {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 256
 	}
@@ -49,7 +54,7 @@ func (o SQLiteOptions) withDefaults() SQLiteOptions {
 	return o
 }
 
-// SQLite is the Store kept in one SQLite database file.
+// Store is the store.Store kept in one SQLite database file.
 //
 // Every write is made by one goroutine on one connection (writer.go): SQLite
 // allows one writer at a time anyway, and queueing writes in Go rather than
@@ -60,7 +65,7 @@ func (o SQLiteOptions) withDefaults() SQLiteOptions {
 // when another process shares the file. Reads use a pool of read-only
 // connections and a WAL is checkpointed by a third connection
 // (checkpoint.go).
-type SQLite struct {
+type Store struct {
 	path     string
 	write    *sql.DB // one connection, used by the writer goroutine only
 	read     *sql.DB
@@ -85,18 +90,18 @@ type SQLite struct {
 	closeErr  error
 }
 
-// OpenSQLite opens (creating it and its directory when missing) the database
+// Open opens (creating it and its directory when missing) the database
 // at path and applies the embedded migrations. Its error names path.
-func OpenSQLite(ctx context.Context, path string, opts SQLiteOptions) (*SQLite, error) {
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
-	s, err := openSQLite(ctx, path, opts)
+	s, err := openDB(ctx, path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 	}
 	return s, nil
 }
 
-func openSQLite(ctx context.Context, path string, opts SQLiteOptions) (_ *SQLite, err error) {
+func openDB(ctx context.Context, path string, opts Options) (_ *Store, err error) {
 	if path == "" {
 		return nil, errors.New("empty path")
 	}
@@ -167,7 +172,7 @@ func openSQLite(ctx context.Context, path string, opts SQLiteOptions) (_ *SQLite
 		return nil, err
 	}
 
-	s := &SQLite{
+	s := &Store{
 		path:       path,
 		write:      write,
 		read:       read,
@@ -211,7 +216,7 @@ func (c connector) driver() *sqlite3.SQLiteDriver {
 
 // Ping checks that the database answers, through the write and the read
 // connections.
-func (s *SQLite) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) error {
 	if err := s.write.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping sqlite database %q (write): %w", s.path, err)
 	}
@@ -222,7 +227,7 @@ func (s *SQLite) Ping(ctx context.Context) error {
 }
 
 // SchemaVersion returns the applied and the embedded latest migration version.
-func (s *SQLite) SchemaVersion(ctx context.Context) (applied, latest int64, err error) {
+func (s *Store) SchemaVersion(ctx context.Context) (applied, latest int64, err error) {
 	applied, latest, err = s.migrator.GetVersions(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("read schema version: %w", err)
@@ -233,7 +238,7 @@ func (s *SQLite) SchemaVersion(ctx context.Context) (applied, latest int64, err 
 // Close stops the writer (writes still waiting get ErrClosed; a batch being
 // written is committed first) and the checkpointer, and closes the database.
 // It is safe to call more than once.
-func (s *SQLite) Close() error {
+func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closing)
 		<-s.writerDone

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+
+	"github.com/wavegate/wavegate/store"
 )
 
 // Every write is a job run by one writer goroutine, which owns the write
@@ -44,14 +46,14 @@ const smallWrite = 4 << 10
 // once that transaction is committed, or fn has failed. fn may be run with
 // other callers' jobs but sees only its own savepoint's failure. A caller
 // whose ctx ends before its job is taken gets ctx's error and fn never runs.
-func (s *SQLite) inWriteTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+func (s *Store) inWriteTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return s.submit(ctx, smallWrite, fn)
 }
 
-func (s *SQLite) submit(ctx context.Context, walBytes int64, fn func(ctx context.Context, tx *sql.Tx) error) error {
+func (s *Store) submit(ctx context.Context, walBytes int64, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	select {
 	case <-s.closing:
-		return ErrClosed
+		return store.ErrClosed
 	default:
 	}
 	if err := ctx.Err(); err != nil {
@@ -63,7 +65,7 @@ func (s *SQLite) submit(ctx context.Context, walBytes int64, fn func(ctx context
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-s.closing:
-		return ErrClosed
+		return store.ErrClosed
 	}
 	select {
 	case err := <-j.done:
@@ -76,13 +78,13 @@ func (s *SQLite) submit(ctx context.Context, walBytes int64, fn func(ctx context
 	case <-s.writerDone:
 		// The writer exits only after answering every job it took.
 		if j.state.CompareAndSwap(jobQueued, jobAbandoned) {
-			return ErrClosed
+			return store.ErrClosed
 		}
 		return <-j.done
 	}
 }
 
-func (s *SQLite) runWriter() {
+func (s *Store) runWriter() {
 	defer close(s.writerDone)
 	batch := make([]*job, 0, s.maxBatch)
 	for {
@@ -114,7 +116,7 @@ func (s *SQLite) runWriter() {
 }
 
 // commitBatch runs the jobs still wanted in one transaction and answers each.
-func (s *SQLite) commitBatch(batch []*job) {
+func (s *Store) commitBatch(batch []*job) {
 	live := batch[:0]
 	for _, j := range batch {
 		if !j.state.CompareAndSwap(jobQueued, jobTaken) {

@@ -1,14 +1,16 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/wavegate/wavegate/store"
 )
 
 // UpsertInstallation creates or updates an installation.
-func (s *SQLite) UpsertInstallation(ctx context.Context, inst Installation) error {
+func (s *Store) UpsertInstallation(ctx context.Context, inst store.Installation) error {
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO installations
 			(id, account, account_type, suspended, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -29,7 +31,7 @@ func (s *SQLite) UpsertInstallation(ctx context.Context, inst Installation) erro
 // DeleteInstallation removes an installation and, by cascade, its
 // repositories. Deleting an unknown installation is not an error: GitHub may
 // report the deletion of an installation this store never saw.
-func (s *SQLite) DeleteInstallation(ctx context.Context, id int64) error {
+func (s *Store) DeleteInstallation(ctx context.Context, id int64) error {
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM installations WHERE id = ?`, id)
 		return err
@@ -42,7 +44,7 @@ func (s *SQLite) DeleteInstallation(ctx context.Context, id int64) error {
 
 // SetRepositories replaces the installation's repository list. The
 // installation must exist (ErrNotFound otherwise).
-func (s *SQLite) SetRepositories(ctx context.Context, installationID int64, repos []Repository) error {
+func (s *Store) SetRepositories(ctx context.Context, installationID int64, repos []store.Repository) error {
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := installationExists(ctx, tx, installationID); err != nil {
 			return err
@@ -62,7 +64,7 @@ func (s *SQLite) SetRepositories(ctx context.Context, installationID int64, repo
 // AddRepositories adds or updates repositories of an existing installation
 // (ErrNotFound otherwise). A repository listed under another installation
 // moves to this one: a repository ID is covered by one installation.
-func (s *SQLite) AddRepositories(ctx context.Context, installationID int64, repos []Repository) error {
+func (s *Store) AddRepositories(ctx context.Context, installationID int64, repos []store.Repository) error {
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := installationExists(ctx, tx, installationID); err != nil {
 			return err
@@ -77,7 +79,7 @@ func (s *SQLite) AddRepositories(ctx context.Context, installationID int64, repo
 
 // RemoveRepositories removes the installation's repositories with the given
 // IDs; IDs it does not have are ignored.
-func (s *SQLite) RemoveRepositories(ctx context.Context, installationID int64, repoIDs []int64) error {
+func (s *Store) RemoveRepositories(ctx context.Context, installationID int64, repoIDs []int64) error {
 	if len(repoIDs) == 0 {
 		return nil
 	}
@@ -98,19 +100,19 @@ func (s *SQLite) RemoveRepositories(ctx context.Context, installationID int64, r
 }
 
 // Installation returns one installation (ErrNotFound when absent).
-func (s *SQLite) Installation(ctx context.Context, id int64) (Installation, error) {
+func (s *Store) Installation(ctx context.Context, id int64) (store.Installation, error) {
 	var (
-		inst    Installation
+		inst    store.Installation
 		updated sql.NullInt64
 	)
 	err := s.read.QueryRowContext(ctx, `SELECT id, account, account_type, suspended, updated_at
 		FROM installations WHERE id = ?`, id).
 		Scan(&inst.ID, &inst.Account, &inst.AccountType, &inst.Suspended, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
+		err = store.ErrNotFound
 	}
 	if err != nil {
-		return Installation{}, fmt.Errorf("get installation %d: %w", id, err)
+		return store.Installation{}, fmt.Errorf("get installation %d: %w", id, err)
 	}
 	inst.UpdatedAt = fromNullNanos(updated)
 	return inst, nil
@@ -118,16 +120,16 @@ func (s *SQLite) Installation(ctx context.Context, id int64) (Installation, erro
 
 // Repositories lists an installation's repositories ordered by full name;
 // an unknown installation has none.
-func (s *SQLite) Repositories(ctx context.Context, installationID int64) ([]Repository, error) {
+func (s *Store) Repositories(ctx context.Context, installationID int64) ([]store.Repository, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, full_name, private FROM repositories
 		WHERE installation_id = ? ORDER BY full_name, id`, installationID)
 	if err != nil {
 		return nil, fmt.Errorf("list repositories of installation %d: %w", installationID, err)
 	}
 	defer rows.Close()
-	var out []Repository
+	var out []store.Repository
 	for rows.Next() {
-		var r Repository
+		var r store.Repository
 		if err := rows.Scan(&r.ID, &r.FullName, &r.Private); err != nil {
 			return nil, fmt.Errorf("list repositories of installation %d: %w", installationID, err)
 		}
@@ -141,14 +143,14 @@ func (s *SQLite) Repositories(ctx context.Context, installationID int64) ([]Repo
 
 // InstallationForRepository finds the installation covering owner/name,
 // compared case-insensitively as GitHub does (ErrNotFound when none).
-func (s *SQLite) InstallationForRepository(ctx context.Context, fullName string) (int64, error) {
+func (s *Store) InstallationForRepository(ctx context.Context, fullName string) (int64, error) {
 	var id int64
 	// Should a stale row survive a rename or transfer, the latest-known
 	// repository ID (the newest repository) wins.
 	err := s.read.QueryRowContext(ctx, `SELECT installation_id FROM repositories
 		WHERE lower(full_name) = lower(?) ORDER BY id DESC LIMIT 1`, fullName).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
+		err = store.ErrNotFound
 	}
 	if err != nil {
 		return 0, fmt.Errorf("find installation for repository %q: %w", fullName, err)
@@ -160,12 +162,12 @@ func installationExists(ctx context.Context, tx *sql.Tx, id int64) error {
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM installations WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("installation: %w", ErrNotFound)
+		return fmt.Errorf("installation: %w", store.ErrNotFound)
 	}
 	return err
 }
 
-func upsertRepositories(ctx context.Context, tx *sql.Tx, installationID int64, repos []Repository) error {
+func upsertRepositories(ctx context.Context, tx *sql.Tx, installationID int64, repos []store.Repository) error {
 	if len(repos) == 0 {
 		return nil
 	}

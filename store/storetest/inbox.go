@@ -1,4 +1,4 @@
-package store
+package storetest
 
 import (
 	"context"
@@ -8,9 +8,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wavegate/wavegate/store"
 )
 
-func claimIDs(t *testing.T, s *SQLite, now time.Time, limit int) []string {
+func claimIDs(t *testing.T, s store.Store, now time.Time, limit int) []string {
 	t.Helper()
 	ds, err := s.Claim(context.Background(), now, limit, time.Hour)
 	if err != nil {
@@ -18,7 +20,7 @@ func claimIDs(t *testing.T, s *SQLite, now time.Time, limit int) []string {
 	}
 	ids := []string{}
 	for _, d := range ds {
-		if d.State != DeliveryProcessing {
+		if d.State != store.DeliveryProcessing {
 			t.Errorf("claimed %s in state %s", d.ID, d.State)
 		}
 		ids = append(ids, d.ID)
@@ -36,48 +38,48 @@ func wantIDs(t *testing.T, what string, got []string, want ...string) {
 	}
 }
 
-func TestClaimRules(t *testing.T) {
+func testClaimRules(t *testing.T, open Opener) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name  string
-		setup []Delivery
+		setup []store.Delivery
 		now   time.Time
 		limit int
 		want  []string
 	}{
 		{
 			name:  "one per repository, in seq order",
-			setup: []Delivery{delivery("a1", "o/a", at(0)), delivery("a2", "o/a", at(0)), delivery("b1", "o/b", at(0)), delivery("a3", "o/a", at(0))},
+			setup: []store.Delivery{delivery("a1", "o/a", at(0)), delivery("a2", "o/a", at(0)), delivery("b1", "o/b", at(0)), delivery("a3", "o/a", at(0))},
 			now:   at(0), limit: 10,
 			want: []string{"a1", "b1"},
 		},
 		{
 			name:  "no repository is a key like any other",
-			setup: []Delivery{delivery("n1", "", at(0)), delivery("a1", "o/a", at(0)), delivery("n2", "", at(0))},
+			setup: []store.Delivery{delivery("n1", "", at(0)), delivery("a1", "o/a", at(0)), delivery("n2", "", at(0))},
 			now:   at(0), limit: 10,
 			want: []string{"n1", "a1"},
 		},
 		{
 			name:  "due at exactly now, not before",
-			setup: []Delivery{delivery("now", "o/a", at(time.Minute)), delivery("later", "o/b", at(time.Minute+1))},
+			setup: []store.Delivery{delivery("now", "o/a", at(time.Minute)), delivery("later", "o/b", at(time.Minute+1))},
 			now:   at(time.Minute), limit: 10,
 			want: []string{"now"},
 		},
 		{
 			name:  "a head not yet due blocks its repository",
-			setup: []Delivery{delivery("a1", "o/a", at(time.Hour)), delivery("a2", "o/a", at(0)), delivery("b1", "o/b", at(0))},
+			setup: []store.Delivery{delivery("a1", "o/a", at(time.Hour)), delivery("a2", "o/a", at(0)), delivery("b1", "o/b", at(0))},
 			now:   at(0), limit: 10,
 			want: []string{"b1"},
 		},
 		{
 			name:  "limit in seq order",
-			setup: []Delivery{delivery("c", "o/c", at(0)), delivery("a", "o/a", at(0)), delivery("b", "o/b", at(0))},
+			setup: []store.Delivery{delivery("c", "o/c", at(0)), delivery("a", "o/a", at(0)), delivery("b", "o/b", at(0))},
 			now:   at(0), limit: 2,
 			want: []string{"c", "a"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := openTest(t)
+			s := open(t)
 			mustEnqueue(t, s, tc.setup...)
 			wantIDs(t, "first Claim", claimIDs(t, s, tc.now, tc.limit), tc.want...)
 			ds, err := s.Claim(ctx, tc.now, tc.limit, time.Hour)
@@ -92,15 +94,15 @@ func TestClaimRules(t *testing.T) {
 	}
 }
 
-func TestClaimMarksAndCounts(t *testing.T) {
-	s := openTest(t)
+func testClaimMarksAndCounts(t *testing.T, open Opener) {
+	s := open(t)
 	mustEnqueue(t, s, delivery("d1", "o/a", at(0)))
 	ds, err := s.Claim(context.Background(), at(time.Second), 1, time.Minute)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("Claim = %v, %v", ds, err)
 	}
 	d := ds[0]
-	if d.State != DeliveryProcessing || d.Attempts != 1 || d.Seq == 0 || string(d.Payload) != `{"id":"d1"}` {
+	if d.State != store.DeliveryProcessing || d.Attempts != 1 || d.Seq == 0 || string(d.Payload) != `{"id":"d1"}` {
 		t.Errorf("claimed %+v", d)
 	}
 	for _, bad := range []struct {
@@ -114,9 +116,9 @@ func TestClaimMarksAndCounts(t *testing.T) {
 }
 
 // A retry not yet due holds back its repository's later rows, not others.
-func TestRetryNotDueBlocksOnlyItsRepository(t *testing.T) {
+func testRetryNotDueBlocksOnlyItsRepository(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	seqs := mustEnqueue(t, s, delivery("a1", "o/a", at(0)), delivery("a2", "o/a", at(0)), delivery("b1", "o/b", at(0)))
 	wantIDs(t, "Claim", claimIDs(t, s, at(0), 10), "a1", "b1")
 	if err := s.Retry(ctx, seqs[0], at(10*time.Minute), "502 from GitHub"); err != nil {
@@ -139,9 +141,9 @@ func TestRetryNotDueBlocksOnlyItsRepository(t *testing.T) {
 	wantIDs(t, "Claim after a1 is done", claimIDs(t, s, at(11*time.Minute), 10), "a2")
 }
 
-func TestLeaseExpiry(t *testing.T) {
+func testLeaseExpiry(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	mustEnqueue(t, s, delivery("a1", "o/a", at(0)), delivery("a2", "o/a", at(0)))
 	if ds, err := s.Claim(ctx, at(0), 10, time.Minute); err != nil || len(ds) != 1 {
 		t.Fatalf("Claim = %v, %v", ds, err)
@@ -154,9 +156,9 @@ func TestLeaseExpiry(t *testing.T) {
 	}
 }
 
-func TestFinishErrors(t *testing.T) {
+func testFinishErrors(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	seqs := mustEnqueue(t, s, delivery("a1", "o/a", at(0)))
 	seq := seqs[0]
 	ops := map[string]func(seq int64) error{
@@ -167,10 +169,10 @@ func TestFinishErrors(t *testing.T) {
 	for name, op := range ops {
 		t.Run(name, func(t *testing.T) {
 			err := op(seq + 1000)
-			if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("%s delivery seq %d", name, seq+1000)) {
+			if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("%s delivery seq %d", name, seq+1000)) {
 				t.Errorf("%s missing seq = %v, want ErrNotFound naming the seq", name, err)
 			}
-			if err := op(seq); !errors.Is(err, ErrNotClaimed) {
+			if err := op(seq); !errors.Is(err, store.ErrNotClaimed) {
 				t.Errorf("%s pending (unclaimed) delivery = %v, want ErrNotClaimed", name, err)
 			}
 		})
@@ -179,18 +181,18 @@ func TestFinishErrors(t *testing.T) {
 	if err := s.Kill(ctx, seq, at(time.Second), "bad payload"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Complete(ctx, seq, at(0)); !errors.Is(err, ErrNotClaimed) {
+	if err := s.Complete(ctx, seq, at(0)); !errors.Is(err, store.ErrNotClaimed) {
 		t.Errorf("Complete of a dead delivery = %v, want ErrNotClaimed", err)
 	}
 	got, _ := s.Delivery(ctx, "a1")
-	if got.State != DeliveryDead || got.LastError != "bad payload" || !got.ProcessedAt.Equal(at(time.Second)) {
+	if got.State != store.DeliveryDead || got.LastError != "bad payload" || !got.ProcessedAt.Equal(at(time.Second)) {
 		t.Errorf("killed delivery = %+v", got)
 	}
 }
 
-func TestReleaseAll(t *testing.T) {
+func testReleaseAll(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	seqs := mustEnqueue(t, s, delivery("a1", "o/a", at(0)), delivery("b1", "o/b", at(0)), delivery("c1", "o/c", at(0)))
 	wantIDs(t, "Claim", claimIDs(t, s, at(0), 10), "a1", "b1", "c1")
 	if err := s.Complete(ctx, seqs[2], at(0)); err != nil {
@@ -209,16 +211,16 @@ func TestReleaseAll(t *testing.T) {
 	if n, err := s.ReleaseAll(ctx, at(time.Hour)); err != nil || n != 2 {
 		t.Fatalf("second ReleaseAll = %d, %v; want 2", n, err)
 	}
-	if c, _ := s.Delivery(ctx, "c1"); c.State != DeliveryDone {
+	if c, _ := s.Delivery(ctx, "c1"); c.State != store.DeliveryDone {
 		t.Errorf("ReleaseAll touched a done delivery: %s", c.State)
 	}
 }
 
 // NextDue is when Claim could next return something: over each repository's
 // first unfinished delivery, its next attempt or its lease end.
-func TestNextDueAndDepth(t *testing.T) {
+func testNextDueAndDepth(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	check := func(what string, wantDue time.Time, wantOK bool, wantDepth int) {
 		t.Helper()
 		due, ok, err := s.NextDue(ctx)
@@ -259,9 +261,9 @@ func TestNextDueAndDepth(t *testing.T) {
 	check("all finished", time.Time{}, false, 0)
 }
 
-func TestPrune(t *testing.T) {
+func testPrune(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	seqs := mustEnqueue(t, s,
 		delivery("done-old", "o/a", at(0)), delivery("dead-old", "o/b", at(0)),
 		delivery("done-new", "o/c", at(0)), delivery("processing", "o/d", at(0)),
@@ -282,48 +284,21 @@ func TestPrune(t *testing.T) {
 	}
 	for id, wantGone := range map[string]bool{"done-old": true, "dead-old": true, "done-new": false, "processing": false, "pending": false} {
 		_, err := s.Delivery(ctx, id)
-		if gone := errors.Is(err, ErrNotFound); gone != wantGone {
+		if gone := errors.Is(err, store.ErrNotFound); gone != wantGone {
 			t.Errorf("after Prune, %s gone = %v, want %v (err %v)", id, gone, wantGone, err)
 		}
 	}
 }
 
-// Prune works through more rows than one chunk.
-func TestPruneManyChunks(t *testing.T) {
+func testDeliveryRoundTrip(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
-	const n = 2*pruneChunk + 17
-	for i := range n {
-		if _, err := s.Enqueue(ctx, delivery(fmt.Sprint("d", i), fmt.Sprint("o/", i), at(0))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Finishing each through Claim and Complete would cost a commit each.
-	if _, err := s.write.ExecContext(ctx, `UPDATE inbox SET state = 'done', processed_at = ?`, toNanos(at(0))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM inbox_heads`); err != nil {
-		t.Fatal(err)
-	}
-	mustEnqueue(t, s, delivery("unfinished", "o/a", at(0)))
-	got, err := s.Prune(ctx, at(time.Second))
-	if err != nil || got != n {
-		t.Fatalf("Prune = %d, %v; want %d", got, err, n)
-	}
-	if d, _ := s.Depth(ctx); d != 1 {
-		t.Errorf("Depth after Prune = %d, want 1", d)
-	}
-}
-
-func TestDeliveryRoundTrip(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	in := Delivery{
+	s := open(t)
+	in := store.Delivery{
 		ID: "72d3162e-cc78-11e3-81ab-4c9367dc0958", Event: "pull_request", Action: "opened",
 		InstallationID: 1 << 40, Repository: "octo/hello", Payload: []byte{0, 1, 2, 0xff},
 		ReceivedAt: time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.FixedZone("x", 3600)),
 		// Ignored by Enqueue: a new delivery is always pending.
-		State: DeliveryDone, Attempts: 9, LastError: "ignored",
+		State: store.DeliveryDone, Attempts: 9, LastError: "ignored",
 	}
 	if _, err := s.Enqueue(ctx, in); err != nil {
 		t.Fatal(err)
@@ -333,13 +308,13 @@ func TestDeliveryRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := in
-	want.Seq, want.State, want.Attempts, want.LastError = got.Seq, DeliveryPending, 0, ""
+	want.Seq, want.State, want.Attempts, want.LastError = got.Seq, store.DeliveryPending, 0, ""
 	want.ReceivedAt = in.ReceivedAt.UTC()
 	want.NextAttemptAt = in.ReceivedAt.UTC()
 	if got.Seq < 1 || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 		t.Errorf("Delivery =\n%+v\nwant\n%+v", got, want)
 	}
-	if _, err := s.Delivery(ctx, "missing"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Delivery(ctx, "missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Delivery(missing) = %v, want ErrNotFound", err)
 	}
 }

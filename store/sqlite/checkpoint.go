@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import "context"
 
@@ -14,7 +14,7 @@ const checkpointBytes = 4 << 20
 
 // noteWAL is called by the writer after each commit with an estimate of what
 // it wrote, and wakes the checkpointer every checkpointBytes.
-func (s *SQLite) noteWAL(n int64) {
+func (s *Store) noteWAL(n int64) {
 	s.walSince += n
 	if s.walSince < checkpointBytes {
 		return
@@ -26,7 +26,7 @@ func (s *SQLite) noteWAL(n int64) {
 	}
 }
 
-func (s *SQLite) runCheckpointer() {
+func (s *Store) runCheckpointer() {
 	defer close(s.ckptDone)
 	for {
 		select {

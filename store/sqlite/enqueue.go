@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,23 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/wavegate/wavegate/store"
 )
-
-// ErrNotDead is returned by RetryDead for a delivery that is not dead.
-var ErrNotDead = errors.New("not dead")
-
-// Enqueued says what Enqueue did with a delivery.
-type Enqueued struct {
-	// Duplicate is true when a delivery with the same ID is stored pending,
-	// processing or done: nothing was changed.
-	Duplicate bool
-	// Redelivered is true when the delivery with the same ID was dead: it is
-	// stored again, as a new arrival (see Enqueue).
-	Redelivered bool
-	// Previous is the dead delivery as it was, without its payload, when
-	// Redelivered.
-	Previous Delivery
-}
 
 const insertDelivery = `INSERT INTO inbox
 	(delivery_id, event, action, installation_id, repository, received_at,
@@ -49,17 +35,17 @@ VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`
 // delivery is how a person asks for it to be processed again: it replaces
 // the dead row (payload and all, since it was verified like any other) by a
 // pending one with no attempts, keeping the dead row's last error.
-func (s *SQLite) Enqueue(ctx context.Context, d Delivery) (Enqueued, error) {
+func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (store.Enqueued, error) {
 	switch {
 	case d.ID == "":
-		return Enqueued{}, errors.New("enqueue delivery: empty delivery id")
+		return store.Enqueued{}, errors.New("enqueue delivery: empty delivery id")
 	case d.ReceivedAt.IsZero():
-		return Enqueued{}, fmt.Errorf("enqueue delivery %q: zero received time", d.ID)
+		return store.Enqueued{}, fmt.Errorf("enqueue delivery %q: zero received time", d.ID)
 	}
 	if d.Payload == nil {
 		d.Payload = []byte{}
 	}
-	var out Enqueued
+	var out store.Enqueued
 	// The row, its index entries and WAL frame headers: about 1 KiB beyond
 	// the payload.
 	err := s.submit(ctx, int64(len(d.Payload))+1<<10, func(ctx context.Context, tx *sql.Tx) error {
@@ -83,7 +69,7 @@ func (s *SQLite) Enqueue(ctx context.Context, d Delivery) (Enqueued, error) {
 		if err != nil {
 			return err
 		}
-		if prev.State != DeliveryDead {
+		if prev.State != store.DeliveryDead {
 			out.Duplicate = true
 			return nil
 		}
@@ -94,32 +80,28 @@ func (s *SQLite) Enqueue(ctx context.Context, d Delivery) (Enqueued, error) {
 		return nil
 	})
 	if err != nil {
-		return Enqueued{}, fmt.Errorf("enqueue delivery %q: %w", d.ID, err)
+		return store.Enqueued{}, fmt.Errorf("enqueue delivery %q: %w", d.ID, err)
 	}
 	return out, nil
 }
 
-// RetryDead stores the dead delivery with the given id again, with its own
-// payload, as Enqueue does for a redelivery: pending, due at now, with no
-// attempts, its last error kept. It returns the dead delivery as it was,
-// without its payload; ErrNotFound when no delivery has that id, ErrNotDead
-// when it is not dead.
-func (s *SQLite) RetryDead(ctx context.Context, id string, now time.Time) (Delivery, error) {
-	var prev Delivery
+// RetryDead implements store.Inbox.
+func (s *Store) RetryDead(ctx context.Context, id string, now time.Time) (store.Delivery, error) {
+	var prev store.Delivery
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		d, err := storedDelivery(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
-		if d.State != DeliveryDead {
-			return fmt.Errorf("state is %s: %w", d.State, ErrNotDead)
+		if d.State != store.DeliveryDead {
+			return fmt.Errorf("state is %s: %w", d.State, store.ErrNotDead)
 		}
 		prev = d
 		prev.Payload = nil
 		return requeue(ctx, tx, prev, d, now)
 	})
 	if err != nil {
-		return Delivery{}, fmt.Errorf("retry dead delivery %q: %w", id, err)
+		return store.Delivery{}, fmt.Errorf("retry dead delivery %q: %w", id, err)
 	}
 	return prev, nil
 }
@@ -133,7 +115,7 @@ func (s *SQLite) RetryDead(ctx context.Context, id string, now time.Time) (Deliv
 // unfinished row, and so either it would never be claimed or it would run
 // beside the head. Rows that arrived after it were processed without it
 // anyway; a redelivery is a new arrival.
-func requeue(ctx context.Context, tx *sql.Tx, prev, d Delivery, due time.Time) error {
+func requeue(ctx context.Context, tx *sql.Tx, prev, d store.Delivery, due time.Time) error {
 	res, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE seq = ? AND state = 'dead'`, prev.Seq)
 	if err != nil {
 		return fmt.Errorf("remove dead row: %w", err)
@@ -168,21 +150,21 @@ func recordHead(ctx context.Context, tx *sql.Tx, repository string, seq int64) e
 
 // storedDelivery reads one delivery by id inside tx, with its payload only
 // when withPayload.
-func storedDelivery(ctx context.Context, tx *sql.Tx, id string, withPayload bool) (Delivery, error) {
+func storedDelivery(ctx context.Context, tx *sql.Tx, id string, withPayload bool) (store.Delivery, error) {
 	columns := listColumns
 	if withPayload {
 		columns = deliveryColumns
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM inbox WHERE delivery_id = ?`, id)
 	if err != nil {
-		return Delivery{}, fmt.Errorf("read stored delivery: %w", err)
+		return store.Delivery{}, fmt.Errorf("read stored delivery: %w", err)
 	}
 	ds, err := scanDeliveries(rows)
 	if err != nil {
-		return Delivery{}, fmt.Errorf("read stored delivery: %w", err)
+		return store.Delivery{}, fmt.Errorf("read stored delivery: %w", err)
 	}
 	if len(ds) == 0 {
-		return Delivery{}, ErrNotFound
+		return store.Delivery{}, store.ErrNotFound
 	}
 	return ds[0], nil
 }

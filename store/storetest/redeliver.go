@@ -1,4 +1,4 @@
-package store
+package storetest
 
 import (
 	"context"
@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/wavegate/wavegate/store"
 )
 
 // kill claims the head of d's repository, which must be d, and kills it.
-func kill(t *testing.T, s *SQLite, id string, now time.Time, msg string) Delivery {
+func kill(t *testing.T, s store.Store, id string, now time.Time, msg string) store.Delivery {
 	t.Helper()
 	ds, err := s.Claim(context.Background(), now, 100, time.Hour)
 	if err != nil {
@@ -24,10 +26,10 @@ func kill(t *testing.T, s *SQLite, id string, now time.Time, msg string) Deliver
 		}
 	}
 	t.Fatalf("Claim = %v, want %s among them", ds, id)
-	return Delivery{}
+	return store.Delivery{}
 }
 
-func mustDelivery(t *testing.T, s *SQLite, id string) Delivery {
+func mustDelivery(t *testing.T, s store.Store, id string) store.Delivery {
 	t.Helper()
 	d, err := s.Delivery(context.Background(), id)
 	if err != nil {
@@ -38,9 +40,9 @@ func mustDelivery(t *testing.T, s *SQLite, id string) Delivery {
 
 // A dead delivery sent again under its id (GitHub's Redeliver) is stored
 // again with the new payload, pending with no attempts, and is claimed.
-func TestEnqueueRedeliveryOfADeadDelivery(t *testing.T) {
+func testEnqueueRedeliveryOfADeadDelivery(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	mustEnqueue(t, s, delivery("d1", "o/a", at(0)))
 	old := kill(t, s, "d1", at(time.Second), "parse push payload: boom")
 
@@ -50,12 +52,12 @@ func TestEnqueueRedeliveryOfADeadDelivery(t *testing.T) {
 	if err != nil || res.Duplicate || !res.Redelivered {
 		t.Fatalf("Enqueue(redelivery) = %+v, %v; want Redelivered", res, err)
 	}
-	if p := res.Previous; p.State != DeliveryDead || p.LastError != "parse push payload: boom" || p.Attempts != 1 ||
+	if p := res.Previous; p.State != store.DeliveryDead || p.LastError != "parse push payload: boom" || p.Attempts != 1 ||
 		p.Seq != old.Seq || !p.ProcessedAt.Equal(at(time.Second)) || len(p.Payload) != 0 {
 		t.Errorf("Previous = %+v; want the dead row without its payload", p)
 	}
 	got := mustDelivery(t, s, "d1")
-	if got.State != DeliveryPending || got.Attempts != 0 || string(got.Payload) != string(again.Payload) ||
+	if got.State != store.DeliveryPending || got.Attempts != 0 || string(got.Payload) != string(again.Payload) ||
 		!got.ReceivedAt.Equal(at(time.Hour)) || !got.NextAttemptAt.Equal(at(time.Hour)) ||
 		!got.ProcessedAt.IsZero() || got.LastError != "parse push payload: boom" || got.Seq <= old.Seq {
 		t.Errorf("stored again as %+v", got)
@@ -71,18 +73,18 @@ func TestEnqueueRedeliveryOfADeadDelivery(t *testing.T) {
 
 // Only a dead delivery is stored again; any other state is a duplicate and
 // left as it was.
-func TestEnqueueDuplicateOfAnUnfinishedOrDoneDelivery(t *testing.T) {
+func testEnqueueDuplicateOfAnUnfinishedOrDoneDelivery(t *testing.T, open Opener) {
 	ctx := context.Background()
-	for _, state := range []DeliveryState{DeliveryPending, DeliveryProcessing, DeliveryDone} {
+	for _, state := range []store.DeliveryState{store.DeliveryPending, store.DeliveryProcessing, store.DeliveryDone} {
 		t.Run(string(state), func(t *testing.T) {
-			s := openTest(t)
+			s := open(t)
 			mustEnqueue(t, s, delivery("d1", "o/a", at(0)))
-			if state != DeliveryPending {
+			if state != store.DeliveryPending {
 				ds, err := s.Claim(ctx, at(0), 1, time.Hour)
 				if err != nil || len(ds) != 1 {
 					t.Fatal(ds, err)
 				}
-				if state == DeliveryDone {
+				if state == store.DeliveryDone {
 					if err := s.Complete(ctx, ds[0].Seq, at(0)); err != nil {
 						t.Fatal(err)
 					}
@@ -105,9 +107,9 @@ func TestEnqueueDuplicateOfAnUnfinishedOrDoneDelivery(t *testing.T) {
 // A redelivered row goes to the back of its repository's queue: it is never
 // claimed beside the repository's head, nor before rows that arrived
 // before the redelivery, and is claimed once they are done.
-func TestRedeliveryBehindALaterHead(t *testing.T) {
+func testRedeliveryBehindALaterHead(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	mustEnqueue(t, s, delivery("a1", "o/a", at(0)))
 	kill(t, s, "a1", at(0), "boom")
 	mustEnqueue(t, s, delivery("a2", "o/a", at(0)), delivery("a3", "o/a", at(0)))
@@ -132,9 +134,9 @@ func TestRedeliveryBehindALaterHead(t *testing.T) {
 
 // A repository with no unfinished row gets the redelivered row as its head
 // at once, and its other repositories' rows are not disturbed.
-func TestRedeliveryOfTheOnlyRowOfItsRepository(t *testing.T) {
+func testRedeliveryOfTheOnlyRowOfItsRepository(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	mustEnqueue(t, s, delivery("a1", "o/a", at(0)), delivery("b1", "o/b", at(0)))
 	kill(t, s, "a1", at(0), "boom")
 	if res, err := s.Enqueue(ctx, delivery("a1", "o/a", at(0))); err != nil || !res.Redelivered {
@@ -144,41 +146,9 @@ func TestRedeliveryOfTheOnlyRowOfItsRepository(t *testing.T) {
 	wantIDs(t, "claim", claimIDs(t, s, at(0), 10), "a1")
 }
 
-// Two redeliveries of one dead delivery committed in one batch: the first
-// stores it again, the second is a duplicate of that.
-func TestRedeliveredTwiceInOneBatch(t *testing.T) {
+func testRetryDead(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
-	mustEnqueue(t, s, delivery("d1", "o/a", at(0)))
-	kill(t, s, "d1", at(0), "boom")
-	plug, release := holdWriter(t, s)
-	results := make(chan Enqueued, 2)
-	for range 2 {
-		go func() {
-			res, err := s.Enqueue(ctx, delivery("d1", "o/a", at(time.Minute)))
-			if err != nil {
-				t.Error(err)
-			}
-			results <- res
-		}()
-	}
-	waitQueued(t, s, 2)
-	release()
-	if err := <-plug; err != nil {
-		t.Fatal(err)
-	}
-	a, b := <-results, <-results
-	if a.Redelivered == b.Redelivered || a.Duplicate == b.Duplicate {
-		t.Fatalf("results %+v and %+v; want one redelivered, one duplicate", a, b)
-	}
-	if n, _ := s.Depth(ctx); n != 2 {
-		t.Errorf("Depth = %d, want 2: d1 once and the plug", n)
-	}
-}
-
-func TestRetryDead(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	mustEnqueue(t, s, delivery("d1", "o/a", at(0)), delivery("p1", "o/b", at(0)))
 	old := kill(t, s, "d1", at(time.Second), "gave up after 12 attempts: 502")
 
@@ -187,26 +157,26 @@ func TestRetryDead(t *testing.T) {
 		t.Fatalf("RetryDead = %+v, %v", prev, err)
 	}
 	got := mustDelivery(t, s, "d1")
-	if got.State != DeliveryPending || got.Attempts != 0 || string(got.Payload) != `{"id":"d1"}` ||
+	if got.State != store.DeliveryPending || got.Attempts != 0 || string(got.Payload) != `{"id":"d1"}` ||
 		!got.ReceivedAt.Equal(at(0)) || !got.NextAttemptAt.Equal(at(time.Hour)) || got.Seq <= old.Seq {
 		t.Errorf("retried as %+v; want pending, its payload and arrival kept, due at the retry", got)
 	}
 	wantIDs(t, "claim", claimIDs(t, s, at(time.Hour), 10), "d1")
 
-	if _, err := s.RetryDead(ctx, "d1", at(time.Hour)); !errors.Is(err, ErrNotDead) {
+	if _, err := s.RetryDead(ctx, "d1", at(time.Hour)); !errors.Is(err, store.ErrNotDead) {
 		t.Errorf("RetryDead(processing) = %v, want ErrNotDead", err)
 	}
-	if _, err := s.RetryDead(ctx, "missing", at(time.Hour)); !errors.Is(err, ErrNotFound) {
+	if _, err := s.RetryDead(ctx, "missing", at(time.Hour)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("RetryDead(missing) = %v, want ErrNotFound", err)
 	}
 }
 
-func TestListDeliveries(t *testing.T) {
+func testListDeliveries(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	mustEnqueue(t, s, delivery("d1", "o/a", at(0)), delivery("d2", "o/b", at(time.Second)), delivery("d3", "o/c", at(2*time.Second)))
 	kill(t, s, "d1", at(3*time.Second), "boom")
-	ids := func(ds []Delivery) []string {
+	ids := func(ds []store.Delivery) []string {
 		out := []string{}
 		for _, d := range ds {
 			if len(d.Payload) != 0 {
@@ -217,13 +187,13 @@ func TestListDeliveries(t *testing.T) {
 		return out
 	}
 	for _, tc := range []struct {
-		f    DeliveryFilter
+		f    store.DeliveryFilter
 		want []string
 	}{
-		{DeliveryFilter{}, []string{"d3", "d2", "d1"}},
-		{DeliveryFilter{Limit: 2}, []string{"d3", "d2"}},
-		{DeliveryFilter{State: DeliveryDead}, []string{"d1"}},
-		{DeliveryFilter{State: DeliveryDone}, nil},
+		{store.DeliveryFilter{}, []string{"d3", "d2", "d1"}},
+		{store.DeliveryFilter{Limit: 2}, []string{"d3", "d2"}},
+		{store.DeliveryFilter{State: store.DeliveryDead}, []string{"d1"}},
+		{store.DeliveryFilter{State: store.DeliveryDone}, nil},
 	} {
 		got, err := s.ListDeliveries(ctx, tc.f)
 		if err != nil {
@@ -231,7 +201,7 @@ func TestListDeliveries(t *testing.T) {
 		}
 		wantIDs(t, fmt.Sprintf("ListDeliveries(%+v)", tc.f), ids(got), tc.want...)
 	}
-	dead, _ := s.ListDeliveries(ctx, DeliveryFilter{State: DeliveryDead})
+	dead, _ := s.ListDeliveries(ctx, store.DeliveryFilter{State: store.DeliveryDead})
 	if d := dead[0]; d.LastError != "boom" || d.Attempts != 1 || d.Event != "push" || d.Repository != "o/a" {
 		t.Errorf("listed %+v", d)
 	}
@@ -239,6 +209,6 @@ func TestListDeliveries(t *testing.T) {
 	if _, err := s.RetryDead(ctx, "d1", at(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := s.ListDeliveries(ctx, DeliveryFilter{Limit: 1})
+	got, _ := s.ListDeliveries(ctx, store.DeliveryFilter{Limit: 1})
 	wantIDs(t, "newest after a retry", ids(got), "d1")
 }

@@ -1,24 +1,26 @@
-package store
+package storetest
 
 import (
 	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/wavegate/wavegate/store"
 )
 
-func TestEngineStateSavedWithItsEffects(t *testing.T) {
+func testEngineStateSavedWithItsEffects(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
-	key := EngineKey{Repository: "acme/api", Pipeline: "app"}
+	s := open(t)
+	key := store.EngineKey{Repository: "acme/api", Pipeline: "app"}
 
 	st, err := s.LoadEngineState(ctx, key)
 	if err != nil || st.Version != 0 || st.State != nil {
 		t.Fatalf("fresh state %+v %v", st, err)
 	}
 	st.State, st.WakeAt = []byte(`{"v":1}`), at(10*time.Minute)
-	deploy := Effect{Key: "r1/alpha/alpha/full/deploy", Kind: "deploy", Payload: []byte(`{}`), CreatedAt: at(0)}
-	v, err := s.SaveEngineState(ctx, st, []Effect{deploy}, at(0))
+	deploy := store.Effect{Key: "r1/alpha/alpha/full/deploy", Kind: "deploy", Payload: []byte(`{}`), CreatedAt: at(0)}
+	v, err := s.SaveEngineState(ctx, st, []store.Effect{deploy}, at(0))
 	if err != nil || v != 1 {
 		t.Fatalf("first save: %d %v", v, err)
 	}
@@ -28,11 +30,11 @@ func TestEngineStateSavedWithItsEffects(t *testing.T) {
 
 	// A writer holding the old version loses, and its effects are not added.
 	stale := st
-	lost := Effect{Key: "r1/beta/beta/full/deploy", Kind: "deploy", CreatedAt: at(0)}
-	if _, err := s.SaveEngineState(ctx, stale, []Effect{lost}, at(0)); !errors.Is(err, ErrConflict) {
+	lost := store.Effect{Key: "r1/beta/beta/full/deploy", Kind: "deploy", CreatedAt: at(0)}
+	if _, err := s.SaveEngineState(ctx, stale, []store.Effect{lost}, at(0)); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("stale save: %v, want ErrConflict", err)
 	}
-	if _, err := s.Effect(ctx, lost.Key); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Effect(ctx, lost.Key); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a conflicting save's effect was stored: %v", err)
 	}
 
@@ -42,7 +44,7 @@ func TestEngineStateSavedWithItsEffects(t *testing.T) {
 	}
 	loaded.State, loaded.WakeAt = []byte(`{"v":2}`), time.Time{}
 	// Replaying the first decision's effect with the next state stores it once.
-	if v, err := s.SaveEngineState(ctx, loaded, []Effect{deploy}, at(1)); err != nil || v != 2 {
+	if v, err := s.SaveEngineState(ctx, loaded, []store.Effect{deploy}, at(1)); err != nil || v != 2 {
 		t.Fatalf("second save: %d %v", v, err)
 	}
 	if due, err := s.DueEngineStates(ctx, at(time.Hour), 10); err != nil || len(due) != 0 {
@@ -50,11 +52,11 @@ func TestEngineStateSavedWithItsEffects(t *testing.T) {
 	}
 }
 
-func TestEngineWakeTimes(t *testing.T) {
+func testEngineWakeTimes(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	for i, p := range []string{"app", "infra", "idle"} {
-		st := EngineState{EngineKey: EngineKey{Repository: "acme/api", Pipeline: p}, State: []byte(`{}`)}
+		st := store.EngineState{EngineKey: store.EngineKey{Repository: "acme/api", Pipeline: p}, State: []byte(`{}`)}
 		if p != "idle" {
 			st.WakeAt = at(time.Duration(i+1) * time.Minute)
 		}
@@ -74,9 +76,9 @@ func TestEngineWakeTimes(t *testing.T) {
 	}
 }
 
-func TestNextReleaseID(t *testing.T) {
+func testNextReleaseID(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	for _, want := range []struct {
 		repo string
 		id   int64

@@ -1,4 +1,4 @@
-package store
+package storetest
 
 import (
 	"context"
@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/wavegate/wavegate/store"
 )
 
-func TestInstallations(t *testing.T) {
+func testInstallations(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
-	inst := Installation{ID: 42, Account: "octo", AccountType: "Organization", UpdatedAt: at(0)}
+	s := open(t)
+	inst := store.Installation{ID: 42, Account: "octo", AccountType: "Organization", UpdatedAt: at(0)}
 	if err := s.UpsertInstallation(ctx, inst); err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +25,7 @@ func TestInstallations(t *testing.T) {
 	if err != nil || got != inst {
 		t.Errorf("Installation(42) = %+v, %v; want %+v", got, err, inst)
 	}
-	if _, err := s.Installation(ctx, 43); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Installation(ctx, 43); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Installation(43) = %v, want ErrNotFound", err)
 	}
 
@@ -35,13 +37,13 @@ func TestInstallations(t *testing.T) {
 		}
 		return fmt.Sprint(rs)
 	}
-	if err := s.SetRepositories(ctx, 42, []Repository{{1, "octo/zeta", false}, {3, "octo/alpha", true}}); err != nil {
+	if err := s.SetRepositories(ctx, 42, []store.Repository{{ID: 1, FullName: "octo/zeta", Private: false}, {ID: 3, FullName: "octo/alpha", Private: true}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := repos(42), "[{3 octo/alpha true} {1 octo/zeta false}]"; got != want {
 		t.Errorf("after Set: %s, want %s", got, want)
 	}
-	if err := s.AddRepositories(ctx, 42, []Repository{{2, "octo/beta", false}, {3, "octo/alpha-renamed", false}}); err != nil {
+	if err := s.AddRepositories(ctx, 42, []store.Repository{{ID: 2, FullName: "octo/beta", Private: false}, {ID: 3, FullName: "octo/alpha-renamed", Private: false}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := repos(42), "[{3 octo/alpha-renamed false} {2 octo/beta false} {1 octo/zeta false}]"; got != want {
@@ -53,14 +55,14 @@ func TestInstallations(t *testing.T) {
 	if got, want := repos(42), "[{3 octo/alpha-renamed false} {2 octo/beta false}]"; got != want {
 		t.Errorf("after Remove: %s, want %s", got, want)
 	}
-	if err := s.SetRepositories(ctx, 42, []Repository{{4, "octo/gamma", false}}); err != nil {
+	if err := s.SetRepositories(ctx, 42, []store.Repository{{ID: 4, FullName: "octo/gamma", Private: false}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := repos(42), "[{4 octo/gamma false}]"; got != want {
 		t.Errorf("after second Set: %s, want %s", got, want)
 	}
 
-	for name, want := range map[string]error{"octo/gamma": nil, "OCTO/Gamma": nil, "octo/beta": ErrNotFound, "": ErrNotFound} {
+	for name, want := range map[string]error{"octo/gamma": nil, "OCTO/Gamma": nil, "octo/beta": store.ErrNotFound, "": store.ErrNotFound} {
 		id, err := s.InstallationForRepository(ctx, name)
 		if !errors.Is(err, want) || (want == nil && id != 42) {
 			t.Errorf("InstallationForRepository(%q) = %d, %v; want 42 or %v", name, id, err, want)
@@ -68,23 +70,27 @@ func TestInstallations(t *testing.T) {
 	}
 
 	for name, op := range map[string]func() error{
-		"set": func() error { return s.SetRepositories(ctx, 7, []Repository{{5, "x/y", false}}) },
-		"add": func() error { return s.AddRepositories(ctx, 7, []Repository{{5, "x/y", false}}) },
+		"set": func() error {
+			return s.SetRepositories(ctx, 7, []store.Repository{{ID: 5, FullName: "x/y", Private: false}})
+		},
+		"add": func() error {
+			return s.AddRepositories(ctx, 7, []store.Repository{{ID: 5, FullName: "x/y", Private: false}})
+		},
 	} {
-		if err := op(); !errors.Is(err, ErrNotFound) {
+		if err := op(); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s repositories of a missing installation = %v, want ErrNotFound", name, err)
 		}
 	}
 }
 
-func TestDeleteInstallationCascades(t *testing.T) {
+func testDeleteInstallationCascades(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	for _, id := range []int64{1, 2} {
-		if err := s.UpsertInstallation(ctx, Installation{ID: id, Account: fmt.Sprint("acct", id), AccountType: "User"}); err != nil {
+		if err := s.UpsertInstallation(ctx, store.Installation{ID: id, Account: fmt.Sprint("acct", id), AccountType: "User"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SetRepositories(ctx, id, []Repository{{id * 10, fmt.Sprintf("acct%d/a", id), false}, {id*10 + 1, fmt.Sprintf("acct%d/b", id), false}}); err != nil {
+		if err := s.SetRepositories(ctx, id, []store.Repository{{ID: id * 10, FullName: fmt.Sprintf("acct%d/a", id), Private: false}, {ID: id*10 + 1, FullName: fmt.Sprintf("acct%d/b", id), Private: false}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -92,11 +98,11 @@ func TestDeleteInstallationCascades(t *testing.T) {
 		t.Fatal(err)
 	}
 	countRepos := func(id int64) int {
-		var n int
-		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM repositories WHERE installation_id = ?`, id).Scan(&n); err != nil {
+		repos, err := s.Repositories(ctx, id)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		return len(repos)
 	}
 	if n := countRepos(1); n != 0 {
 		t.Errorf("%d repositories of the deleted installation remain", n)
@@ -104,10 +110,10 @@ func TestDeleteInstallationCascades(t *testing.T) {
 	if n := countRepos(2); n != 2 {
 		t.Errorf("the other installation has %d repositories, want 2", n)
 	}
-	if _, err := s.InstallationForRepository(ctx, "acct1/a"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.InstallationForRepository(ctx, "acct1/a"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("InstallationForRepository after delete = %v, want ErrNotFound", err)
 	}
-	if _, err := s.Installation(ctx, 1); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Installation(ctx, 1); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Installation after delete = %v, want ErrNotFound", err)
 	}
 	if err := s.DeleteInstallation(ctx, 1); err != nil {

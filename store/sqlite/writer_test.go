@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,13 +8,15 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/wavegate/wavegate/store"
 )
 
 // holdWriter takes the only write connection so that the Enqueue writer,
 // once it has taken a first "plug" delivery, waits for it; whatever is
 // enqueued meanwhile queues up and is committed as one batch after release.
 // It returns the plug's result channel and the release function.
-func holdWriter(t *testing.T, s *SQLite) (plug <-chan error, release func()) {
+func holdWriter(t *testing.T, s *Store) (plug <-chan error, release func()) {
 	t.Helper()
 	tx, err := s.write.BeginTx(context.Background(), nil)
 	if err != nil {
@@ -35,7 +37,7 @@ func holdWriter(t *testing.T, s *SQLite) (plug <-chan error, release func()) {
 	}
 }
 
-func waitQueued(t *testing.T, s *SQLite, n int) {
+func waitQueued(t *testing.T, s *Store, n int) {
 	t.Helper()
 	spinUntil(t, fmt.Sprint(n, " jobs queued"), func() bool { return len(s.jobs) >= n })
 }
@@ -77,14 +79,14 @@ func TestCloseAnswersQueuedCallers(t *testing.T) {
 		t.Errorf("plug (in flight at Close) = %v, want committed", err)
 	}
 	for range queued {
-		if err := <-errs; !errors.Is(err, ErrClosed) {
+		if err := <-errs; !errors.Is(err, store.ErrClosed) {
 			t.Errorf("queued Enqueue = %v, want ErrClosed", err)
 		}
 	}
 	if err := <-closed; err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := s.Enqueue(context.Background(), delivery("late", "o/r", at(0))); !errors.Is(err, ErrClosed) {
+	if _, err := s.Enqueue(context.Background(), delivery("late", "o/r", at(0))); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Enqueue after Close = %v, want ErrClosed", err)
 	}
 }
@@ -137,7 +139,7 @@ func TestFailedJobRollsBackAlone(t *testing.T) {
 	if b := s.batches.Load(); b != 2 {
 		t.Errorf("%d batches, want the plug's and one of the three", b)
 	}
-	for id, want := range map[string]error{"before": nil, "after": nil, "partial": ErrNotFound} {
+	for id, want := range map[string]error{"before": nil, "after": nil, "partial": store.ErrNotFound} {
 		if _, err := s.Delivery(ctx, id); !errors.Is(err, want) {
 			t.Errorf("Delivery(%s) = %v, want %v", id, err, want)
 		}
