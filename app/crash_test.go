@@ -68,37 +68,43 @@ func runChild() int {
 	return 0
 }
 
-// crashScript records each step once it has run; the k-th step, the first
-// time it is about to run, asks the test to kill Wavegate (SIGKILL: no
-// shutdown, no bookkeeping) and stops, doing nothing. It cannot kill
-// Wavegate itself: it runs as the unprivileged deploy user when the tests
-// run as root. A step takes a moment, as deploys do, so a step running
-// beside the crash is still running when Wavegate dies.
+// crashScript records each step once it has run. The step named CRASH_STEP,
+// the first time it is about to run, asks the test to kill Wavegate
+// (SIGKILL: no shutdown, no bookkeeping) and stops, doing nothing. It cannot
+// kill Wavegate itself: it runs as the unprivileged deploy user when the
+// tests run as root. The step named HOLD_STEP, the one running beside the
+// crash, holds until the crash, so that it is mid-way when the crash comes
+// whatever the machine's load: a step that had finished but
+// whose result the dying process had not recorded is rightly run again,
+// which is not what this test is about. After the restart it runs through.
 const crashScript = `#!/bin/sh
 dir=$(dirname "$0")
-step="$WAVEGATE_ACTION $WAVEGATE_TARGET $WAVEGATE_VARIANT $WAVEGATE_SHA"
-# mkdir is atomic: steps running side by side each claim their own number.
-n=1
-while ! mkdir "$dir/started.$n" 2>/dev/null; do n=$((n + 1)); done
-if [ "$n" -eq "$CRASH_AT" ] && [ ! -e "$dir/crashed" ]; then
-  touch "$dir/crashed"
-  # The test reads the FIFO and kills Wavegate; the kernel then kills this
-  # script (its parent-death signal), stopped where it stands.
-  echo crash > "$dir/crash.fifo"
-  kill -STOP $$
-  exit 1
+step="$WAVEGATE_TARGET $WAVEGATE_VARIANT"
+if [ ! -e "$dir/restarted" ]; then
+  if [ "$step" = "$CRASH_STEP" ]; then
+    # The step beside the crash must be under way when it comes.
+    if [ -n "$HOLD_STEP" ]; then
+      while [ ! -e "$dir/held.started" ]; do sleep 0.05; done
+    fi
+    touch "$dir/crashed"
+    # The test reads the FIFO and kills Wavegate; the kernel then kills this
+    # script (its parent-death signal), stopped where it stands.
+    echo crash > "$dir/crash.fifo"
+    kill -STOP $$
+    exit 1
+  fi
+  if [ "$step" = "$HOLD_STEP" ]; then
+    # Held open while this script lives: the test reads the FIFO to its end
+    # to know that the step is gone. Its sleeps do not inherit it.
+    exec 3> "$dir/held.fifo"
+    touch "$dir/held.started"
+    while [ ! -e "$dir/crashed" ]; do sleep 0.05 3>&-; done
+    # Far longer than the test takes to kill Wavegate: this step dies with
+    # it, or, were it to outlive it, finishes unrecorded and is run again.
+    sleep 5 3>&-
+  fi
 fi
-# Steps beside the crash must be mid-way when it comes: one that has
-# finished but whose result the dying process had not recorded is rightly
-# run again, which is not what this test is about. t2b's one-box outlasts
-# t2a's (so it is running when t2a's full deploy, step 4, crashes), and
-# t2a's full deploy outlasts t2b's one-box (running when step 5 crashes).
-case "$WAVEGATE_TARGET $WAVEGATE_VARIANT" in
-  "t2b onebox") sleep 0.6 ;;
-  "t2a full") sleep 1 ;;
-  *) sleep 0.3 ;;
-esac
-echo "$step" >> "$dir/invocations.log"
+echo "$WAVEGATE_ACTION $step $WAVEGATE_SHA" >> "$dir/invocations.log"
 `
 
 const crashPipeline = `pipelines:
@@ -174,8 +180,17 @@ func TestCrashBeforeEachStepLosesAndRepeatsNothing(t *testing.T) {
 		"deploy t2a onebox c1", "deploy t2b onebox c1",
 		"deploy t2a full c1", "deploy t2b full c1",
 	}
-	for crashAt := 1; crashAt <= len(want); crashAt++ {
-		t.Run(fmt.Sprintf("before step %d", crashAt), func(t *testing.T) {
+	// Each crash, and the step that is running beside it (the other target
+	// of the parallel stage), which the script holds until the crash.
+	crashes := []struct{ crash, beside string }{
+		{"t1 full", ""},
+		{"t2a onebox", "t2b onebox"},
+		{"t2b onebox", "t2a onebox"},
+		{"t2a full", "t2b onebox"},
+		{"t2b full", "t2a full"},
+	}
+	for crashAt, tc := range crashes {
+		t.Run(fmt.Sprintf("before step %d", crashAt+1), func(t *testing.T) {
 			fake := newFake(t)
 			fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
 			fake.SetFile("acme/api", "c1", ".github/wavegate.yml", crashPipeline)
@@ -183,17 +198,20 @@ func TestCrashBeforeEachStepLosesAndRepeatsNothing(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(workDir, "deploy.sh"), []byte(crashScript), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			fifo := filepath.Join(workDir, "crash.fifo")
-			if err := syscall.Mkfifo(fifo, 0o666); err != nil {
-				t.Fatal(err)
-			}
-			// Mkfifo's mode is cut by the umask; the script must write it.
-			if err := os.Chmod(fifo, 0o666); err != nil {
-				t.Fatal(err)
+			fifo, heldFIFO := scriptFIFO(t, workDir, "crash.fifo"), scriptFIFO(t, workDir, "held.fifo")
+			heldGone := make(chan error, 1)
+			if tc.beside == "" {
+				heldGone <- nil
+			} else {
+				go func() {
+					// Opens once the held step has; ends once it is gone.
+					_, err := os.ReadFile(heldFIFO)
+					heldGone <- err
+				}()
 			}
 			cfg := newConfig(t, fake, true)
 			env := []string{
-				childEnv + "=1", "WAVEGATE_TEST_WORKDIR=" + workDir, fmt.Sprintf("CRASH_AT=%d", crashAt),
+				childEnv + "=1", "WAVEGATE_TEST_WORKDIR=" + workDir, "CRASH_STEP=" + tc.crash, "HOLD_STEP=" + tc.beside,
 				"WAVEGATE_LISTEN=127.0.0.1:0", "WAVEGATE_DATA_DIR=" + cfg.DataDir, "WAVEGATE_LOG_FORMAT=json",
 				"WAVEGATE_GITHUB_API_URL=" + cfg.GitHubAPIURL, "WAVEGATE_GITHUB_APP_ID=1",
 				"WAVEGATE_GITHUB_PRIVATE_KEY=" + cfg.GitHubPrivateKey, "WAVEGATE_GITHUB_WEBHOOK_SECRET=" + testSecret,
@@ -233,23 +251,47 @@ func TestCrashBeforeEachStepLosesAndRepeatsNothing(t *testing.T) {
 				t.Fatalf("the crash never happened: %v", err)
 			}
 			// A new process takes over from what the dead one left.
+			if err := os.WriteFile(filepath.Join(workDir, "restarted"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
 			c = startChild(t, env)
 			c.await(t, func(rec map[string]any) bool { return rec["decision"] == "released" })
 			_ = c.cmd.Process.Signal(syscall.SIGTERM)
 			_ = c.cmd.Wait()
 
+			select {
+			case err := <-heldGone:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(30 * time.Second): // deadlock guard only
+				t.Fatal("the step held beside the crash never ended")
+			}
 			data, err := os.ReadFile(filepath.Join(workDir, "invocations.log"))
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Steps of the parallel stage run in either order after the restart.
 			got := strings.Split(strings.TrimSpace(string(data)), "\n")
-			if len(got) == 5 {
-				slices.Sort(got[1:3])
-				slices.Sort(got[3:5])
-			}
-			if !slices.Equal(got, want) {
+			slices.Sort(got)
+			if !slices.Equal(got, slices.Sorted(slices.Values(want))) {
 				t.Fatalf("steps run:\n%s\nwant each exactly once:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 		})
 	}
+}
+
+// scriptFIFO makes a FIFO in dir that the deploy script, which may run as
+// another user, can open.
+func scriptFIFO(t *testing.T, dir, name string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := syscall.Mkfifo(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	// Mkfifo's mode is cut by the umask.
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
