@@ -27,6 +27,24 @@ type retryAfter struct {
 
 func (r retryAfter) Unwrap() error { return r.transient }
 
+// testStore is the outbox of a real store, with what the tests read back.
+type testStore interface {
+	store.Outbox
+	Effect(ctx context.Context, key string) (store.Effect, error)
+	Close() error
+}
+
+// openStore opens a real store in a fresh file: the one place these tests
+// name its implementation.
+func openStore(t *testing.T) testStore {
+	t.Helper()
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"), store.SQLiteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 type finished struct {
 	e   store.Effect
 	err error
@@ -34,7 +52,7 @@ type finished struct {
 
 // world is a running Worker over a SQLite file, on a fake clock.
 type world struct {
-	db   *store.SQLite
+	db   testStore
 	clk  *clock.Fake
 	w    *Worker
 	done chan finished
@@ -52,24 +70,23 @@ func (wd *world) add(t *testing.T, effects ...store.Effect) {
 
 func setup(t *testing.T, performers map[string]Performer) *world {
 	t.Helper()
-	return setupOver(t, performers, func(db *store.SQLite) store.Outbox { return db })
+	return setupOver(t, performers, func(db testStore) store.Outbox { return db })
 }
 
 // setupOver runs the worker over the store wrap returns, which may watch or
 // interleave with the worker's calls.
-func setupOver(t *testing.T, performers map[string]Performer, wrap func(*store.SQLite) store.Outbox) *world {
+func setupOver(t *testing.T, performers map[string]Performer, wrap func(testStore) store.Outbox) *world {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"), store.SQLiteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openStore(t)
 	wd := &world{db: db, clk: clock.NewFake(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)), done: make(chan finished, 10)}
+	var err error
 	wd.w, err = New(Options{Store: wrap(db), Clock: wd.clk, Performers: performers, IsTransient: isTransient,
 		RetryAt: func(err error, _ time.Time) (time.Time, bool) {
 			var r retryAfter
 			return r.at, errors.As(err, &r)
 		},
-		BaseBackoff: 5 * time.Second, OnDone: func(e store.Effect, err error) { wd.done <- finished{e, err} }})
+		// Jitter 0 takes half the backoff: the first retry comes after 5s.
+		BaseBackoff: 10 * time.Second, Jitter: func() float64 { return 0 }, OnDone: func(e store.Effect, err error) { wd.done <- finished{e, err} }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,10 +153,7 @@ func TestWorkerRetriesTransientAndKillsPermanent(t *testing.T) {
 }
 
 func TestWorkerHandsBackClaimedEffectsAtStart(t *testing.T) {
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"), store.SQLiteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openStore(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	if err := db.AddEffects(ctx, store.Effect{Key: "a", Kind: "k", CreatedAt: now}); err != nil {
@@ -230,7 +244,7 @@ func TestWorkerClaimsAnEffectAddedAfterItsClaim(t *testing.T) {
 	var wd *world
 	ready := make(chan struct{})
 	wd = setupOver(t, map[string]Performer{"k": func(context.Context, store.Effect) ([]byte, error) { return nil, nil }},
-		func(db *store.SQLite) store.Outbox {
+		func(db testStore) store.Outbox {
 			return &interleaved{Outbox: db, at: "claimed", hook: func() {
 				<-ready
 				if err := db.AddEffects(context.Background(), store.Effect{Key: "a", Kind: "k", CreatedAt: wd.clk.Now()}); err != nil {
@@ -250,7 +264,7 @@ func TestWorkerKeepsANotifyThatArrivesBeforeItSleeps(t *testing.T) {
 	var wd *world
 	ready := make(chan struct{})
 	wd = setupOver(t, map[string]Performer{"k": func(context.Context, store.Effect) ([]byte, error) { return nil, nil }},
-		func(db *store.SQLite) store.Outbox {
+		func(db testStore) store.Outbox {
 			return &interleaved{Outbox: db, at: "looked", hook: func() {
 				<-ready
 				if err := db.AddEffects(context.Background(), store.Effect{Key: "a", Kind: "k", CreatedAt: wd.clk.Now()}); err != nil {
