@@ -278,3 +278,56 @@ func TestWorkerKeepsANotifyThatArrivesBeforeItSleeps(t *testing.T) {
 		t.Fatalf("performed %s %v", f.e.Key, f.err)
 	}
 }
+
+// A performer that panics (a report renderer tripping on a nil, say) makes
+// its effect dead instead of taking the process down, and the worker goes on.
+func TestWorkerPanickingPerformerIsDead(t *testing.T) {
+	wd := setup(t, map[string]Performer{
+		"bad":  func(context.Context, store.Effect) ([]byte, error) { panic("nil report") },
+		"good": func(context.Context, store.Effect) ([]byte, error) { return []byte("ok"), nil },
+	})
+	wd.add(t, store.Effect{Key: "a", Kind: "bad", CreatedAt: wd.clk.Now()})
+	if f := next(t, wd.done); f.e.Key != "a" || f.err == nil {
+		t.Fatalf("finished %s %v; want a's panic", f.e.Key, f.err)
+	}
+	if e, _ := wd.db.Effect(context.Background(), "a"); e.State != store.EffectDead || !strings.Contains(e.LastError, "panicked: nil report") {
+		t.Fatalf("a: %s %q; want dead with the panic", e.State, e.LastError)
+	}
+	wd.add(t, store.Effect{Key: "b", Kind: "good", CreatedAt: wd.clk.Now()})
+	if f := next(t, wd.done); f.e.Key != "b" || f.err != nil {
+		t.Fatalf("after the panic: %s %v", f.e.Key, f.err)
+	}
+}
+
+// A transient failure is not retried for ever: after MaxAttempts the
+// effect is dead with the last error.
+func TestWorkerGivesUpAfterMaxAttempts(t *testing.T) {
+	db := openStore(t)
+	clk := clock.NewFake(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
+	done := make(chan finished, 10)
+	w, err := New(Options{Store: db, Clock: clk, IsTransient: isTransient, MaxAttempts: 2, Jitter: func() float64 { return 0 },
+		OnDone:     func(e store.Effect, err error) { done <- finished{e, err} },
+		Performers: map[string]Performer{"k": func(context.Context, store.Effect) ([]byte, error) { return nil, transient{errors.New("503")} }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-stopped; _ = db.Close() })
+	if err := db.AddEffects(ctx, store.Effect{Key: "a", Kind: "k", CreatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	w.Notify()
+	next(t, done)
+	e, _ := db.Effect(ctx, "a")
+	if e.State != store.EffectPending {
+		t.Fatalf("after one attempt: %s", e.State)
+	}
+	clk.BlockUntilTimerAt(e.NextAttemptAt)
+	clk.Set(e.NextAttemptAt)
+	next(t, done)
+	if e, _ := db.Effect(ctx, "a"); e.State != store.EffectDead || e.LastError != "gave up after 2 attempts: 503" {
+		t.Fatalf("after two attempts: %s %q; want dead", e.State, e.LastError)
+	}
+}
