@@ -20,8 +20,8 @@ import (
 )
 
 // Store is the leased queue as the worker sees it. Each store adapts its own
-// method names to it; the item methods (Seq, Attempts) are on the store so
-// that items stay plain store types.
+// method names to it; Complete, Retry and Kill take the item (the adapter
+// picks its Seq) and Attempts reads it, so that items stay plain store types.
 type Store[T any] interface {
 	// Claim takes up to limit items due at now, leased until now+lease; each
 	// claim counts as an attempt.
