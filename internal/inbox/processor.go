@@ -1,8 +1,8 @@
-// Package inbox owns the processing of stored webhook deliveries: claiming
-// them in arrival order per repository and in parallel across repositories,
-// handing each to a Handler, retrying failures that may pass with exponential
-// backoff and jitter, recording the ones that will not as dead, handing
-// unfinished work back at shutdown, and pruning old deliveries.
+// Package inbox processes stored webhook deliveries on the queue worker
+// (internal/queue): in arrival order per repository (the store's Claim sees
+// to it) and in parallel across repositories, each handed to a Handler. What
+// is the inbox's own stays here: routing to the handler, its defaults, its
+// metrics and depth gauge, and pruning old deliveries.
 package inbox
 
 import (
@@ -10,14 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/internal/queue"
 	"github.com/wavegate/wavegate/store"
 )
 
@@ -93,287 +91,97 @@ type Outcome struct {
 	NextAttempt time.Time
 }
 
-func (o *Options) setDefaults() error {
-	if o.Store == nil || o.Handler == nil {
-		return errors.New("inbox: Store and Handler are required")
-	}
-	if o.Clock == nil {
-		o.Clock = clock.Real()
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	defaults := []struct {
-		d *time.Duration
-		v time.Duration
-	}{
-		{&o.HandlerTimeout, 2 * time.Minute}, {&o.Lease, 5 * time.Minute},
-		{&o.BaseBackoff, 2 * time.Second}, {&o.MaxBackoff, 10 * time.Minute},
-		{&o.Retention, 7 * 24 * time.Hour}, {&o.PruneEvery, time.Hour},
-		{&o.ShutdownGrace, 10 * time.Second}, {&o.Poll, time.Minute},
-	}
-	for _, d := range defaults {
-		if *d.d <= 0 {
-			*d.d = d.v
-		}
-	}
-	if o.HandlerTimeout >= o.Lease {
-		return fmt.Errorf("inbox: handler timeout %s must be shorter than the lease %s", o.HandlerTimeout, o.Lease)
-	}
-	if o.Workers <= 0 {
-		o.Workers = 8
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 12
-	}
-	if o.IsTransient == nil {
-		o.IsTransient = func(error) bool { return false }
-	}
-	if o.Jitter == nil {
-		o.Jitter = rand.Float64
-	}
-	return nil
-}
-
 // Processor runs the inbox workers.
 type Processor struct {
 	opts    Options
-	notify  chan struct{}
+	worker  *queue.Worker[store.Delivery]
 	metrics *metrics
 }
 
 // New validates opts and returns a Processor ready to Run.
 func New(opts Options) (*Processor, error) {
-	if err := opts.setDefaults(); err != nil {
-		return nil, err
+	if opts.Store == nil || opts.Handler == nil {
+		return nil, errors.New("inbox: Store and Handler are required")
 	}
-	p := &Processor{opts: opts, notify: make(chan struct{}, 1)}
+	if opts.Workers <= 0 {
+		opts.Workers = 8
+	}
+	if opts.HandlerTimeout <= 0 {
+		opts.HandlerTimeout = 2 * time.Minute
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = 7 * 24 * time.Hour
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 5 * time.Minute
+	}
+	if opts.HandlerTimeout >= opts.Lease {
+		return nil, fmt.Errorf("inbox: handler timeout %s must be shorter than the lease %s", opts.HandlerTimeout, opts.Lease)
+	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	m, err := newMetrics(opts.Registerer, opts.Store)
 	if err != nil {
 		return nil, err
 	}
-	p.metrics = m
+	p := &Processor{opts: opts, metrics: m}
+	var retryAt func(error, time.Time) (time.Time, bool)
+	if opts.RetryAt != nil {
+		retryAt = func(err error, _ time.Time) (time.Time, bool) { return opts.RetryAt(err) }
+	}
+	p.worker, err = queue.New(queue.Options[store.Delivery]{
+		Store: inboxStore{opts.Store},
+		Work: func(ctx context.Context, d store.Delivery) ([]byte, error) {
+			return nil, opts.Handler.Handle(ctx, d)
+		},
+		Clock: opts.Clock, Logger: opts.Logger,
+		Names: queue.Names{One: "delivery", Many: "deliveries"}, Attrs: deliveryAttrs,
+		Workers: opts.Workers, Lease: opts.Lease, Timeout: opts.HandlerTimeout,
+		IsTransient: opts.IsTransient, RetryAt: retryAt,
+		BaseBackoff: opts.BaseBackoff, MaxBackoff: opts.MaxBackoff, MaxAttempts: opts.MaxAttempts,
+		Jitter: opts.Jitter, Poll: opts.Poll, ShutdownGrace: opts.ShutdownGrace,
+		ReleaseOnStart: opts.ReleaseOnStart,
+		Housekeeping:   p.prune, HousekeepingEvery: opts.PruneEvery,
+		OnAttempt: func(d store.Delivery, took time.Duration) { m.observeAttempt(d.Event, took) },
+		OnOutcome: p.outcome,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
 	return p, nil
 }
 
 // Notify tells the processor that a delivery arrived. It never blocks.
-func (p *Processor) Notify() {
-	select {
-	case p.notify <- struct{}{}:
-	default:
-	}
-}
-
-type outcome struct {
-	d   store.Delivery
-	err error
-}
+func (p *Processor) Notify() { p.worker.Notify() }
 
 // Run processes deliveries until ctx ends, then lets in-flight attempts
 // finish within ShutdownGrace and hands back those that do not.
-func (p *Processor) Run(ctx context.Context) error {
-	o := p.opts
-	if o.ReleaseOnStart {
-		n, err := o.Store.ReleaseAll(ctx, o.Clock.Now())
-		if err != nil {
-			return fmt.Errorf("hand back unfinished deliveries at start: %w", err)
-		}
-		if n > 0 {
-			o.Logger.Info("resuming deliveries left unfinished", "count", n)
-		}
-	}
+func (p *Processor) Run(ctx context.Context) error { return p.worker.Run(ctx) }
 
-	// Attempts run under their own context so that shutdown can give them a
-	// grace period instead of cutting them off at once.
-	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelWork()
-	done := make(chan outcome, o.Workers)
-	var wg sync.WaitGroup
-	inflight := 0
-	nextPrune := o.Clock.Now()
-
-	for ctx.Err() == nil {
-		now := o.Clock.Now()
-		if !now.Before(nextPrune) {
-			p.prune(ctx, now)
-			nextPrune = now.Add(o.PruneEvery)
-		}
-		if free := o.Workers - inflight; free > 0 {
-			claimed, err := o.Store.Claim(ctx, now, free, o.Lease)
-			if err != nil && ctx.Err() == nil {
-				o.Logger.Error("claim deliveries", "error", err)
-			}
-			for _, d := range claimed {
-				inflight++
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					done <- outcome{d, p.attempt(workCtx, d)}
-				}()
-			}
-			if len(claimed) == free {
-				// More may be waiting: claim again once a worker frees up.
-				if !p.waitOne(ctx, done, &inflight) {
-					break
-				}
-				continue
-			}
-		}
-		if !p.wait(ctx, done, &inflight, nextPrune) {
-			break
-		}
-	}
-
-	p.shutdown(done, &wg, &inflight, cancelWork)
-	return nil
-}
-
-// waitOne waits for one attempt to finish (or shutdown).
-func (p *Processor) waitOne(ctx context.Context, done chan outcome, inflight *int) bool {
-	select {
-	case <-ctx.Done():
-		return false
-	case oc := <-done:
-		*inflight--
-		p.finish(ctx, oc)
-		return true
-	}
-}
-
-// wait sleeps on the clock until something may be claimable: an attempt
-// finished, a delivery arrived, a retry or lease came due, or pruning is due.
-func (p *Processor) wait(ctx context.Context, done chan outcome, inflight *int, nextPrune time.Time) bool {
-	o := p.opts
-	now := o.Clock.Now()
-	wake := now.Add(o.Poll)
-	if nextPrune.Before(wake) {
-		wake = nextPrune
-	}
-	if due, ok, err := o.Store.NextDue(ctx); err == nil && ok && due.Before(wake) {
-		if !due.After(now) && *inflight < o.Workers {
-			// Claimable now (it came due since the claim): no waiting.
-			return true
-		}
-		if due.After(now) {
-			wake = due
-		}
-	}
-	timer := o.Clock.NewTimer(wake.Sub(now))
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case oc := <-done:
-		*inflight--
-		p.finish(ctx, oc)
-	case <-p.notify:
-	case <-timer.C():
-	}
-	return true
-}
-
-func (p *Processor) shutdown(done chan outcome, wg *sync.WaitGroup, inflight *int, cancelWork context.CancelFunc) {
-	o := p.opts
-	// Finishing bookkeeping must not be cut off by the ended Run context.
-	bg := context.Background()
-	grace := o.Clock.NewTimer(o.ShutdownGrace)
-	defer grace.Stop()
-	for *inflight > 0 {
-		select {
-		case oc := <-done:
-			*inflight--
-			p.finish(bg, oc)
-		case <-grace.C():
-			o.Logger.Warn("cancelling deliveries still in progress at shutdown", "count", *inflight)
-			cancelWork()
-			for *inflight > 0 {
-				oc := <-done
-				*inflight--
-				p.finish(bg, oc)
-			}
-		}
-	}
-	wg.Wait()
-}
-
-// attempt runs the handler once, turning a panic into a permanent error so a
-// bad delivery can never take a worker down.
-func (p *Processor) attempt(ctx context.Context, d store.Delivery) (err error) {
-	ctx, cancel := context.WithTimeout(ctx, p.opts.HandlerTimeout)
-	defer cancel()
-	start := p.opts.Clock.Now()
-	defer func() {
-		if r := recover(); r != nil {
-			p.opts.Logger.Error("delivery handler panicked", deliveryAttrs(d, "panic", r, "stack", string(debug.Stack()))...)
-			err = &panicError{value: r}
-		}
-		p.metrics.observeAttempt(d.Event, p.opts.Clock.Now().Sub(start))
-	}()
-	return p.opts.Handler.Handle(ctx, d)
-}
-
-// finish records the outcome of an attempt.
-func (p *Processor) finish(ctx context.Context, oc outcome) {
-	o := p.opts
-	d, err := oc.d, oc.err
-	now := o.Clock.Now()
-	log := o.Logger.With(deliveryAttrs(d)...)
-	var recordErr error
-	result := Outcome{Delivery: d, Err: err, State: store.DeliveryDead}
-	switch {
-	case err == nil:
-		result.State = store.DeliveryDone
-		recordErr = o.Store.Complete(ctx, d.Seq, now)
-		p.metrics.processed(d.Event, now.Sub(d.ReceivedAt))
-		log.Debug("delivery processed", "attempts", d.Attempts)
-	case errors.Is(err, context.Canceled):
-		// Cancelled by shutdown: not the delivery's fault, so it goes back as
-		// it was, due at once.
-		result.State, result.NextAttempt = store.DeliveryPending, now
-		recordErr = o.Store.Retry(ctx, d.Seq, now, "interrupted by shutdown")
-		log.Info("delivery handed back at shutdown")
-	case !o.IsTransient(err) && !errors.Is(err, context.DeadlineExceeded):
-		recordErr = o.Store.Kill(ctx, d.Seq, now, err.Error())
-		p.metrics.dead(d.Event)
-		log.Error("delivery failed permanently", "error", err, "attempts", d.Attempts)
-	case d.Attempts >= o.MaxAttempts:
-		msg := fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, err)
-		recordErr = o.Store.Kill(ctx, d.Seq, now, msg)
-		p.metrics.dead(d.Event)
-		log.Error("delivery failed too often", "error", err, "attempts", d.Attempts)
-	default:
-		next := p.nextAttempt(now, d.Attempts, err)
-		result.State, result.NextAttempt = store.DeliveryPending, next
-		recordErr = o.Store.Retry(ctx, d.Seq, next, err.Error())
+// outcome counts an attempt's outcome and tells OnOutcome.
+func (p *Processor) outcome(o queue.Outcome[store.Delivery]) {
+	d := o.Item
+	out := Outcome{Delivery: d, Err: o.Err, NextAttempt: o.NextAttempt}
+	switch o.State {
+	case queue.Done:
+		out.State = store.DeliveryDone
+		p.metrics.processed(d.Event, o.At.Sub(d.ReceivedAt))
+	case queue.Retried:
+		out.State = store.DeliveryPending
 		p.metrics.retried(d.Event)
-		log.Warn("delivery will be retried", "error", err, "attempts", d.Attempts, "retry_at", next)
+	case queue.HandedBack:
+		out.State = store.DeliveryPending
+	default:
+		out.State = store.DeliveryDead
+		p.metrics.dead(d.Event)
 	}
-	if recordErr != nil {
-		// The lease will expire and the delivery will be taken again: nothing is lost.
-		log.Error("record delivery outcome", "error", recordErr)
+	if p.opts.OnOutcome != nil {
+		p.opts.OnOutcome(out)
 	}
-	if o.OnOutcome != nil {
-		o.OnOutcome(result)
-	}
-}
-
-// nextAttempt is exponential backoff with equal jitter, never earlier than
-// what the error itself demands (a rate-limit reset, a Retry-After).
-func (p *Processor) nextAttempt(now time.Time, attempts int, err error) time.Time {
-	o := p.opts
-	backoff := o.BaseBackoff
-	for i := 1; i < attempts && backoff < o.MaxBackoff; i++ {
-		backoff *= 2
-	}
-	backoff = min(backoff, o.MaxBackoff)
-	delay := backoff/2 + time.Duration(o.Jitter()*float64(backoff/2))
-	next := now.Add(delay)
-	if o.RetryAt != nil {
-		if at, ok := o.RetryAt(err); ok && at.After(next) {
-			next = at
-		}
-	}
-	return next
 }
 
 func (p *Processor) prune(ctx context.Context, now time.Time) {
@@ -388,13 +196,30 @@ func (p *Processor) prune(ctx context.Context, now time.Time) {
 }
 
 // deliveryAttrs are the log keys every delivery log line carries.
-func deliveryAttrs(d store.Delivery, extra ...any) []any {
-	return append([]any{
+func deliveryAttrs(d store.Delivery) []any {
+	return []any{
 		"delivery", d.ID, "event", d.Event, "action", d.Action,
 		"installation", d.InstallationID, "repository", d.Repository,
-	}, extra...)
+	}
 }
 
-type panicError struct{ value any }
+// inboxStore adapts store.Inbox to the queue worker.
+type inboxStore struct{ store.Inbox }
 
-func (e *panicError) Error() string { return fmt.Sprintf("handler panicked: %v", e.value) }
+func (s inboxStore) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.Delivery, error) {
+	return s.Inbox.Claim(ctx, now, limit, lease)
+}
+
+func (s inboxStore) Complete(ctx context.Context, d store.Delivery, now time.Time, _ []byte) error {
+	return s.Inbox.Complete(ctx, d.Seq, now)
+}
+
+func (s inboxStore) Retry(ctx context.Context, d store.Delivery, next time.Time, msg string) error {
+	return s.Inbox.Retry(ctx, d.Seq, next, msg)
+}
+
+func (s inboxStore) Kill(ctx context.Context, d store.Delivery, now time.Time, msg string) error {
+	return s.Inbox.Kill(ctx, d.Seq, now, msg)
+}
+
+func (s inboxStore) Attempts(d store.Delivery) int { return d.Attempts }

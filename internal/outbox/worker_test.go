@@ -28,6 +28,24 @@ type retryAfter struct {
 
 func (r retryAfter) Unwrap() error { return r.transient }
 
+// testStore is the outbox of a real store, with what the tests read back.
+type testStore interface {
+	store.Outbox
+	Effect(ctx context.Context, key string) (store.Effect, error)
+	Close() error
+}
+
+// openStore opens a real store in a fresh file: the one place these tests
+// name its implementation.
+func openStore(t *testing.T) testStore {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 type finished struct {
 	e   store.Effect
 	err error
@@ -35,7 +53,7 @@ type finished struct {
 
 // world is a running Worker over a SQLite file, on a fake clock.
 type world struct {
-	db   store.Store
+	db   testStore
 	clk  *clock.Fake
 	w    *Worker
 	done chan finished
@@ -53,24 +71,23 @@ func (wd *world) add(t *testing.T, effects ...store.Effect) {
 
 func setup(t *testing.T, performers map[string]Performer) *world {
 	t.Helper()
-	return setupOver(t, performers, func(db store.Store) store.Outbox { return db })
+	return setupOver(t, performers, func(db testStore) store.Outbox { return db })
 }
 
 // setupOver runs the worker over the store wrap returns, which may watch or
 // interleave with the worker's calls.
-func setupOver(t *testing.T, performers map[string]Performer, wrap func(store.Store) store.Outbox) *world {
+func setupOver(t *testing.T, performers map[string]Performer, wrap func(testStore) store.Outbox) *world {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openStore(t)
 	wd := &world{db: db, clk: clock.NewFake(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)), done: make(chan finished, 10)}
+	var err error
 	wd.w, err = New(Options{Store: wrap(db), Clock: wd.clk, Performers: performers, IsTransient: isTransient,
 		RetryAt: func(err error, _ time.Time) (time.Time, bool) {
 			var r retryAfter
 			return r.at, errors.As(err, &r)
 		},
-		BaseBackoff: 5 * time.Second, OnDone: func(e store.Effect, err error) { wd.done <- finished{e, err} }})
+		// Jitter 0 takes half the backoff: the first retry comes after 5s.
+		BaseBackoff: 10 * time.Second, Jitter: func() float64 { return 0 }, OnDone: func(e store.Effect, err error) { wd.done <- finished{e, err} }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,10 +154,7 @@ func TestWorkerRetriesTransientAndKillsPermanent(t *testing.T) {
 }
 
 func TestWorkerHandsBackClaimedEffectsAtStart(t *testing.T) {
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openStore(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	if err := db.AddEffects(ctx, store.Effect{Key: "a", Kind: "k", CreatedAt: now}); err != nil {
@@ -231,7 +245,7 @@ func TestWorkerClaimsAnEffectAddedAfterItsClaim(t *testing.T) {
 	var wd *world
 	ready := make(chan struct{})
 	wd = setupOver(t, map[string]Performer{"k": func(context.Context, store.Effect) ([]byte, error) { return nil, nil }},
-		func(db store.Store) store.Outbox {
+		func(db testStore) store.Outbox {
 			return &interleaved{Outbox: db, at: "claimed", hook: func() {
 				<-ready
 				if err := db.AddEffects(context.Background(), store.Effect{Key: "a", Kind: "k", CreatedAt: wd.clk.Now()}); err != nil {
@@ -251,7 +265,7 @@ func TestWorkerKeepsANotifyThatArrivesBeforeItSleeps(t *testing.T) {
 	var wd *world
 	ready := make(chan struct{})
 	wd = setupOver(t, map[string]Performer{"k": func(context.Context, store.Effect) ([]byte, error) { return nil, nil }},
-		func(db store.Store) store.Outbox {
+		func(db testStore) store.Outbox {
 			return &interleaved{Outbox: db, at: "looked", hook: func() {
 				<-ready
 				if err := db.AddEffects(context.Background(), store.Effect{Key: "a", Kind: "k", CreatedAt: wd.clk.Now()}); err != nil {
@@ -263,5 +277,58 @@ func TestWorkerKeepsANotifyThatArrivesBeforeItSleeps(t *testing.T) {
 	close(ready)
 	if f := next(t, wd.done); f.e.Key != "a" || f.err != nil {
 		t.Fatalf("performed %s %v", f.e.Key, f.err)
+	}
+}
+
+// A performer that panics (a report renderer tripping on a nil, say) makes
+// its effect dead instead of taking the process down, and the worker goes on.
+func TestWorkerPanickingPerformerIsDead(t *testing.T) {
+	wd := setup(t, map[string]Performer{
+		"bad":  func(context.Context, store.Effect) ([]byte, error) { panic("nil report") },
+		"good": func(context.Context, store.Effect) ([]byte, error) { return []byte("ok"), nil },
+	})
+	wd.add(t, store.Effect{Key: "a", Kind: "bad", CreatedAt: wd.clk.Now()})
+	if f := next(t, wd.done); f.e.Key != "a" || f.err == nil {
+		t.Fatalf("finished %s %v; want a's panic", f.e.Key, f.err)
+	}
+	if e, _ := wd.db.Effect(context.Background(), "a"); e.State != store.EffectDead || !strings.Contains(e.LastError, "panicked: nil report") {
+		t.Fatalf("a: %s %q; want dead with the panic", e.State, e.LastError)
+	}
+	wd.add(t, store.Effect{Key: "b", Kind: "good", CreatedAt: wd.clk.Now()})
+	if f := next(t, wd.done); f.e.Key != "b" || f.err != nil {
+		t.Fatalf("after the panic: %s %v", f.e.Key, f.err)
+	}
+}
+
+// A transient failure is not retried for ever: after MaxAttempts the
+// effect is dead with the last error.
+func TestWorkerGivesUpAfterMaxAttempts(t *testing.T) {
+	db := openStore(t)
+	clk := clock.NewFake(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
+	done := make(chan finished, 10)
+	w, err := New(Options{Store: db, Clock: clk, IsTransient: isTransient, MaxAttempts: 2, Jitter: func() float64 { return 0 },
+		OnDone:     func(e store.Effect, err error) { done <- finished{e, err} },
+		Performers: map[string]Performer{"k": func(context.Context, store.Effect) ([]byte, error) { return nil, transient{errors.New("503")} }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-stopped; _ = db.Close() })
+	if err := db.AddEffects(ctx, store.Effect{Key: "a", Kind: "k", CreatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	w.Notify()
+	next(t, done)
+	e, _ := db.Effect(ctx, "a")
+	if e.State != store.EffectPending {
+		t.Fatalf("after one attempt: %s", e.State)
+	}
+	clk.BlockUntilTimerAt(e.NextAttemptAt)
+	clk.Set(e.NextAttemptAt)
+	next(t, done)
+	if e, _ := db.Effect(ctx, "a"); e.State != store.EffectDead || e.LastError != "gave up after 2 attempts: 503" {
+		t.Fatalf("after two attempts: %s %q; want dead", e.State, e.LastError)
 	}
 }

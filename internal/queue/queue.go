@@ -1,0 +1,214 @@
+// Package queue is the one leased-queue worker behind the inbox (webhook
+// deliveries) and the outbox (side effects): it claims due items with a
+// lease, runs each once, retries failures that may pass with exponential
+// backoff and jitter (never before the failure allows), records the ones
+// that will not, or that failed too often, or that panicked, as dead, hands
+// unfinished work back at start and at shutdown, and sleeps until the next
+// item can be due. Ordering between items (the inbox's per repository) is
+// the store's Claim's business, not the worker's.
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/wavegate/wavegate/internal/clock"
+)
+
+// Store is the leased queue as the worker sees it. Each store adapts its own
+// method names to it; Complete, Retry and Kill take the item (the adapter
+// picks its Seq) and Attempts reads it, so that items stay plain store types.
+type Store[T any] interface {
+	// Claim takes up to limit items due at now, leased until now+lease; each
+	// claim counts as an attempt.
+	Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]T, error)
+	// Complete marks a claimed item done with what working it produced.
+	Complete(ctx context.Context, item T, now time.Time, result []byte) error
+	// Retry hands a claimed item back, due at next.
+	Retry(ctx context.Context, item T, next time.Time, errMsg string) error
+	// Kill marks a claimed item dead with errMsg.
+	Kill(ctx context.Context, item T, now time.Time, errMsg string) error
+	// ReleaseAll hands every claimed item back, due now.
+	ReleaseAll(ctx context.Context, now time.Time) (int, error)
+	// NextDue is the earliest time Claim could return an item (a pending
+	// item's due time, a claimed one's lease end); ok is false when none.
+	NextDue(ctx context.Context) (due time.Time, ok bool, err error)
+	// Attempts is how many times item was claimed, this claim included.
+	Attempts(item T) int
+}
+
+// Work does one item once. A nil error completes it with result.
+type Work[T any] func(ctx context.Context, item T) (result []byte, err error)
+
+// State is what became of one attempt.
+type State int
+
+const (
+	// Done: the item was worked (or deliberately ignored).
+	Done State = iota
+	// Retried: the attempt failed transiently; the item is due again at Outcome.NextAttempt.
+	Retried
+	// Dead: the failure will not pass, the attempts ran out, or the work panicked.
+	Dead
+	// HandedBack: shutdown interrupted the attempt; the item is due again at once.
+	HandedBack
+)
+
+// Outcome is one attempt's outcome, told after it is recorded.
+type Outcome[T any] struct {
+	Item        T
+	State       State
+	Err         error
+	NextAttempt time.Time
+	// At is when the outcome was recorded.
+	At time.Time
+}
+
+// Names are the words the worker's log lines use for its items.
+type Names struct {
+	One  string // "delivery"
+	Many string // "deliveries"
+}
+
+// Options configures a Worker. Zero durations take the documented defaults.
+type Options[T any] struct {
+	Store  Store[T]
+	Work   Work[T]
+	Clock  clock.Clock
+	Logger *slog.Logger
+	Names  Names
+	// Attrs are the log keys every line about item carries.
+	Attrs func(item T) []any
+
+	// Workers is how many items are worked at once (default 4).
+	Workers int
+	// Lease is how long a claim stays valid (default 5m).
+	Lease time.Duration
+	// Timeout bounds one attempt; it must be below Lease, or a slow attempt
+	// could be claimed a second time. Zero leaves attempts unbounded.
+	Timeout time.Duration
+	// IsTransient says which errors may pass; nil treats every error as
+	// permanent. A deadline exceeded is always transient.
+	IsTransient func(error) bool
+	// RetryAt is the earliest time a failure may be retried (a rate-limit
+	// reset, a Retry-After); the backoff never retries sooner.
+	RetryAt func(err error, now time.Time) (time.Time, bool)
+	// BaseBackoff is the first retry delay (default 2s); it doubles per
+	// attempt up to MaxBackoff (default 10m).
+	BaseBackoff, MaxBackoff time.Duration
+	// MaxAttempts bounds the attempts of a failing item (default 12); it is
+	// then dead.
+	MaxAttempts int
+	// Jitter returns a number in [0,1) (default math/rand/v2).
+	Jitter func() float64
+	// Poll bounds how long the worker sleeps without being notified (default
+	// 1m): the safety net for items another process added, not how work is found.
+	Poll time.Duration
+	// ShutdownGrace is how long attempts in flight may run once Run's
+	// context ends before they are cancelled and handed back; zero cancels
+	// them at once.
+	ShutdownGrace time.Duration
+	// ReleaseOnStart hands back items a crashed process left claimed.
+	ReleaseOnStart bool
+	// Housekeeping, when set, runs at start and every HousekeepingEvery
+	// (default 1h) between claims.
+	Housekeeping      func(ctx context.Context, now time.Time)
+	HousekeepingEvery time.Duration
+	// OnAttempt is told how long each attempt took (metrics).
+	OnAttempt func(item T, took time.Duration)
+	// OnOutcome is told each attempt's outcome after it is recorded: for
+	// metrics, tests and diagnostics, never for control flow.
+	OnOutcome func(Outcome[T])
+}
+
+func (o *Options[T]) setDefaults() error {
+	if o.Store == nil || o.Work == nil {
+		return errors.New("queue: Store and Work are required")
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Names == (Names{}) {
+		o.Names = Names{One: "item", Many: "items"}
+	}
+	if o.Attrs == nil {
+		o.Attrs = func(T) []any { return nil }
+	}
+	for _, d := range []struct {
+		d *time.Duration
+		v time.Duration
+	}{
+		{&o.Lease, 5 * time.Minute}, {&o.BaseBackoff, 2 * time.Second}, {&o.MaxBackoff, 10 * time.Minute},
+		{&o.Poll, time.Minute}, {&o.HousekeepingEvery, time.Hour},
+	} {
+		if *d.d <= 0 {
+			*d.d = d.v
+		}
+	}
+	if o.Timeout >= o.Lease {
+		return fmt.Errorf("queue: attempt timeout %s must be shorter than the lease %s", o.Timeout, o.Lease)
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 12
+	}
+	if o.IsTransient == nil {
+		o.IsTransient = func(error) bool { return false }
+	}
+	if o.Jitter == nil {
+		o.Jitter = rand.Float64
+	}
+	return nil
+}
+
+// Worker works a queue.
+type Worker[T any] struct {
+	o      Options[T]
+	notify chan struct{}
+}
+
+// New validates o and returns a Worker ready to Run.
+func New[T any](o Options[T]) (*Worker[T], error) {
+	if err := o.setDefaults(); err != nil {
+		return nil, err
+	}
+	return &Worker[T]{o: o, notify: make(chan struct{}, 1)}, nil
+}
+
+// Notify tells the worker that items were added. It never blocks, and a
+// Notify that arrives while the worker is busy is kept for its next sleep.
+func (w *Worker[T]) Notify() {
+	select {
+	case w.notify <- struct{}{}:
+	default:
+	}
+}
+
+// NextAttempt is exponential backoff with equal jitter (half the backoff
+// fixed, half random, so retries of items that failed together spread out
+// but never come sooner than half), never earlier than RetryAt allows.
+func (w *Worker[T]) NextAttempt(now time.Time, attempts int, err error) time.Time {
+	o := w.o
+	backoff := o.BaseBackoff
+	for i := 1; i < attempts && backoff < o.MaxBackoff; i++ {
+		backoff *= 2
+	}
+	backoff = min(backoff, o.MaxBackoff)
+	j := min(max(o.Jitter(), 0), 1)
+	next := now.Add(backoff/2 + time.Duration(j*float64(backoff/2)))
+	if o.RetryAt != nil {
+		if at, ok := o.RetryAt(err, now); ok && at.After(next) {
+			next = at
+		}
+	}
+	return next
+}
