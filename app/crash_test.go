@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wavegate/wavegate/internal/githubfake"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 )
 
 // childEnv makes the test binary run as a Wavegate process (see TestMain):

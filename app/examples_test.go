@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/internal/clock"
-	"github.com/wavegate/wavegate/internal/githubfake"
-	"github.com/wavegate/wavegate/internal/githubfake/webhooks"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake/webhooks"
 	"github.com/wavegate/wavegate/store"
 )
 

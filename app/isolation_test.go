@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/wavegate/wavegate/internal/appcreds"
-	"github.com/wavegate/wavegate/internal/githubfake"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 )
 
 // probeScript tries what a hostile deploy would: Wavegate's environment

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/internal/clock"
-	"github.com/wavegate/wavegate/internal/githubfake"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 	"github.com/wavegate/wavegate/store"
 )
 

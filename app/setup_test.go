@@ -21,7 +21,7 @@ import (
 
 	"github.com/wavegate/wavegate/internal/appcreds"
 	"github.com/wavegate/wavegate/internal/clock"
-	"github.com/wavegate/wavegate/internal/githubfake"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 )
 
 // syncBuffer collects log output written from the server's goroutines.

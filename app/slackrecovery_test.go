@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/effects"
-	"github.com/wavegate/wavegate/internal/slackfake"
+	"github.com/wavegate/wavegate/internal/fakes/slackfake"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 )

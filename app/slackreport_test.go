@@ -9,8 +9,8 @@ import (
 
 	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/internal/clock"
-	"github.com/wavegate/wavegate/internal/githubfake"
-	"github.com/wavegate/wavegate/internal/slackfake"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake"
+	"github.com/wavegate/wavegate/internal/fakes/slackfake"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/slackbot"
 	"github.com/wavegate/wavegate/store"

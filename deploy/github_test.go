@@ -12,7 +12,7 @@ import (
 
 	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/internal/clock"
-	"github.com/wavegate/wavegate/internal/githubfake"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 )
 
 func installationClient(t *testing.T) (*githubfake.Server, *github.Client) {

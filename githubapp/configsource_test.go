@@ -11,7 +11,7 @@ import (
 
 	"github.com/wavegate/wavegate/checks"
 	"github.com/wavegate/wavegate/internal/clock"
-	"github.com/wavegate/wavegate/internal/githubfake"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 )
 
 func TestConfigSource(t *testing.T) {

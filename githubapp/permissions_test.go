@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/checks"
-	"github.com/wavegate/wavegate/internal/githubfake"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 )
 
 func TestPermissionsReadRolesAndRemember(t *testing.T) {

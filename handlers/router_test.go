@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/wavegate/wavegate/internal/githubfake/webhooks"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake/webhooks"
 	"github.com/wavegate/wavegate/store"
 )
 

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/wavegate/wavegate/internal/githubfake"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 )
 
 func TestVerifySignature(t *testing.T) {

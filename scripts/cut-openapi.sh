@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Regenerates internal/githubfake/openapi/subset.json, the part of GitHub's
+# Regenerates internal/fakes/githubfake/openapi/subset.json, the part of GitHub's
 # official REST description the fake GitHub server serves, from the pinned
-# @octokit/openapi package and internal/githubfake/openapi/operations.txt.
+# @octokit/openapi package and internal/fakes/githubfake/openapi/operations.txt.
 # Run from the repository root; needs go, npm and tar. Safe to re-run.
 set -euo pipefail
 
 readonly pkg='@octokit/openapi'
 readonly version='23.0.2'
-readonly dir='internal/githubfake/openapi'
+readonly dir='internal/fakes/githubfake/openapi'
 
 if [[ ! -f go.mod || ! -d "$dir" ]]; then
 	echo "cut-openapi: run from the repository root" >&2

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates internal/githubfake/webhooks/examples/all.json.gz: every real
+# Regenerates internal/fakes/githubfake/webhooks/examples/all.json.gz: every real
 # example webhook payload, of every event GitHub documents, from the pinned
 # @octokit/webhooks-examples package, compact and gzipped (about 90 KB for
 # 329 payloads). Run from the repository root; needs go, npm and tar. Safe to
@@ -8,7 +8,7 @@ set -euo pipefail
 
 readonly pkg='@octokit/webhooks-examples'
 readonly version='7.6.1'
-readonly dir='internal/githubfake/webhooks'
+readonly dir='internal/fakes/githubfake/webhooks'
 
 if [[ ! -f go.mod || ! -d "$dir" ]]; then
 	echo "cut-webhook-examples: run from the repository root" >&2

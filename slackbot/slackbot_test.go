@@ -14,7 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/wavegate/wavegate/internal/clock"
-	"github.com/wavegate/wavegate/internal/slackfake"
+	"github.com/wavegate/wavegate/internal/fakes/slackfake"
 	"github.com/wavegate/wavegate/slackbot"
 )
 

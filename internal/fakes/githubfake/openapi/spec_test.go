@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wavegate/wavegate/internal/githubfake/openapi/oplist"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake/openapi/oplist"
 )
 
 func readOperationsTxt(t *testing.T) []string {

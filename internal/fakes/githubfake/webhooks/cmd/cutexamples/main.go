@@ -2,7 +2,7 @@
 // @octokit/webhooks-examples, for every event, into one gzipped file of
 // compact JSON (about 90 KB for 329 payloads, where the indented JSON of a
 // dozen events took 1.4 MB). scripts/cut-webhook-examples.sh runs it; its
-// output is committed under internal/githubfake/webhooks/examples.
+// output is committed under internal/fakes/githubfake/webhooks/examples.
 package main
 
 import (

@@ -3,7 +3,7 @@ package githubfake
 import (
 	"sync"
 
-	"github.com/wavegate/wavegate/internal/githubfake/openapi"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake/openapi"
 )
 
 // loadSpec parses the embedded OpenAPI subset once per test binary. It is the

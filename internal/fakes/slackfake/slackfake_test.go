@@ -10,7 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/wavegate/wavegate/internal/slackfake"
+	"github.com/wavegate/wavegate/internal/fakes/slackfake"
 )
 
 const token = "xoxb-fake-test-token"

@@ -1,7 +1,7 @@
 // Command cutopenapi cuts, from GitHub's full REST description, the subset of
 // operations the fake GitHub server serves, together with every component they
 // reference. scripts/cut-openapi.sh runs it; its output is committed as
-// internal/githubfake/openapi/subset.json.
+// internal/fakes/githubfake/openapi/subset.json.
 package main
 
 import (
@@ -14,7 +14,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/wavegate/wavegate/internal/githubfake/openapi/oplist"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake/openapi/oplist"
 )
 
 func main() {
