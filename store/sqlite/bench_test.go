@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/storetest"
 )
 
 // payload20KB is the size of a typical GitHub webhook body.
@@ -48,7 +49,7 @@ func BenchmarkEnqueueParallel(b *testing.B) {
 			n := next.Add(1)
 			d := store.Delivery{
 				ID: fmt.Sprint("delivery-", n), Event: "push", InstallationID: 1,
-				Repository: fmt.Sprint("o/r", n%50), Payload: payload, ReceivedAt: at(0),
+				Repository: fmt.Sprint("o/r", n%50), Payload: payload, ReceivedAt: storetest.At(0),
 			}
 			if _, err := s.Enqueue(ctx, d); err != nil {
 				b.Error(err)
@@ -93,13 +94,13 @@ func benchmarkLatency(b *testing.B, workers int) {
 	for range workers {
 		workersWG.Go(func() {
 			for {
-				ds, err := s.Claim(ctx, at(time.Minute), 8, time.Minute)
+				ds, err := s.Claim(ctx, storetest.At(time.Minute), 8, time.Minute)
 				if err != nil {
 					b.Error(err)
 					return
 				}
 				for _, d := range ds {
-					if err := s.Complete(ctx, d.Seq, at(time.Minute)); err != nil {
+					if err := s.Complete(ctx, d.Seq, storetest.At(time.Minute)); err != nil {
 						b.Error(err)
 						return
 					}
@@ -148,7 +149,7 @@ func benchmarkLatency(b *testing.B, workers int) {
 			start := time.Now()
 			d := store.Delivery{
 				ID: fmt.Sprint("delivery-", i), Event: "push", InstallationID: 1,
-				Repository: fmt.Sprint("o/r", i%50), Payload: payload, ReceivedAt: at(0),
+				Repository: fmt.Sprint("o/r", i%50), Payload: payload, ReceivedAt: storetest.At(0),
 			}
 			if _, err := s.Enqueue(ctx, d); err != nil {
 				b.Error(err)
@@ -189,7 +190,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 		wg.Go(func() {
 			d := store.Delivery{
 				ID: fmt.Sprint("delivery-", i), Event: "push", InstallationID: 1,
-				Repository: fmt.Sprint("o/r", i%50), Payload: payload, ReceivedAt: at(0),
+				Repository: fmt.Sprint("o/r", i%50), Payload: payload, ReceivedAt: storetest.At(0),
 			}
 			if _, err := s.Enqueue(ctx, d); err != nil {
 				b.Error(err)
@@ -199,11 +200,11 @@ func BenchmarkClaimComplete(b *testing.B) {
 	wg.Wait()
 	b.ResetTimer()
 	for range b.N {
-		ds, err := s.Claim(ctx, at(time.Minute), 1, time.Minute)
+		ds, err := s.Claim(ctx, storetest.At(time.Minute), 1, time.Minute)
 		if err != nil || len(ds) != 1 {
 			b.Fatalf("Claim = %d, %v", len(ds), err)
 		}
-		if err := s.Complete(ctx, ds[0].Seq, at(time.Minute)); err != nil {
+		if err := s.Complete(ctx, ds[0].Seq, storetest.At(time.Minute)); err != nil {
 			b.Fatal(err)
 		}
 	}

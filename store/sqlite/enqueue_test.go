@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/storetest"
 )
 
 func TestEnqueueDuplicatesInOneBatch(t *testing.T) {
@@ -24,7 +25,7 @@ func TestEnqueueDuplicatesInOneBatch(t *testing.T) {
 	ids := []string{"same", "same", "same", "other", "other"}
 	for i, id := range ids {
 		go func() {
-			d := delivery(id, "o/r", at(0))
+			d := storetest.NewDelivery(id, "o/r", storetest.At(0))
 			d.Payload = []byte(fmt.Sprint("payload ", i))
 			res, err := s.Enqueue(ctx, d)
 			results <- result{id, string(d.Payload), res.Duplicate, err}
@@ -72,7 +73,7 @@ func TestEnqueueCancelledWhileQueued(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := s.Enqueue(ctx, delivery("cancelled", "o/r", at(0)))
+		_, err := s.Enqueue(ctx, storetest.NewDelivery("cancelled", "o/r", storetest.At(0)))
 		errc <- err
 	}()
 	waitQueued(t, s, 1)
@@ -85,7 +86,7 @@ func TestEnqueueCancelledWhileQueued(t *testing.T) {
 		t.Fatalf("plug: %v", err)
 	}
 	// A later delivery goes through the writer after the abandoned one.
-	mustEnqueue(t, s, delivery("after", "o/r", at(0)))
+	storetest.MustEnqueue(t, s, storetest.NewDelivery("after", "o/r", storetest.At(0)))
 	if _, err := s.Delivery(context.Background(), "cancelled"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Delivery(cancelled) = %v, want ErrNotFound: an abandoned delivery was written", err)
 	}
@@ -98,7 +99,7 @@ func TestEnqueueConcurrentAllStored(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			if _, err := s.Enqueue(ctx, delivery(fmt.Sprint("d", i), "o/r", at(0))); err != nil {
+			if _, err := s.Enqueue(ctx, storetest.NewDelivery(fmt.Sprint("d", i), "o/r", storetest.At(0))); err != nil {
 				t.Error(err)
 			}
 		})

@@ -6,39 +6,21 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/storetest"
 )
-
-// kill claims the head of d's repository, which must be d, and kills it.
-func kill(t *testing.T, s *Store, id string, now time.Time, msg string) store.Delivery {
-	t.Helper()
-	ds, err := s.Claim(context.Background(), now, 100, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range ds {
-		if d.ID == id {
-			if err := s.Kill(context.Background(), d.Seq, now, msg); err != nil {
-				t.Fatal(err)
-			}
-			return d
-		}
-	}
-	t.Fatalf("Claim = %v, want %s among them", ds, id)
-	return store.Delivery{}
-}
 
 // Two redeliveries of one dead delivery committed in one batch: the first
 // stores it again, the second is a duplicate of that.
 func TestRedeliveredTwiceInOneBatch(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
-	mustEnqueue(t, s, delivery("d1", "o/a", at(0)))
-	kill(t, s, "d1", at(0), "boom")
+	storetest.MustEnqueue(t, s, storetest.NewDelivery("d1", "o/a", storetest.At(0)))
+	storetest.Kill(t, s, "d1", storetest.At(0), "boom")
 	plug, release := holdWriter(t, s)
 	results := make(chan store.Enqueued, 2)
 	for range 2 {
 		go func() {
-			res, err := s.Enqueue(ctx, delivery("d1", "o/a", at(time.Minute)))
+			res, err := s.Enqueue(ctx, storetest.NewDelivery("d1", "o/a", storetest.At(time.Minute)))
 			if err != nil {
 				t.Error(err)
 			}

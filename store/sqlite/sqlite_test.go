@@ -8,14 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/storetest"
 )
-
-// at is a point in the tests' time: every time is passed in, none read from
-// the clock.
-func at(d time.Duration) time.Time {
-	return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC).Add(d)
-}
 
 func openAt(t *testing.T, path string) *Store {
 	t.Helper()
@@ -30,30 +24,6 @@ func openAt(t *testing.T, path string) *Store {
 func openTest(t *testing.T) *Store {
 	t.Helper()
 	return openAt(t, filepath.Join(t.TempDir(), "wavegate.db"))
-}
-
-func delivery(id, repo string, at time.Time) store.Delivery {
-	return store.Delivery{
-		ID: id, Event: "push", Action: "", InstallationID: 7, Repository: repo,
-		Payload: []byte(`{"id":"` + id + `"}`), ReceivedAt: at,
-	}
-}
-
-func mustEnqueue(t *testing.T, s *Store, ds ...store.Delivery) []int64 {
-	t.Helper()
-	var seqs []int64
-	for _, d := range ds {
-		res, err := s.Enqueue(context.Background(), d)
-		if err != nil || res.Duplicate || res.Redelivered {
-			t.Fatalf("Enqueue(%s) = %+v, %v", d.ID, res, err)
-		}
-		got, err := s.Delivery(context.Background(), d.ID)
-		if err != nil {
-			t.Fatalf("Delivery(%s): %v", d.ID, err)
-		}
-		seqs = append(seqs, got.Seq)
-	}
-	return seqs
 }
 
 func TestMigrationsAppliedOnce(t *testing.T) {
@@ -153,10 +123,10 @@ func TestDurableAcrossReopen(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "wavegate.db")
 	s := openAt(t, path)
-	want := delivery("d1", "o/r", at(0))
+	want := storetest.NewDelivery("d1", "o/r", storetest.At(0))
 	want.Payload = []byte("payload that must survive")
-	mustEnqueue(t, s, want)
-	claimed, err := s.Claim(ctx, at(0), 10, time.Hour)
+	storetest.MustEnqueue(t, s, want)
+	claimed, err := s.Claim(ctx, storetest.At(0), 10, time.Hour)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("Claim = %v, %v", claimed, err)
 	}
@@ -165,14 +135,14 @@ func TestDurableAcrossReopen(t *testing.T) {
 	}
 
 	s = openAt(t, path)
-	if got, err := s.Claim(ctx, at(time.Minute), 10, time.Hour); err != nil || len(got) != 0 {
+	if got, err := s.Claim(ctx, storetest.At(time.Minute), 10, time.Hour); err != nil || len(got) != 0 {
 		t.Fatalf("Claim before ReleaseAll = %v, %v; want nothing (lease still live)", got, err)
 	}
-	n, err := s.ReleaseAll(ctx, at(time.Minute))
+	n, err := s.ReleaseAll(ctx, storetest.At(time.Minute))
 	if err != nil || n != 1 {
 		t.Fatalf("ReleaseAll = %d, %v; want 1", n, err)
 	}
-	got, err := s.Claim(ctx, at(time.Minute), 10, time.Hour)
+	got, err := s.Claim(ctx, storetest.At(time.Minute), 10, time.Hour)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("Claim after reopen = %v, %v", got, err)
 	}
@@ -189,7 +159,7 @@ func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	mustEnqueue(t, s, delivery("d1", "o/r", at(0)))
+	storetest.MustEnqueue(t, s, storetest.NewDelivery("d1", "o/r", storetest.At(0)))
 	for _, p := range []string{path, path + "-wal"} {
 		st, err := os.Stat(p)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/store"
+	"github.com/wavegate/wavegate/store/storetest"
 )
 
 // holdWriter takes the only write connection so that the Enqueue writer,
@@ -25,7 +26,7 @@ func holdWriter(t *testing.T, s *Store) (plug <-chan error, release func()) {
 	waitsBefore := s.write.Stats().WaitCount
 	done := make(chan error, 1)
 	go func() {
-		_, err := s.Enqueue(context.Background(), delivery("plug", "plug/plug", at(0)))
+		_, err := s.Enqueue(context.Background(), storetest.NewDelivery("plug", "plug/plug", storetest.At(0)))
 		done <- err
 	}()
 	// The writer has taken the plug once it waits for the connection.
@@ -65,7 +66,7 @@ func TestCloseAnswersQueuedCallers(t *testing.T) {
 	errs := make(chan error, queued)
 	for i := range queued {
 		go func() {
-			_, err := s.Enqueue(context.Background(), delivery(fmt.Sprint("q", i), "o/r", at(0)))
+			_, err := s.Enqueue(context.Background(), storetest.NewDelivery(fmt.Sprint("q", i), "o/r", storetest.At(0)))
 			errs <- err
 		}()
 	}
@@ -86,7 +87,7 @@ func TestCloseAnswersQueuedCallers(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := s.Enqueue(context.Background(), delivery("late", "o/r", at(0))); !errors.Is(err, store.ErrClosed) {
+	if _, err := s.Enqueue(context.Background(), storetest.NewDelivery("late", "o/r", storetest.At(0))); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Enqueue after Close = %v, want ErrClosed", err)
 	}
 }
@@ -101,7 +102,7 @@ func TestFailedJobRollsBackAlone(t *testing.T) {
 	errFailing := errors.New("job fails after writing")
 	results := make(chan error, 3)
 	go func() {
-		_, err := s.Enqueue(ctx, delivery("before", "o/r", at(0)))
+		_, err := s.Enqueue(ctx, storetest.NewDelivery("before", "o/r", storetest.At(0)))
 		results <- err
 	}()
 	waitQueued(t, s, 1)
@@ -115,7 +116,7 @@ func TestFailedJobRollsBackAlone(t *testing.T) {
 	}()
 	waitQueued(t, s, 2)
 	go func() {
-		_, err := s.Enqueue(ctx, delivery("after", "o/r", at(0)))
+		_, err := s.Enqueue(ctx, storetest.NewDelivery("after", "o/r", storetest.At(0)))
 		results <- err
 	}()
 	waitQueued(t, s, 3)
@@ -170,7 +171,7 @@ func TestCheckpointerRuns(t *testing.T) {
 	s := openTest(t)
 	payload := make([]byte, 64<<10)
 	for i := range checkpointBytes/len(payload) + 1 {
-		d := delivery(fmt.Sprint("d", i), "o/r", at(0))
+		d := storetest.NewDelivery(fmt.Sprint("d", i), "o/r", storetest.At(0))
 		d.Payload = payload
 		if _, err := s.Enqueue(ctx, d); err != nil {
 			t.Fatal(err)

@@ -22,7 +22,7 @@ func testPingAndCloseTwice(t *testing.T, open Opener) {
 	if err := s.Ping(context.Background()); err == nil {
 		t.Fatal("Ping after Close succeeded")
 	}
-	if _, err := s.Enqueue(context.Background(), delivery("late", "o/r", at(0))); !errors.Is(err, store.ErrClosed) {
+	if _, err := s.Enqueue(context.Background(), NewDelivery("late", "o/r", At(0))); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Enqueue after Close = %v, want ErrClosed", err)
 	}
 }

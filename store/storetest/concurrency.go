@@ -36,7 +36,7 @@ func testPerRepositoryOrderUnderConcurrency(t *testing.T, open Opener) {
 	work := make(chan store.Delivery, total)
 	for i := range perRepo {
 		for r := range repos {
-			work <- delivery(fmt.Sprintf("%s#%02d", repoName(r), i), repoName(r), at(0))
+			work <- NewDelivery(fmt.Sprintf("%s#%02d", repoName(r), i), repoName(r), At(0))
 		}
 	}
 	close(work)
@@ -66,7 +66,7 @@ func testPerRepositoryOrderUnderConcurrency(t *testing.T, open Opener) {
 	for range workers {
 		wg.Go(func() {
 			for done.Load() < total && !t.Failed() {
-				ds, err := s.Claim(ctx, at(time.Minute), 7, time.Hour)
+				ds, err := s.Claim(ctx, At(time.Minute), 7, time.Hour)
 				if err != nil {
 					t.Errorf("Claim: %v", err)
 					return
@@ -95,7 +95,7 @@ func testPerRepositoryOrderUnderConcurrency(t *testing.T, open Opener) {
 					mu.Lock()
 					delete(inFlight, d.Repository)
 					mu.Unlock()
-					if err := s.Complete(ctx, d.Seq, at(time.Minute)); err != nil {
+					if err := s.Complete(ctx, d.Seq, At(time.Minute)); err != nil {
 						t.Errorf("Complete(%s): %v", d.ID, err)
 					}
 					done.Add(1)

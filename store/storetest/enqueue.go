@@ -14,11 +14,11 @@ import (
 func testEnqueueDuplicateLeavesRowUnchanged(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	first := delivery("d1", "o/r", at(0))
-	mustEnqueue(t, s, first)
+	first := NewDelivery("d1", "o/r", At(0))
+	MustEnqueue(t, s, first)
 
 	again := first
-	again.Event, again.Payload, again.ReceivedAt = "issues", []byte("other"), at(time.Hour)
+	again.Event, again.Payload, again.ReceivedAt = "issues", []byte("other"), At(time.Hour)
 	res, err := s.Enqueue(ctx, again)
 	if err != nil || !res.Duplicate || res.Redelivered {
 		t.Fatalf("Enqueue(duplicate) = %+v, %v; want a duplicate", res, err)
@@ -27,7 +27,7 @@ func testEnqueueDuplicateLeavesRowUnchanged(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Event != "push" || string(got.Payload) != string(first.Payload) || !got.ReceivedAt.Equal(at(0)) {
+	if got.Event != "push" || string(got.Payload) != string(first.Payload) || !got.ReceivedAt.Equal(At(0)) {
 		t.Errorf("stored delivery changed by duplicate: %+v", got)
 	}
 	if n, _ := s.Depth(ctx); n != 1 {
@@ -39,7 +39,7 @@ func testEnqueueContextAlreadyDone(t *testing.T, open Opener) {
 	s := open(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Enqueue(ctx, delivery("d1", "o/r", at(0))); !errors.Is(err, context.Canceled) {
+	if _, err := s.Enqueue(ctx, NewDelivery("d1", "o/r", At(0))); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Enqueue = %v, want context.Canceled", err)
 	}
 	if _, err := s.Delivery(context.Background(), "d1"); !errors.Is(err, store.ErrNotFound) {
@@ -50,8 +50,8 @@ func testEnqueueContextAlreadyDone(t *testing.T, open Opener) {
 func testEnqueueRejectsInvalid(t *testing.T, open Opener) {
 	s := open(t)
 	for name, d := range map[string]store.Delivery{
-		"empty id":      delivery("", "o/r", at(0)),
-		"zero received": delivery("d1", "o/r", time.Time{}),
+		"empty id":      NewDelivery("", "o/r", At(0)),
+		"zero received": NewDelivery("d1", "o/r", time.Time{}),
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := s.Enqueue(context.Background(), d); err == nil {
@@ -71,7 +71,7 @@ func testEnqueueConcurrentAllStored(t *testing.T, open Opener) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			if _, err := s.Enqueue(ctx, delivery(fmt.Sprint("d", i), "o/r", at(0))); err != nil {
+			if _, err := s.Enqueue(ctx, NewDelivery(fmt.Sprint("d", i), "o/r", At(0))); err != nil {
 				t.Error(err)
 			}
 		})

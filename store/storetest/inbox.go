@@ -49,38 +49,38 @@ func testClaimRules(t *testing.T, open Opener) {
 	}{
 		{
 			name:  "one per repository, in seq order",
-			setup: []store.Delivery{delivery("a1", "o/a", at(0)), delivery("a2", "o/a", at(0)), delivery("b1", "o/b", at(0)), delivery("a3", "o/a", at(0))},
-			now:   at(0), limit: 10,
+			setup: []store.Delivery{NewDelivery("a1", "o/a", At(0)), NewDelivery("a2", "o/a", At(0)), NewDelivery("b1", "o/b", At(0)), NewDelivery("a3", "o/a", At(0))},
+			now:   At(0), limit: 10,
 			want: []string{"a1", "b1"},
 		},
 		{
 			name:  "no repository is a key like any other",
-			setup: []store.Delivery{delivery("n1", "", at(0)), delivery("a1", "o/a", at(0)), delivery("n2", "", at(0))},
-			now:   at(0), limit: 10,
+			setup: []store.Delivery{NewDelivery("n1", "", At(0)), NewDelivery("a1", "o/a", At(0)), NewDelivery("n2", "", At(0))},
+			now:   At(0), limit: 10,
 			want: []string{"n1", "a1"},
 		},
 		{
 			name:  "due at exactly now, not before",
-			setup: []store.Delivery{delivery("now", "o/a", at(time.Minute)), delivery("later", "o/b", at(time.Minute+1))},
-			now:   at(time.Minute), limit: 10,
+			setup: []store.Delivery{NewDelivery("now", "o/a", At(time.Minute)), NewDelivery("later", "o/b", At(time.Minute+1))},
+			now:   At(time.Minute), limit: 10,
 			want: []string{"now"},
 		},
 		{
 			name:  "a head not yet due blocks its repository",
-			setup: []store.Delivery{delivery("a1", "o/a", at(time.Hour)), delivery("a2", "o/a", at(0)), delivery("b1", "o/b", at(0))},
-			now:   at(0), limit: 10,
+			setup: []store.Delivery{NewDelivery("a1", "o/a", At(time.Hour)), NewDelivery("a2", "o/a", At(0)), NewDelivery("b1", "o/b", At(0))},
+			now:   At(0), limit: 10,
 			want: []string{"b1"},
 		},
 		{
 			name:  "limit in seq order",
-			setup: []store.Delivery{delivery("c", "o/c", at(0)), delivery("a", "o/a", at(0)), delivery("b", "o/b", at(0))},
-			now:   at(0), limit: 2,
+			setup: []store.Delivery{NewDelivery("c", "o/c", At(0)), NewDelivery("a", "o/a", At(0)), NewDelivery("b", "o/b", At(0))},
+			now:   At(0), limit: 2,
 			want: []string{"c", "a"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
-			mustEnqueue(t, s, tc.setup...)
+			MustEnqueue(t, s, tc.setup...)
 			wantIDs(t, "first Claim", claimIDs(t, s, tc.now, tc.limit), tc.want...)
 			ds, err := s.Claim(ctx, tc.now, tc.limit, time.Hour)
 			if err != nil {
@@ -96,8 +96,8 @@ func testClaimRules(t *testing.T, open Opener) {
 
 func testClaimMarksAndCounts(t *testing.T, open Opener) {
 	s := open(t)
-	mustEnqueue(t, s, delivery("d1", "o/a", at(0)))
-	ds, err := s.Claim(context.Background(), at(time.Second), 1, time.Minute)
+	MustEnqueue(t, s, NewDelivery("d1", "o/a", At(0)))
+	ds, err := s.Claim(context.Background(), At(time.Second), 1, time.Minute)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("Claim = %v, %v", ds, err)
 	}
@@ -109,7 +109,7 @@ func testClaimMarksAndCounts(t *testing.T, open Opener) {
 		limit int
 		lease time.Duration
 	}{{0, time.Minute}, {1, 0}} {
-		if _, err := s.Claim(context.Background(), at(0), bad.limit, bad.lease); err == nil {
+		if _, err := s.Claim(context.Background(), At(0), bad.limit, bad.lease); err == nil {
 			t.Errorf("Claim(limit %d, lease %v) succeeded", bad.limit, bad.lease)
 		}
 	}
@@ -119,38 +119,38 @@ func testClaimMarksAndCounts(t *testing.T, open Opener) {
 func testRetryNotDueBlocksOnlyItsRepository(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	seqs := mustEnqueue(t, s, delivery("a1", "o/a", at(0)), delivery("a2", "o/a", at(0)), delivery("b1", "o/b", at(0)))
-	wantIDs(t, "Claim", claimIDs(t, s, at(0), 10), "a1", "b1")
-	if err := s.Retry(ctx, seqs[0], at(10*time.Minute), "502 from GitHub"); err != nil {
+	seqs := MustEnqueue(t, s, NewDelivery("a1", "o/a", At(0)), NewDelivery("a2", "o/a", At(0)), NewDelivery("b1", "o/b", At(0)))
+	wantIDs(t, "Claim", claimIDs(t, s, At(0), 10), "a1", "b1")
+	if err := s.Retry(ctx, seqs[0], At(10*time.Minute), "502 from GitHub"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Complete(ctx, seqs[2], at(0)); err != nil {
+	if err := s.Complete(ctx, seqs[2], At(0)); err != nil {
 		t.Fatal(err)
 	}
-	mustEnqueue(t, s, delivery("b2", "o/b", at(time.Minute)))
+	MustEnqueue(t, s, NewDelivery("b2", "o/b", At(time.Minute)))
 
-	wantIDs(t, "Claim before the retry is due", claimIDs(t, s, at(time.Minute), 10), "b2")
-	wantIDs(t, "Claim when the retry is due", claimIDs(t, s, at(10*time.Minute), 10), "a1")
+	wantIDs(t, "Claim before the retry is due", claimIDs(t, s, At(time.Minute), 10), "b2")
+	wantIDs(t, "Claim when the retry is due", claimIDs(t, s, At(10*time.Minute), 10), "a1")
 	got, err := s.Delivery(ctx, "a1")
 	if err != nil || got.Attempts != 2 || got.LastError != "502 from GitHub" {
 		t.Errorf("a1 after retry and reclaim = %+v, %v", got, err)
 	}
-	if err := s.Complete(ctx, seqs[0], at(11*time.Minute)); err != nil {
+	if err := s.Complete(ctx, seqs[0], At(11*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	wantIDs(t, "Claim after a1 is done", claimIDs(t, s, at(11*time.Minute), 10), "a2")
+	wantIDs(t, "Claim after a1 is done", claimIDs(t, s, At(11*time.Minute), 10), "a2")
 }
 
 func testLeaseExpiry(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	mustEnqueue(t, s, delivery("a1", "o/a", at(0)), delivery("a2", "o/a", at(0)))
-	if ds, err := s.Claim(ctx, at(0), 10, time.Minute); err != nil || len(ds) != 1 {
+	MustEnqueue(t, s, NewDelivery("a1", "o/a", At(0)), NewDelivery("a2", "o/a", At(0)))
+	if ds, err := s.Claim(ctx, At(0), 10, time.Minute); err != nil || len(ds) != 1 {
 		t.Fatalf("Claim = %v, %v", ds, err)
 	}
-	wantIDs(t, "Claim while the lease lives", claimIDs(t, s, at(time.Minute-1), 10))
+	wantIDs(t, "Claim while the lease lives", claimIDs(t, s, At(time.Minute-1), 10))
 	// Expired, a1 is claimable again and still comes before a2.
-	ds, err := s.Claim(ctx, at(time.Minute), 10, time.Minute)
+	ds, err := s.Claim(ctx, At(time.Minute), 10, time.Minute)
 	if err != nil || len(ds) != 1 || ds[0].ID != "a1" || ds[0].Attempts != 2 {
 		t.Fatalf("Claim after expiry = %+v, %v; want a1 on attempt 2", ds, err)
 	}
@@ -159,12 +159,12 @@ func testLeaseExpiry(t *testing.T, open Opener) {
 func testFinishErrors(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	seqs := mustEnqueue(t, s, delivery("a1", "o/a", at(0)))
+	seqs := MustEnqueue(t, s, NewDelivery("a1", "o/a", At(0)))
 	seq := seqs[0]
 	ops := map[string]func(seq int64) error{
-		"complete": func(seq int64) error { return s.Complete(ctx, seq, at(0)) },
-		"retry":    func(seq int64) error { return s.Retry(ctx, seq, at(0), "e") },
-		"kill":     func(seq int64) error { return s.Kill(ctx, seq, at(0), "e") },
+		"complete": func(seq int64) error { return s.Complete(ctx, seq, At(0)) },
+		"retry":    func(seq int64) error { return s.Retry(ctx, seq, At(0), "e") },
+		"kill":     func(seq int64) error { return s.Kill(ctx, seq, At(0), "e") },
 	}
 	for name, op := range ops {
 		t.Run(name, func(t *testing.T) {
@@ -177,15 +177,15 @@ func testFinishErrors(t *testing.T, open Opener) {
 			}
 		})
 	}
-	wantIDs(t, "Claim", claimIDs(t, s, at(0), 1), "a1")
-	if err := s.Kill(ctx, seq, at(time.Second), "bad payload"); err != nil {
+	wantIDs(t, "Claim", claimIDs(t, s, At(0), 1), "a1")
+	if err := s.Kill(ctx, seq, At(time.Second), "bad payload"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Complete(ctx, seq, at(0)); !errors.Is(err, store.ErrNotClaimed) {
+	if err := s.Complete(ctx, seq, At(0)); !errors.Is(err, store.ErrNotClaimed) {
 		t.Errorf("Complete of a dead delivery = %v, want ErrNotClaimed", err)
 	}
 	got, _ := s.Delivery(ctx, "a1")
-	if got.State != store.DeliveryDead || got.LastError != "bad payload" || !got.ProcessedAt.Equal(at(time.Second)) {
+	if got.State != store.DeliveryDead || got.LastError != "bad payload" || !got.ProcessedAt.Equal(At(time.Second)) {
 		t.Errorf("killed delivery = %+v", got)
 	}
 }
@@ -193,22 +193,22 @@ func testFinishErrors(t *testing.T, open Opener) {
 func testReleaseAll(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	seqs := mustEnqueue(t, s, delivery("a1", "o/a", at(0)), delivery("b1", "o/b", at(0)), delivery("c1", "o/c", at(0)))
-	wantIDs(t, "Claim", claimIDs(t, s, at(0), 10), "a1", "b1", "c1")
-	if err := s.Complete(ctx, seqs[2], at(0)); err != nil {
+	seqs := MustEnqueue(t, s, NewDelivery("a1", "o/a", At(0)), NewDelivery("b1", "o/b", At(0)), NewDelivery("c1", "o/c", At(0)))
+	wantIDs(t, "Claim", claimIDs(t, s, At(0), 10), "a1", "b1", "c1")
+	if err := s.Complete(ctx, seqs[2], At(0)); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.ReleaseAll(ctx, at(time.Hour))
+	n, err := s.ReleaseAll(ctx, At(time.Hour))
 	if err != nil || n != 2 {
 		t.Fatalf("ReleaseAll = %d, %v; want 2", n, err)
 	}
 	due, ok, err := s.NextDue(ctx)
-	if err != nil || !ok || !due.Equal(at(time.Hour)) {
-		t.Errorf("NextDue after ReleaseAll = %v, %v, %v; want %v", due, ok, err, at(time.Hour))
+	if err != nil || !ok || !due.Equal(At(time.Hour)) {
+		t.Errorf("NextDue after ReleaseAll = %v, %v, %v; want %v", due, ok, err, At(time.Hour))
 	}
-	wantIDs(t, "Claim before release time", claimIDs(t, s, at(time.Hour-1), 10))
-	wantIDs(t, "Claim at release time", claimIDs(t, s, at(time.Hour), 10), "a1", "b1")
-	if n, err := s.ReleaseAll(ctx, at(time.Hour)); err != nil || n != 2 {
+	wantIDs(t, "Claim before release time", claimIDs(t, s, At(time.Hour-1), 10))
+	wantIDs(t, "Claim at release time", claimIDs(t, s, At(time.Hour), 10), "a1", "b1")
+	if n, err := s.ReleaseAll(ctx, At(time.Hour)); err != nil || n != 2 {
 		t.Fatalf("second ReleaseAll = %d, %v; want 2", n, err)
 	}
 	if c, _ := s.Delivery(ctx, "c1"); c.State != store.DeliveryDone {
@@ -232,30 +232,30 @@ func testNextDueAndDepth(t *testing.T, open Opener) {
 		}
 	}
 	check("empty", time.Time{}, false, 0)
-	seqs := mustEnqueue(t, s, delivery("late", "o/a", at(5*time.Minute)), delivery("early", "o/b", at(time.Minute)))
-	check("two pending", at(time.Minute), true, 2)
-	wantIDs(t, "Claim", claimIDs(t, s, at(time.Minute), 10), "early")
-	check("early processing until 1h1m", at(5*time.Minute), true, 2)
-	if err := s.Retry(ctx, seqs[1], at(3*time.Minute), "e"); err != nil {
+	seqs := MustEnqueue(t, s, NewDelivery("late", "o/a", At(5*time.Minute)), NewDelivery("early", "o/b", At(time.Minute)))
+	check("two pending", At(time.Minute), true, 2)
+	wantIDs(t, "Claim", claimIDs(t, s, At(time.Minute), 10), "early")
+	check("early processing until 1h1m", At(5*time.Minute), true, 2)
+	if err := s.Retry(ctx, seqs[1], At(3*time.Minute), "e"); err != nil {
 		t.Fatal(err)
 	}
-	check("early retried", at(3*time.Minute), true, 2)
-	wantIDs(t, "Claim", claimIDs(t, s, at(5*time.Minute), 10), "late", "early")
-	check("both processing: the first lease end", at(time.Hour+5*time.Minute), true, 2)
+	check("early retried", At(3*time.Minute), true, 2)
+	wantIDs(t, "Claim", claimIDs(t, s, At(5*time.Minute), 10), "late", "early")
+	check("both processing: the first lease end", At(time.Hour+5*time.Minute), true, 2)
 
 	// Due long ago, but behind "late": not due by itself.
-	behind := mustEnqueue(t, s, delivery("behind", "o/a", at(0)))[0]
-	check("waiting behind a processing one", at(time.Hour+5*time.Minute), true, 3)
-	if err := s.Complete(ctx, seqs[0], at(6*time.Minute)); err != nil {
+	behind := MustEnqueue(t, s, NewDelivery("behind", "o/a", At(0)))[0]
+	check("waiting behind a processing one", At(time.Hour+5*time.Minute), true, 3)
+	if err := s.Complete(ctx, seqs[0], At(6*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	check("head of its repository now", at(0), true, 2)
+	check("head of its repository now", At(0), true, 2)
 
-	wantIDs(t, "Claim", claimIDs(t, s, at(6*time.Minute), 10), "behind")
-	if err := s.Complete(ctx, behind, at(6*time.Minute)); err != nil {
+	wantIDs(t, "Claim", claimIDs(t, s, At(6*time.Minute), 10), "behind")
+	if err := s.Complete(ctx, behind, At(6*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Kill(ctx, seqs[1], at(6*time.Minute), "e"); err != nil {
+	if err := s.Kill(ctx, seqs[1], At(6*time.Minute), "e"); err != nil {
 		t.Fatal(err)
 	}
 	check("all finished", time.Time{}, false, 0)
@@ -264,21 +264,21 @@ func testNextDueAndDepth(t *testing.T, open Opener) {
 func testPrune(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	seqs := mustEnqueue(t, s,
-		delivery("done-old", "o/a", at(0)), delivery("dead-old", "o/b", at(0)),
-		delivery("done-new", "o/c", at(0)), delivery("processing", "o/d", at(0)),
-		delivery("pending", "o/e", at(0)))
-	wantIDs(t, "Claim", claimIDs(t, s, at(0), 4), "done-old", "dead-old", "done-new", "processing")
+	seqs := MustEnqueue(t, s,
+		NewDelivery("done-old", "o/a", At(0)), NewDelivery("dead-old", "o/b", At(0)),
+		NewDelivery("done-new", "o/c", At(0)), NewDelivery("processing", "o/d", At(0)),
+		NewDelivery("pending", "o/e", At(0)))
+	wantIDs(t, "Claim", claimIDs(t, s, At(0), 4), "done-old", "dead-old", "done-new", "processing")
 	for _, err := range []error{
-		s.Complete(ctx, seqs[0], at(time.Hour)),
-		s.Kill(ctx, seqs[1], at(time.Hour), "e"),
-		s.Complete(ctx, seqs[2], at(3*time.Hour)),
+		s.Complete(ctx, seqs[0], At(time.Hour)),
+		s.Kill(ctx, seqs[1], At(time.Hour), "e"),
+		s.Complete(ctx, seqs[2], At(3*time.Hour)),
 	} {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	n, err := s.Prune(ctx, at(2*time.Hour))
+	n, err := s.Prune(ctx, At(2*time.Hour))
 	if err != nil || n != 2 {
 		t.Fatalf("Prune = %d, %v; want 2", n, err)
 	}

@@ -13,11 +13,11 @@ import (
 func testInstallations(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	inst := store.Installation{ID: 42, Account: "octo", AccountType: "Organization", UpdatedAt: at(0)}
+	inst := store.Installation{ID: 42, Account: "octo", AccountType: "Organization", UpdatedAt: At(0)}
 	if err := s.UpsertInstallation(ctx, inst); err != nil {
 		t.Fatal(err)
 	}
-	inst.Suspended, inst.UpdatedAt = true, at(time.Hour)
+	inst.Suspended, inst.UpdatedAt = true, At(time.Hour)
 	if err := s.UpsertInstallation(ctx, inst); err != nil {
 		t.Fatal(err)
 	}

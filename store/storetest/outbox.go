@@ -34,25 +34,25 @@ func keys(es []store.Effect) []string {
 func testAddEffectsSkipsExistingKey(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	if err := s.AddEffects(ctx, effect("k1", at(0)), effect("k2", at(0))); err != nil {
+	if err := s.AddEffects(ctx, effect("k1", At(0)), effect("k2", At(0))); err != nil {
 		t.Fatal(err)
 	}
-	again := effect("k1", at(time.Hour))
+	again := effect("k1", At(time.Hour))
 	again.Kind, again.Payload = "slack.post", []byte("changed")
 	// Existing key, and a key repeated within one call: both skipped.
-	if err := s.AddEffects(ctx, again, effect("k3", at(0)), effect("k3", at(time.Hour))); err != nil {
+	if err := s.AddEffects(ctx, again, effect("k3", At(0)), effect("k3", At(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Effect(ctx, "k1")
-	if err != nil || got.Kind != "check_run.update" || string(got.Payload) != "k1" || !got.CreatedAt.Equal(at(0)) {
+	if err != nil || got.Kind != "check_run.update" || string(got.Payload) != "k1" || !got.CreatedAt.Equal(At(0)) {
 		t.Errorf("k1 after re-adding = %+v, %v; want unchanged", got, err)
 	}
-	if got, _ := s.Effect(ctx, "k3"); !got.CreatedAt.Equal(at(0)) || !got.NextAttemptAt.Equal(at(0)) {
-		t.Errorf("k3 created %v, due %v; want the first one's %v for both", got.CreatedAt, got.NextAttemptAt, at(0))
+	if got, _ := s.Effect(ctx, "k3"); !got.CreatedAt.Equal(At(0)) || !got.NextAttemptAt.Equal(At(0)) {
+		t.Errorf("k3 created %v, due %v; want the first one's %v for both", got.CreatedAt, got.NextAttemptAt, At(0))
 	}
-	wantIDs(t, "ClaimEffects", keys(claimKeys(t, s, at(0), 10, time.Minute)), "k1", "k2", "k3")
+	wantIDs(t, "ClaimEffects", keys(claimKeys(t, s, At(0), 10, time.Minute)), "k1", "k2", "k3")
 
-	if err := s.AddEffects(ctx, store.Effect{Kind: "x", CreatedAt: at(0)}); err == nil {
+	if err := s.AddEffects(ctx, store.Effect{Kind: "x", CreatedAt: At(0)}); err == nil {
 		t.Error("AddEffects without key succeeded")
 	}
 	if err := s.AddEffects(ctx, store.Effect{Key: "k4", Kind: "x"}); err == nil {
@@ -63,36 +63,36 @@ func testAddEffectsSkipsExistingKey(t *testing.T, open Opener) {
 func testClaimEffects(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	later := effect("later", at(0))
-	later.NextAttemptAt = at(time.Hour)
-	if err := s.AddEffects(ctx, effect("e1", at(0)), later, effect("e2", at(0)), effect("e3", at(0))); err != nil {
+	later := effect("later", At(0))
+	later.NextAttemptAt = At(time.Hour)
+	if err := s.AddEffects(ctx, effect("e1", At(0)), later, effect("e2", At(0)), effect("e3", At(0))); err != nil {
 		t.Fatal(err)
 	}
-	first := claimKeys(t, s, at(0), 2, time.Minute)
+	first := claimKeys(t, s, At(0), 2, time.Minute)
 	wantIDs(t, "first claim (limit 2)", keys(first), "e1", "e2")
 	if first[0].State != store.EffectProcessing || first[0].Attempts != 1 {
 		t.Errorf("claimed %+v", first[0])
 	}
-	wantIDs(t, "second claim", keys(claimKeys(t, s, at(0), 10, time.Minute)), "e3")
-	wantIDs(t, "claim while leases live", keys(claimKeys(t, s, at(time.Minute-1), 10, time.Minute)))
+	wantIDs(t, "second claim", keys(claimKeys(t, s, At(0), 10, time.Minute)), "e3")
+	wantIDs(t, "claim while leases live", keys(claimKeys(t, s, At(time.Minute-1), 10, time.Minute)))
 
-	if err := s.CompleteEffect(ctx, first[0].Seq, at(time.Second), []byte(`{"id":99}`)); err != nil {
+	if err := s.CompleteEffect(ctx, first[0].Seq, At(time.Second), []byte(`{"id":99}`)); err != nil {
 		t.Fatal(err)
 	}
 	// e2 and e3 leases expired: claimable again, e1 is done.
-	again := claimKeys(t, s, at(time.Minute), 10, time.Minute)
+	again := claimKeys(t, s, At(time.Minute), 10, time.Minute)
 	wantIDs(t, "claim after expiry", keys(again), "e2", "e3")
 	if again[0].Attempts != 2 {
 		t.Errorf("reclaimed e2 attempts = %d, want 2", again[0].Attempts)
 	}
-	if err := s.RetryEffect(ctx, again[0].Seq, at(2*time.Hour), "429"); err != nil {
+	if err := s.RetryEffect(ctx, again[0].Seq, At(2*time.Hour), "429"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.KillEffect(ctx, again[1].Seq, at(time.Minute), "410 gone"); err != nil {
+	if err := s.KillEffect(ctx, again[1].Seq, At(time.Minute), "410 gone"); err != nil {
 		t.Fatal(err)
 	}
-	wantIDs(t, "claim at 1h", keys(claimKeys(t, s, at(time.Hour), 10, 10*time.Hour)), "later")
-	wantIDs(t, "claim at 2h", keys(claimKeys(t, s, at(2*time.Hour), 10, time.Minute)), "e2")
+	wantIDs(t, "claim at 1h", keys(claimKeys(t, s, At(time.Hour), 10, 10*time.Hour)), "later")
+	wantIDs(t, "claim at 2h", keys(claimKeys(t, s, At(2*time.Hour), 10, time.Minute)), "e2")
 
 	for key, want := range map[string]store.Effect{
 		"e1": {State: store.EffectDone, Result: []byte(`{"id":99}`)},
@@ -109,14 +109,14 @@ func testClaimEffects(t *testing.T, open Opener) {
 func testEffectFinishErrors(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	if err := s.AddEffects(ctx, effect("k", at(0))); err != nil {
+	if err := s.AddEffects(ctx, effect("k", At(0))); err != nil {
 		t.Fatal(err)
 	}
 	e, _ := s.Effect(ctx, "k")
 	for name, op := range map[string]func(seq int64) error{
-		"complete": func(seq int64) error { return s.CompleteEffect(ctx, seq, at(0), nil) },
-		"retry":    func(seq int64) error { return s.RetryEffect(ctx, seq, at(0), "e") },
-		"kill":     func(seq int64) error { return s.KillEffect(ctx, seq, at(0), "e") },
+		"complete": func(seq int64) error { return s.CompleteEffect(ctx, seq, At(0), nil) },
+		"retry":    func(seq int64) error { return s.RetryEffect(ctx, seq, At(0), "e") },
+		"kill":     func(seq int64) error { return s.KillEffect(ctx, seq, At(0), "e") },
 	} {
 		if err := op(e.Seq + 1); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s missing = %v, want ErrNotFound", name, err)
@@ -133,17 +133,17 @@ func testEffectFinishErrors(t *testing.T, open Opener) {
 func testPruneEffects(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	if err := s.AddEffects(ctx, effect("old", at(0)), effect("new", at(0)), effect("open", at(0))); err != nil {
+	if err := s.AddEffects(ctx, effect("old", At(0)), effect("new", At(0)), effect("open", At(0))); err != nil {
 		t.Fatal(err)
 	}
-	es := claimKeys(t, s, at(0), 2, time.Minute)
-	if err := s.CompleteEffect(ctx, es[0].Seq, at(time.Hour), nil); err != nil {
+	es := claimKeys(t, s, At(0), 2, time.Minute)
+	if err := s.CompleteEffect(ctx, es[0].Seq, At(time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.KillEffect(ctx, es[1].Seq, at(3*time.Hour), "e"); err != nil {
+	if err := s.KillEffect(ctx, es[1].Seq, At(3*time.Hour), "e"); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.PruneEffects(ctx, at(2*time.Hour)); err != nil || n != 1 {
+	if n, err := s.PruneEffects(ctx, At(2*time.Hour)); err != nil || n != 1 {
 		t.Fatalf("PruneEffects = %d, %v; want 1", n, err)
 	}
 	for key, wantGone := range map[string]bool{"old": true, "new": false, "open": false} {
@@ -157,10 +157,10 @@ func testPruneEffects(t *testing.T, open Opener) {
 func testEffectResultSurvivesACrash(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	if err := s.AddEffects(ctx, store.Effect{Key: "k", Kind: "deploy", CreatedAt: at(0)}); err != nil {
+	if err := s.AddEffects(ctx, store.Effect{Key: "k", Kind: "deploy", CreatedAt: At(0)}); err != nil {
 		t.Fatal(err)
 	}
-	claimed, err := s.ClaimEffects(ctx, at(0), 10, time.Minute)
+	claimed, err := s.ClaimEffects(ctx, At(0), 10, time.Minute)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claim: %v %v", claimed, err)
 	}
@@ -168,10 +168,10 @@ func testEffectResultSurvivesACrash(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	// The process dies here; the next one hands the effect back at start.
-	if n, err := s.ReleaseEffects(ctx, at(time.Second)); err != nil || n != 1 {
+	if n, err := s.ReleaseEffects(ctx, At(time.Second)); err != nil || n != 1 {
 		t.Fatalf("release: %d %v", n, err)
 	}
-	again, err := s.ClaimEffects(ctx, at(time.Second), 10, time.Minute)
+	again, err := s.ClaimEffects(ctx, At(time.Second), 10, time.Minute)
 	if err != nil || len(again) != 1 || string(again[0].Result) != `{"outcome":"succeeded"}` || again[0].Attempts != 2 {
 		t.Fatalf("reclaimed %+v %v, want the recorded result on attempt 2", again, err)
 	}
@@ -186,34 +186,34 @@ func testNextEffectDueIsTheEarliestRetryOrLease(t *testing.T, open Opener) {
 	if _, ok, err := s.NextEffectDue(ctx); ok || err != nil {
 		t.Fatalf("empty outbox: due ok=%v, %v; want none", ok, err)
 	}
-	if err := s.AddEffects(ctx, effect("a", at(0)), effect("b", at(0))); err != nil {
+	if err := s.AddEffects(ctx, effect("a", At(0)), effect("b", At(0))); err != nil {
 		t.Fatal(err)
 	}
-	es := claimKeys(t, s, at(0), 2, 10*time.Minute)
-	if err := s.RetryEffect(ctx, es[0].Seq, at(30*time.Second), "429"); err != nil {
+	es := claimKeys(t, s, At(0), 2, 10*time.Minute)
+	if err := s.RetryEffect(ctx, es[0].Seq, At(30*time.Second), "429"); err != nil {
 		t.Fatal(err)
 	}
-	if due, ok, err := s.NextEffectDue(ctx); !ok || err != nil || !due.Equal(at(30*time.Second)) {
-		t.Errorf("due = %v, %v, %v; want the retry at %v", due, ok, err, at(30*time.Second))
+	if due, ok, err := s.NextEffectDue(ctx); !ok || err != nil || !due.Equal(At(30*time.Second)) {
+		t.Errorf("due = %v, %v, %v; want the retry at %v", due, ok, err, At(30*time.Second))
 	}
-	if err := s.CompleteEffect(ctx, es[0].Seq, at(0), nil); err == nil {
+	if err := s.CompleteEffect(ctx, es[0].Seq, At(0), nil); err == nil {
 		t.Fatal("completed an effect handed back for retry")
 	}
-	es = claimKeys(t, s, at(30*time.Second), 1, time.Minute)
-	if err := s.CompleteEffect(ctx, es[0].Seq, at(30*time.Second), nil); err != nil {
+	es = claimKeys(t, s, At(30*time.Second), 1, time.Minute)
+	if err := s.CompleteEffect(ctx, es[0].Seq, At(30*time.Second), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Left: b, processing until its lease ends.
-	if due, ok, err := s.NextEffectDue(ctx); !ok || err != nil || !due.Equal(at(10*time.Minute)) {
-		t.Errorf("due = %v, %v, %v; want b's lease end %v", due, ok, err, at(10*time.Minute))
+	if due, ok, err := s.NextEffectDue(ctx); !ok || err != nil || !due.Equal(At(10*time.Minute)) {
+		t.Errorf("due = %v, %v, %v; want b's lease end %v", due, ok, err, At(10*time.Minute))
 	}
 }
 
 func testNewerEffectPendingLooksOnlyUnderThePrefixAndAfterSeq(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	if err := s.AddEffects(ctx, effect("acme/api/report/r1/v1", at(0)), effect("acme/api/report/r10/v1", at(0)),
-		effect("acme/api/report/r1/v2", at(0)), effect("acme/api/report/r1_/v3", at(0))); err != nil {
+	if err := s.AddEffects(ctx, effect("acme/api/report/r1/v1", At(0)), effect("acme/api/report/r10/v1", At(0)),
+		effect("acme/api/report/r1/v2", At(0)), effect("acme/api/report/r1_/v3", At(0))); err != nil {
 		t.Fatal(err)
 	}
 	v1, _ := s.Effect(ctx, "acme/api/report/r1/v1")
@@ -234,9 +234,9 @@ func testNewerEffectPendingLooksOnlyUnderThePrefixAndAfterSeq(t *testing.T, open
 			t.Errorf("NewerEffectPending(%q, %d) = %v, %v; want %v", tc.prefix, tc.seq, got, err, tc.want)
 		}
 	}
-	es := claimKeys(t, s, at(0), 4, time.Minute)
+	es := claimKeys(t, s, At(0), 4, time.Minute)
 	for _, e := range es {
-		if err := s.CompleteEffect(ctx, e.Seq, at(0), nil); err != nil {
+		if err := s.CompleteEffect(ctx, e.Seq, At(0), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

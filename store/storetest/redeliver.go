@@ -10,8 +10,8 @@ import (
 	"github.com/wavegate/wavegate/store"
 )
 
-// kill claims the head of d's repository, which must be d, and kills it.
-func kill(t *testing.T, s store.Store, id string, now time.Time, msg string) store.Delivery {
+// Kill claims the head of id's repository, which must be id, and kills it.
+func Kill(t *testing.T, s store.Inbox, id string, now time.Time, msg string) store.Delivery {
 	t.Helper()
 	ds, err := s.Claim(context.Background(), now, 100, time.Hour)
 	if err != nil {
@@ -43,32 +43,32 @@ func mustDelivery(t *testing.T, s store.Store, id string) store.Delivery {
 func testEnqueueRedeliveryOfADeadDelivery(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	mustEnqueue(t, s, delivery("d1", "o/a", at(0)))
-	old := kill(t, s, "d1", at(time.Second), "parse push payload: boom")
+	MustEnqueue(t, s, NewDelivery("d1", "o/a", At(0)))
+	old := Kill(t, s, "d1", At(time.Second), "parse push payload: boom")
 
-	again := delivery("d1", "o/a", at(time.Hour))
+	again := NewDelivery("d1", "o/a", At(time.Hour))
 	again.Payload = []byte(`{"id":"d1","fixed":true}`)
 	res, err := s.Enqueue(ctx, again)
 	if err != nil || res.Duplicate || !res.Redelivered {
 		t.Fatalf("Enqueue(redelivery) = %+v, %v; want Redelivered", res, err)
 	}
 	if p := res.Previous; p.State != store.DeliveryDead || p.LastError != "parse push payload: boom" || p.Attempts != 1 ||
-		p.Seq != old.Seq || !p.ProcessedAt.Equal(at(time.Second)) || len(p.Payload) != 0 {
+		p.Seq != old.Seq || !p.ProcessedAt.Equal(At(time.Second)) || len(p.Payload) != 0 {
 		t.Errorf("Previous = %+v; want the dead row without its payload", p)
 	}
 	got := mustDelivery(t, s, "d1")
 	if got.State != store.DeliveryPending || got.Attempts != 0 || string(got.Payload) != string(again.Payload) ||
-		!got.ReceivedAt.Equal(at(time.Hour)) || !got.NextAttemptAt.Equal(at(time.Hour)) ||
+		!got.ReceivedAt.Equal(At(time.Hour)) || !got.NextAttemptAt.Equal(At(time.Hour)) ||
 		!got.ProcessedAt.IsZero() || got.LastError != "parse push payload: boom" || got.Seq <= old.Seq {
 		t.Errorf("stored again as %+v", got)
 	}
 	if n, _ := s.Depth(ctx); n != 1 {
 		t.Errorf("Depth = %d, want 1", n)
 	}
-	if due, ok, err := s.NextDue(ctx); err != nil || !ok || !due.Equal(at(time.Hour)) {
+	if due, ok, err := s.NextDue(ctx); err != nil || !ok || !due.Equal(At(time.Hour)) {
 		t.Errorf("NextDue = %v %v %v, want the redelivery's arrival", due, ok, err)
 	}
-	wantIDs(t, "Claim after redelivery", claimIDs(t, s, at(time.Hour), 10), "d1")
+	wantIDs(t, "Claim after redelivery", claimIDs(t, s, At(time.Hour), 10), "d1")
 }
 
 // Only a dead delivery is stored again; any other state is a duplicate and
@@ -78,20 +78,20 @@ func testEnqueueDuplicateOfAnUnfinishedOrDoneDelivery(t *testing.T, open Opener)
 	for _, state := range []store.DeliveryState{store.DeliveryPending, store.DeliveryProcessing, store.DeliveryDone} {
 		t.Run(string(state), func(t *testing.T) {
 			s := open(t)
-			mustEnqueue(t, s, delivery("d1", "o/a", at(0)))
+			MustEnqueue(t, s, NewDelivery("d1", "o/a", At(0)))
 			if state != store.DeliveryPending {
-				ds, err := s.Claim(ctx, at(0), 1, time.Hour)
+				ds, err := s.Claim(ctx, At(0), 1, time.Hour)
 				if err != nil || len(ds) != 1 {
 					t.Fatal(ds, err)
 				}
 				if state == store.DeliveryDone {
-					if err := s.Complete(ctx, ds[0].Seq, at(0)); err != nil {
+					if err := s.Complete(ctx, ds[0].Seq, At(0)); err != nil {
 						t.Fatal(err)
 					}
 				}
 			}
 			before := mustDelivery(t, s, "d1")
-			again := delivery("d1", "o/a", at(time.Hour))
+			again := NewDelivery("d1", "o/a", At(time.Hour))
 			again.Payload = []byte(`{"other":1}`)
 			res, err := s.Enqueue(ctx, again)
 			if err != nil || !res.Duplicate || res.Redelivered {
@@ -110,20 +110,20 @@ func testEnqueueDuplicateOfAnUnfinishedOrDoneDelivery(t *testing.T, open Opener)
 func testRedeliveryBehindALaterHead(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	mustEnqueue(t, s, delivery("a1", "o/a", at(0)))
-	kill(t, s, "a1", at(0), "boom")
-	mustEnqueue(t, s, delivery("a2", "o/a", at(0)), delivery("a3", "o/a", at(0)))
-	wantIDs(t, "first claim", claimIDs(t, s, at(0), 10), "a2") // a2 processing: the head
+	MustEnqueue(t, s, NewDelivery("a1", "o/a", At(0)))
+	Kill(t, s, "a1", At(0), "boom")
+	MustEnqueue(t, s, NewDelivery("a2", "o/a", At(0)), NewDelivery("a3", "o/a", At(0)))
+	wantIDs(t, "first claim", claimIDs(t, s, At(0), 10), "a2") // a2 processing: the head
 
-	if res, err := s.Enqueue(ctx, delivery("a1", "o/a", at(time.Minute))); err != nil || !res.Redelivered {
+	if res, err := s.Enqueue(ctx, NewDelivery("a1", "o/a", At(time.Minute))); err != nil || !res.Redelivered {
 		t.Fatalf("Enqueue(redelivery) = %+v, %v", res, err)
 	}
-	wantIDs(t, "claim while a2 is processing", claimIDs(t, s, at(time.Minute), 10))
+	wantIDs(t, "claim while a2 is processing", claimIDs(t, s, At(time.Minute), 10))
 	for _, want := range []string{"a2", "a3", "a1"} {
 		if want != "a2" {
-			wantIDs(t, "claim", claimIDs(t, s, at(time.Minute), 10), want)
+			wantIDs(t, "claim", claimIDs(t, s, At(time.Minute), 10), want)
 		}
-		if err := s.Complete(ctx, mustDelivery(t, s, want).Seq, at(time.Minute)); err != nil {
+		if err := s.Complete(ctx, mustDelivery(t, s, want).Seq, At(time.Minute)); err != nil {
 			t.Fatalf("Complete(%s): %v", want, err)
 		}
 	}
@@ -137,36 +137,36 @@ func testRedeliveryBehindALaterHead(t *testing.T, open Opener) {
 func testRedeliveryOfTheOnlyRowOfItsRepository(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	mustEnqueue(t, s, delivery("a1", "o/a", at(0)), delivery("b1", "o/b", at(0)))
-	kill(t, s, "a1", at(0), "boom")
-	if res, err := s.Enqueue(ctx, delivery("a1", "o/a", at(0))); err != nil || !res.Redelivered {
+	MustEnqueue(t, s, NewDelivery("a1", "o/a", At(0)), NewDelivery("b1", "o/b", At(0)))
+	Kill(t, s, "a1", At(0), "boom")
+	if res, err := s.Enqueue(ctx, NewDelivery("a1", "o/a", At(0))); err != nil || !res.Redelivered {
 		t.Fatalf("Enqueue(redelivery) = %+v, %v", res, err)
 	}
 	// b1 was claimed with a1 by kill and is still processing.
-	wantIDs(t, "claim", claimIDs(t, s, at(0), 10), "a1")
+	wantIDs(t, "claim", claimIDs(t, s, At(0), 10), "a1")
 }
 
 func testRetryDead(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	mustEnqueue(t, s, delivery("d1", "o/a", at(0)), delivery("p1", "o/b", at(0)))
-	old := kill(t, s, "d1", at(time.Second), "gave up after 12 attempts: 502")
+	MustEnqueue(t, s, NewDelivery("d1", "o/a", At(0)), NewDelivery("p1", "o/b", At(0)))
+	old := Kill(t, s, "d1", At(time.Second), "gave up after 12 attempts: 502")
 
-	prev, err := s.RetryDead(ctx, "d1", at(time.Hour))
+	prev, err := s.RetryDead(ctx, "d1", At(time.Hour))
 	if err != nil || prev.Seq != old.Seq || prev.LastError != "gave up after 12 attempts: 502" || len(prev.Payload) != 0 {
 		t.Fatalf("RetryDead = %+v, %v", prev, err)
 	}
 	got := mustDelivery(t, s, "d1")
 	if got.State != store.DeliveryPending || got.Attempts != 0 || string(got.Payload) != `{"id":"d1"}` ||
-		!got.ReceivedAt.Equal(at(0)) || !got.NextAttemptAt.Equal(at(time.Hour)) || got.Seq <= old.Seq {
+		!got.ReceivedAt.Equal(At(0)) || !got.NextAttemptAt.Equal(At(time.Hour)) || got.Seq <= old.Seq {
 		t.Errorf("retried as %+v; want pending, its payload and arrival kept, due at the retry", got)
 	}
-	wantIDs(t, "claim", claimIDs(t, s, at(time.Hour), 10), "d1")
+	wantIDs(t, "claim", claimIDs(t, s, At(time.Hour), 10), "d1")
 
-	if _, err := s.RetryDead(ctx, "d1", at(time.Hour)); !errors.Is(err, store.ErrNotDead) {
+	if _, err := s.RetryDead(ctx, "d1", At(time.Hour)); !errors.Is(err, store.ErrNotDead) {
 		t.Errorf("RetryDead(processing) = %v, want ErrNotDead", err)
 	}
-	if _, err := s.RetryDead(ctx, "missing", at(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.RetryDead(ctx, "missing", At(time.Hour)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("RetryDead(missing) = %v, want ErrNotFound", err)
 	}
 }
@@ -174,8 +174,8 @@ func testRetryDead(t *testing.T, open Opener) {
 func testListDeliveries(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
-	mustEnqueue(t, s, delivery("d1", "o/a", at(0)), delivery("d2", "o/b", at(time.Second)), delivery("d3", "o/c", at(2*time.Second)))
-	kill(t, s, "d1", at(3*time.Second), "boom")
+	MustEnqueue(t, s, NewDelivery("d1", "o/a", At(0)), NewDelivery("d2", "o/b", At(time.Second)), NewDelivery("d3", "o/c", At(2*time.Second)))
+	Kill(t, s, "d1", At(3*time.Second), "boom")
 	ids := func(ds []store.Delivery) []string {
 		out := []string{}
 		for _, d := range ds {
@@ -206,7 +206,7 @@ func testListDeliveries(t *testing.T, open Opener) {
 		t.Errorf("listed %+v", d)
 	}
 	// Retried, it is the newest arrival.
-	if _, err := s.RetryDead(ctx, "d1", at(time.Hour)); err != nil {
+	if _, err := s.RetryDead(ctx, "d1", At(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := s.ListDeliveries(ctx, store.DeliveryFilter{Limit: 1})

@@ -15,10 +15,10 @@ func testReviewGateRecords(t *testing.T, open Opener) {
 	if _, err := s.CheckRun(ctx, "acme/api", "abc", "wavegate/review"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown check run: %v", err)
 	}
-	if err := s.SaveCheckRun(ctx, "Acme/API", "abc", "wavegate/review", 7, at(0)); err != nil {
+	if err := s.SaveCheckRun(ctx, "Acme/API", "abc", "wavegate/review", 7, At(0)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveCheckRun(ctx, "acme/api", "abc", "wavegate/review", 8, at(1)); err != nil {
+	if err := s.SaveCheckRun(ctx, "acme/api", "abc", "wavegate/review", 8, At(1)); err != nil {
 		t.Fatal(err)
 	}
 	if id, err := s.CheckRun(ctx, "acme/api", "abc", "wavegate/review"); err != nil || id != 8 {
@@ -28,7 +28,7 @@ func testReviewGateRecords(t *testing.T, open Opener) {
 		t.Fatalf("another check's name must not match: %v", err)
 	}
 
-	r := store.ReviewResult{Repository: "acme/api", PullNumber: 3, HeadSHA: "abc", Conclusion: "failure", Title: "0 of 1 approvals", EvaluatedAt: at(2)}
+	r := store.ReviewResult{Repository: "acme/api", PullNumber: 3, HeadSHA: "abc", Conclusion: "failure", Title: "0 of 1 approvals", EvaluatedAt: At(2)}
 	if err := s.SaveReviewResult(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func testReviewGateRecords(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	got, err := s.ReviewResultFor(ctx, "acme/api", 3, "abc")
-	if err != nil || got.Conclusion != "success" || got.Title != "1 of 1 approvals" || !got.EvaluatedAt.Equal(at(2)) {
+	if err != nil || got.Conclusion != "success" || got.Title != "1 of 1 approvals" || !got.EvaluatedAt.Equal(At(2)) {
 		t.Fatalf("review result %+v %v", got, err)
 	}
 	if _, err := s.ReviewResultFor(ctx, "acme/api", 3, "def"); !errors.Is(err, store.ErrNotFound) {
@@ -45,8 +45,8 @@ func testReviewGateRecords(t *testing.T, open Opener) {
 	}
 
 	if err := s.SaveVerdicts(ctx,
-		store.CommitVerdict{Repository: "acme/api", SHA: "c1", Reviewed: true, PullNumber: 3, DecidedAt: at(3)},
-		store.CommitVerdict{Repository: "acme/api", SHA: "c2", Reviewed: false, Reason: "pushed without a pull request", DecidedAt: at(3)},
+		store.CommitVerdict{Repository: "acme/api", SHA: "c1", Reviewed: true, PullNumber: 3, DecidedAt: At(3)},
+		store.CommitVerdict{Repository: "acme/api", SHA: "c2", Reviewed: false, Reason: "pushed without a pull request", DecidedAt: At(3)},
 	); err != nil {
 		t.Fatal(err)
 	}

@@ -64,20 +64,22 @@ func Run(t *testing.T, open Opener) {
 	}
 }
 
-// at is a point in the tests' time: every time is passed in, none read from
-// the clock.
-func at(d time.Duration) time.Time {
+// At is a point in the tests' time: every time is passed in, none read
+// from the clock.
+func At(d time.Duration) time.Time {
 	return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC).Add(d)
 }
 
-func delivery(id, repo string, at time.Time) store.Delivery {
+// NewDelivery is a push delivery of repo received at at.
+func NewDelivery(id, repo string, at time.Time) store.Delivery {
 	return store.Delivery{
 		ID: id, Event: "push", Action: "", InstallationID: 7, Repository: repo,
 		Payload: []byte(`{"id":"` + id + `"}`), ReceivedAt: at,
 	}
 }
 
-func mustEnqueue(t *testing.T, s store.Store, ds ...store.Delivery) []int64 {
+// MustEnqueue stores ds, each new, and returns their sequence numbers.
+func MustEnqueue(t *testing.T, s store.Inbox, ds ...store.Delivery) []int64 {
 	t.Helper()
 	var seqs []int64
 	for _, d := range ds {
