@@ -1,7 +1,6 @@
 package githubapp
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -184,24 +183,6 @@ func (f *fakeGitHub) verifyJWT(raw string) (*jwt.RegisteredClaims, error) {
 // newFakeClock starts at the wall clock (whole second, as GitHub's reset
 // headers are) because go-github and ghinstallation read the wall clock.
 func newFakeClock() *clock.Fake { return clock.NewFake(time.Now().Truncate(time.Second)) }
-
-// lockedBuffer collects log output written from transport code.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // callsOf returns the tallied number for one method/endpoint/status.
 func callsOf(calls []CallCount, method, endpoint, status string) int {

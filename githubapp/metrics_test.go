@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/wavegate/wavegate/internal/testlog"
 )
 
 func TestMetricsRegisteredAndCounted(t *testing.T) {
@@ -85,7 +87,7 @@ wavegate_github_rate_limit_remaining{resource="search"} 29
 func TestNoSecretsInDebugLogs(t *testing.T) {
 	key, pemKey := newKey(t)
 	f := newFakeGitHub(t, key, "")
-	var buf lockedBuffer
+	var buf testlog.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c := newTestClients(t, f, pemKey, func(cfg *Config) { cfg.Logger = logger })
 

@@ -1,15 +1,12 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,39 +16,10 @@ import (
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 	"github.com/wavegate/wavegate/internal/inbox"
+	"github.com/wavegate/wavegate/internal/testlog"
 	"github.com/wavegate/wavegate/store"
 	"github.com/wavegate/wavegate/store/sqlite"
 )
-
-// syncBuffer is a log destination shared by the endpoint and the workers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// records returns the JSON log records with message msg.
-func (b *syncBuffer) records(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		if rec["msg"] == msg {
-			out = append(out, rec)
-		}
-	}
-	return out
-}
 
 // A delivery that died is processed again when GitHub redelivers it under
 // the same id: the endpoint answers 202, logs the redelivery with the error
@@ -65,7 +33,7 @@ func TestRedeliveredDeadDeliveryIsProcessed(t *testing.T) {
 	}
 	defer st.Close()
 	clk := clock.NewFake(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 
 	router := NewRouter(logger)
@@ -131,7 +99,7 @@ func TestRedeliveredDeadDeliveryIsProcessed(t *testing.T) {
 	if len(pushed) != 1 || pushed[0] != "refs/heads/main" {
 		t.Fatalf("router handed the handler %v, want the redelivered payload once", pushed)
 	}
-	recs := logs.records(t, "dead delivery redelivered; processing it again")
+	recs := logs.Records(t, "dead delivery redelivered; processing it again")
 	if len(recs) != 1 || recs[0]["level"] != "INFO" || recs[0]["delivery"] != "d-1" || recs[0]["event"] != "push" ||
 		!strings.Contains(recs[0]["previous_error"].(string), "parse push payload") {
 		t.Fatalf("redelivery log records %v", recs)

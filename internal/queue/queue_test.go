@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/internal/testlog"
 )
 
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -164,31 +164,14 @@ type rig struct {
 	clock    *clock.Fake
 	w        *Worker[item]
 	outcomes chan Outcome[item]
-	logs     *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	logs     *testlog.Buffer
 }
 
 // run starts a worker over a fresh memStore; tweak adjusts its options
 // before New, setup the store before Run.
 func run(t *testing.T, work Work[item], tweak func(*Options[item]), setup func(*memStore)) *rig {
 	t.Helper()
-	r := &rig{store: newMemStore(), clock: clock.NewFake(t0), outcomes: make(chan Outcome[item], 100), logs: &syncBuffer{}}
+	r := &rig{store: newMemStore(), clock: clock.NewFake(t0), outcomes: make(chan Outcome[item], 100), logs: &testlog.Buffer{}}
 	if setup != nil {
 		setup(r.store)
 	}
