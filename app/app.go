@@ -134,7 +134,7 @@ func (a *App) build() error {
 			return fmt.Errorf("working directory: %w", err)
 		}
 	}
-	for _, w := range a.cfg.warnings {
+	for _, w := range a.cfg.Warnings() {
 		a.opts.Logger.Warn(w)
 	}
 	if err := a.buildDeployers(); err != nil {

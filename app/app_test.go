@@ -15,6 +15,7 @@ import (
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 	"github.com/wavegate/wavegate/internal/inbox"
+	"github.com/wavegate/wavegate/serverconfig"
 	"github.com/wavegate/wavegate/store"
 )
 
@@ -36,7 +37,7 @@ type running struct {
 // newConfig returns a configuration for a fresh data directory; configured
 // gives it App credentials.
 func newConfig(t *testing.T, fake *githubfake.Server, configured bool) Config {
-	cfg := DefaultConfig()
+	cfg := serverconfig.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.GitHubAPIURL = fake.URL()
 	cfg.ShutdownTimeout = 5 * time.Second

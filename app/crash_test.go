@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/internal/fakes/githubfake"
+	"github.com/wavegate/wavegate/serverconfig"
 )
 
 // childEnv makes the test binary run as a Wavegate process (see TestMain):
@@ -42,7 +43,7 @@ func runChild() int {
 	if i := slices.Index(os.Args, "--"); i >= 0 {
 		args = os.Args[i+1:]
 	}
-	cfg, err := ParseConfig(args, os.Getenv, os.Stderr)
+	cfg, err := serverconfig.ParseConfig(args, os.Getenv, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -51,7 +52,7 @@ func runChild() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	logger, err := NewLogger(cfg, os.Stderr)
+	logger, err := serverconfig.NewLogger(cfg, os.Stderr)
 	if err != nil {
 		return 2
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wavegate/wavegate/app"
 	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/serverconfig"
 	"github.com/wavegate/wavegate/store"
 )
 
@@ -73,8 +74,8 @@ retry  processes dead deliveries again, as GitHub's Redeliver does: each
 	fs := flag.NewFlagSet("deliveries "+sub, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage, "\nFlags of ", sub, ":\n"); fs.PrintDefaults() }
-	dataDir := fs.String("data-dir", cmp.Or(c.getenv(app.EnvName("data-dir")), app.DefaultConfig().DataDir),
-		"the data directory wavegate serve uses (env "+app.EnvName("data-dir")+")")
+	dataDir := fs.String("data-dir", cmp.Or(c.getenv(serverconfig.EnvName("data-dir")), serverconfig.DefaultConfig().DataDir),
+		"the data directory wavegate serve uses (env "+serverconfig.EnvName("data-dir")+")")
 	var dead, allDead *bool
 	var limit *int
 	switch sub {
@@ -129,7 +130,7 @@ func openExisting(ctx context.Context, dataDir string) (store.Store, error) {
 	path := filepath.Join(dataDir, app.DatabaseFile)
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no database at %s (%w); pass --data-dir, or set %s, to the directory wavegate serve uses",
-			path, err, app.EnvName("data-dir"))
+			path, err, serverconfig.EnvName("data-dir"))
 	}
 	st, err := app.OpenStore(ctx, path)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wavegate/wavegate/app"
 	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/serverconfig"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; otherwise
@@ -72,18 +73,18 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wavegate:", err)
 		return 1
 	}
-	cfg, err := app.ParseConfig(args, getenv, stderr)
+	cfg, err := serverconfig.ParseConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "wavegate:", err)
-		if errors.As(err, new(app.UsageError)) {
+		if errors.As(err, new(serverconfig.UsageError)) {
 			fmt.Fprintln(stderr, "run 'wavegate serve -h' for every flag")
 		}
 		return 2
 	}
-	logger, err := app.NewLogger(cfg, stderr)
+	logger, err := serverconfig.NewLogger(cfg, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "wavegate:", err)
 		return 2

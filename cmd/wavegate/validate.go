@@ -11,9 +11,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/wavegate/wavegate/app"
 	"github.com/wavegate/wavegate/config"
 	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/serverconfig"
 )
 
 const defaultConfigFile = ".github/wavegate.yml"
@@ -69,7 +69,7 @@ Exits 0 when the file is valid (warnings allowed), 1 when it has errors,
 		parse = config.ParseOrg
 	}
 	file, diags := parse(name, data)
-	app.PlaceSyntaxErrors(diags, data)
+	serverconfig.PlaceSyntaxErrors(diags, data)
 	var pipelines []pipeline.Pipeline
 	// A file with errors in its structure is reported alone: config.Parse
 	// keeps no pipelines: section to check.
@@ -110,7 +110,7 @@ func checkServerConfig(path string, stdout, stderr io.Writer) ([]string, int) {
 		fmt.Fprintln(stderr, "wavegate validate:", err)
 		return nil, 2
 	}
-	names, warnings, err := app.CheckServerConfig(path, wd, os.Geteuid())
+	names, warnings, err := serverconfig.CheckServerConfig(path, wd, os.Geteuid())
 	var pathErr *fs.PathError
 	switch {
 	case errors.As(err, &pathErr) && pathErr.Path == path:
