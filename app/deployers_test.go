@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/wavegate/wavegate/deploy"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/fakes/githubfake"
+	"github.com/wavegate/wavegate/internal/testlog"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 )
@@ -118,7 +118,7 @@ func TestPushNamingAnUndefinedDeployerStartsNoRelease(t *testing.T) {
 	writeScript(t, workDir, deployScript)
 	cfg := newConfig(t, fake, true)
 	cfg.Deployers = map[string]DeployerConfig{"blue": deployers["deploy"]}
-	log := &lockedBuffer{}
+	log := &testlog.Buffer{}
 	saved := make(chan pipeline.Key, 10)
 	r := startWith(t, cfg, fake, clock.NewFake(time.Now()), Options{WorkDir: workDir,
 		Logger:        slog.New(slog.NewTextHandler(log, nil)),
@@ -198,23 +198,4 @@ func readInvocations(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	return strings.Fields(string(data))
-}
-
-// lockedBuffer is a log destination that handlers write to while the test
-// reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

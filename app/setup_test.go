@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -15,34 +14,16 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wavegate/wavegate/internal/appcreds"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/fakes/githubfake"
+	"github.com/wavegate/wavegate/internal/testlog"
 )
 
-// syncBuffer collects log output written from the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func logTo(b *syncBuffer) Options {
+func logTo(b *testlog.Buffer) Options {
 	return Options{Logger: slog.New(slog.NewTextHandler(b, nil))}
 }
 
@@ -70,7 +51,7 @@ func TestFreshAppLogsSetupTokenAndWritesFile(t *testing.T) {
 			fake := newFake(t)
 			cfg := newConfig(t, fake, false)
 			cfg.PublicURL = public
-			logs := &syncBuffer{}
+			logs := &testlog.Buffer{}
 			r := startWith(t, cfg, fake, clock.NewFake(time.Now()), logTo(logs))
 			token := readToken(t, cfg.DataDir)
 			if len(token) < 26 {
@@ -90,7 +71,7 @@ func TestFreshAppLogsSetupTokenAndWritesFile(t *testing.T) {
 
 			// A restart before setup reuses the token the operator has.
 			r.stop()
-			again := &syncBuffer{}
+			again := &testlog.Buffer{}
 			r2 := startWith(t, cfg, fake, clock.NewFake(time.Now()), logTo(again))
 			r2.get("/healthz")
 			if got := readToken(t, cfg.DataDir); got != token {
@@ -110,7 +91,7 @@ func TestConfiguredAppHasNoSetupToken(t *testing.T) {
 	if _, _, err := appcreds.SetupToken(cfg.DataDir); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	r := startWith(t, cfg, fake, clock.NewFake(time.Now()), logTo(logs))
 	r.get("/healthz")
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, appcreds.SetupTokenFile)); !os.IsNotExist(err) {
@@ -288,7 +269,7 @@ func write(t *testing.T, path string, mode os.FileMode) {
 
 func TestSlugFromGitHub(t *testing.T) {
 	fake := newFake(t)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	r := startWith(t, newConfig(t, fake, true), fake, clock.NewFake(time.Now()), logTo(logs))
 	_, page := r.get("/")
 	if !strings.Contains(page, "<strong>wavegate</strong>") || !strings.Contains(page, "/apps/wavegate/installations/new") {
@@ -302,7 +283,7 @@ func TestSlugFromGitHub(t *testing.T) {
 func TestSlugLookupFails(t *testing.T) {
 	fake := newFake(t)
 	fake.FailNext(http.MethodGet, "/app", githubfake.Fault{Status: http.StatusInternalServerError})
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	r := startWith(t, newConfig(t, fake, true), fake, clock.NewFake(time.Now()), logTo(logs))
 	_, page := r.get("/")
 	if !strings.Contains(page, "with id 1") {
