@@ -1,48 +1,20 @@
 package app
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 	"github.com/wavegate/wavegate/internal/fakes/githubfake/webhooks"
+	"github.com/wavegate/wavegate/internal/testlog"
 	"github.com/wavegate/wavegate/store"
 )
-
-// examplesLog collects the App's log lines from every goroutine.
-type examplesLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *examplesLog) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *examplesLog) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		out = append(out, rec)
-	}
-	return out
-}
 
 // Reasons an example cannot be processed against the fake: GitHub state
 // the fake cannot have.
@@ -77,7 +49,7 @@ func TestAllExamplePayloadsThroughTheRouter(t *testing.T) {
 	}
 	fake := newFake(t)
 	seedFromExamples(t, fake, examples)
-	logs := &examplesLog{}
+	logs := &testlog.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	r := startWith(t, newConfig(t, fake, true), fake, clock.NewFake(time.Now()), Options{Logger: logger})
 
@@ -114,7 +86,7 @@ func TestAllExamplePayloadsThroughTheRouter(t *testing.T) {
 			t.Errorf("%s was expected to die (%s) and did not: drop it from deadExamples", name, why)
 		}
 	}
-	for _, rec := range logs.lines(t) {
+	for _, rec := range logs.Records(t, "") {
 		if rec["level"] == "ERROR" && !(rec["msg"] == "delivery failed permanently" && dead[names[fmt.Sprint(rec["delivery"])]]) {
 			t.Errorf("ERROR logged: %v", rec)
 		}

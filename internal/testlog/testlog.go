@@ -29,8 +29,8 @@ func (l *Buffer) String() string {
 	return l.b.String()
 }
 
-// Records returns the JSON log records whose message is msg, failing t on a
-// line that is not JSON.
+// Records returns the JSON log records whose message is msg (every record
+// when msg is ""), failing t on a line that is not JSON.
 func (l *Buffer) Records(t testing.TB, msg string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
@@ -42,7 +42,7 @@ func (l *Buffer) Records(t testing.TB, msg string) []map[string]any {
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("log line %q: %v", line, err)
 		}
-		if rec["msg"] == msg {
+		if msg == "" || rec["msg"] == msg {
 			out = append(out, rec)
 		}
 	}

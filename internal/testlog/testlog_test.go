@@ -21,4 +21,7 @@ func TestBufferCollectsConcurrentRecords(t *testing.T) {
 	if got := len(buf.Records(t, "other")); got != 1 {
 		t.Fatalf("%d other records, want 1", got)
 	}
+	if got := len(buf.Records(t, "")); got != 21 {
+		t.Fatalf("%d records in all, want 21", got)
+	}
 }
