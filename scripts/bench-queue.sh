@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Queue processing benchmark: how fast the workers work off deliveries whose
-# handler does nothing (no installation matches them), alone and while intake
-# holds 500/s. A backlog is built by a closed-loop burst (the workers run but
-# fall behind), the server is stopped, and a fresh one on the same database is
-# timed until wavegate_inbox_depth reads 0. Prints the figures recorded in
-# BENCHMARKS.md ("Queue processing").
+# Queue processing benchmark: how fast the workers work off deliveries the
+# handler refuses at once (the server has no GitHub App configured), alone and
+# while intake holds 500/s. A backlog is built by a closed-loop burst (the
+# workers run but fall behind) and the server stopped; a fresh one on the same
+# database is then timed until wavegate_inbox_depth reads 0, or loaded at
+# 500/s for 30 s. Prints the figures recorded in BENCHMARKS.md ("Queue
+# processing").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,8 +35,8 @@ metric() { curl -fs "$metrics" | awk -v m="$1" '$1 == m || index($1, m "{") == 1
 # CPU seconds the server has used (user + system), from /proc.
 cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$server/stat"; }
 now() { date +%s.%N; }
-# Deliveries finished: the benchmark's deliveries match no installation, so
-# the handler refuses them at once and they end dead, not done.
+# Deliveries finished: with no GitHub App configured the handler refuses each
+# at once, so they end dead, not done.
 finished() { echo $(( $(metric wavegate_deliveries_processed_total) + $(metric wavegate_deliveries_dead_total) )); }
 
 # build_backlog leaves a stopped server's database with a backlog.
