@@ -29,12 +29,9 @@ func newButtonWorld(t *testing.T, authors ...string) *buttonWorld {
 	t.Helper()
 	fake := newFake(t)
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
-	workDir, deployers := deployWorkDir(t)
-	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Date(2026, 11, 21, 14, 2, 0, 0, time.UTC))
 	w := &buttonWorld{t: t, fake: fake, clk: clk, effects: make(chan store.Effect, 100)}
-	cfg := newConfig(t, fake, true)
-	cfg.Deployers = deployers
+	cfg, workDir := deployingConfig(t, fake, deployScript)
 	w.r = startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
 		OnEffectDone: func(e store.Effect, err error) {
 			if err != nil {
@@ -43,15 +40,7 @@ func newButtonWorld(t *testing.T, authors ...string) *buttonWorld {
 			w.effects <- e
 		}})
 	installAcme(t, w.r.app.Store(), clk.Now())
-	ps := parsePipelines(t, `pipelines:
-  app:
-    branch: release
-    deployer: {command: deploy}
-    stages:
-      - {name: alpha, targets: [alpha], bake: 0s}
-      - {name: sign-off, approval: {}}
-      - {name: beta, targets: [beta], bake: 0s}
-`)
+	ps := parsePipelines(t, signOffPipeline)
 	if _, err := w.r.app.runner.ApplyWith(t.Context(), w.key(), ps[0], func(_ pipeline.Pipeline, st *pipeline.State) error {
 		return pipeline.AddRelease(st, pipeline.Release{ID: 1, SHA: "c1", Authors: authors, CreatedAt: clk.Now()})
 	}); err != nil {

@@ -47,13 +47,8 @@ func newEngineWorld(t *testing.T) *engineWorld {
 	fake := newFake(t)
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
 	fake.SetFile("acme/api", "c1", ".github/wavegate.yml", enginePipelines)
-	workDir, deployers := deployWorkDir(t)
-	w := &engineWorld{t: t, fake: fake, cfg: newConfig(t, fake, true), clock: clock.NewFake(time.Now()), workDir: workDir}
-	w.cfg.Deployers = deployers
-	if err := os.WriteFile(filepath.Join(w.workDir, "deploy.sh"), []byte(deployScript), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return w
+	cfg, workDir := deployingConfig(t, fake, deployScript)
+	return &engineWorld{t: t, fake: fake, cfg: cfg, clock: clock.NewFake(time.Now()), workDir: workDir}
 }
 
 func (w *engineWorld) invocations() []string {
@@ -378,12 +373,9 @@ func TestPushesStartReleasesPerPipeline(t *testing.T) {
 	fake.SetFile("acme/api", "c1", ".github/wavegate.yml", twoPipelines)
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c2"})
 	fake.SetFile("acme/api", "c2", ".github/wavegate.yml", "pipelines:\n  app:\n    stages: []\n")
-	workDir, deployers := deployWorkDir(t)
-	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
 	saved := make(chan pipeline.Key, 20)
-	cfg := newConfig(t, fake, true)
-	cfg.Deployers = deployers
+	cfg, workDir := deployingConfig(t, fake, deployScript)
 	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
 		OnEngineSaved: func(k pipeline.Key, _ pipeline.Result) { saved <- k }})
 	repo := `"installation":{"id":1},"repository":{"id":9,"name":"api","full_name":"acme/api","default_branch":"main","owner":{"login":"acme"}}`
@@ -451,6 +443,17 @@ func installAcme(t *testing.T, st store.Store, now time.Time) {
 }
 
 // writeScript writes an executable deploy.sh into dir.
+// deployingConfig is a configuration for fake whose deployer "deploy" runs
+// script, written to the returned work directory as ./deploy.sh.
+func deployingConfig(t *testing.T, fake *githubfake.Server, script string) (Config, string) {
+	t.Helper()
+	workDir, deployers := deployWorkDir(t)
+	writeScript(t, workDir, script)
+	cfg := newConfig(t, fake, true)
+	cfg.Deployers = deployers
+	return cfg, workDir
+}
+
 func writeScript(t *testing.T, dir, body string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "deploy.sh"), []byte(body), 0o755); err != nil {
@@ -475,12 +478,9 @@ func (w closedWindow) Blockers(_ *pipeline.Release, _ pipeline.Stage, _ string, 
 func TestReportReadsWhatHoldsTheReleaseFromTheSavedState(t *testing.T) {
 	fake := newFake(t)
 	fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
-	workDir, deployers := deployWorkDir(t)
-	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
 	performed := make(chan store.Effect, 100)
-	cfg := newConfig(t, fake, true)
-	cfg.Deployers = deployers
+	cfg, workDir := deployingConfig(t, fake, deployScript)
 	opens := clk.Now().Add(time.Hour)
 	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
 		OnEffectDone: func(e store.Effect, err error) {

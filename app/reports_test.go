@@ -20,12 +20,9 @@ import (
 func TestReleaseCommentCreatedOnceEditedAndRecreated(t *testing.T) {
 	fake := newFake(t)
 	fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
-	workDir, deployers := deployWorkDir(t)
-	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
 	performed := make(chan store.Effect, 100)
-	cfg := newConfig(t, fake, true)
-	cfg.Deployers = deployers
+	cfg, workDir := deployingConfig(t, fake, deployScript)
 	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
 		OnEffectDone: func(e store.Effect, err error) {
 			// An effect cut off by the test's shutdown is handed back, as it should be.
@@ -93,28 +90,17 @@ func TestDeployCheckRunAndItsButtons(t *testing.T) {
 	fake.SetPermission("acme/api", "ada", "admin")
 	fake.SetPermission("acme/api", "wes", "write")
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
-	workDir, deployers := deployWorkDir(t)
-	writeScript(t, workDir, deployScript)
 	clk := clock.NewFake(time.Now())
 	saved := make(chan pipeline.Result, 100)
 	performed := make(chan store.Effect, 100)
-	cfg := newConfig(t, fake, true)
-	cfg.Deployers = deployers
+	cfg, workDir := deployingConfig(t, fake, deployScript)
 	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
 		OnEngineSaved: func(_ pipeline.Key, res pipeline.Result) { saved <- res },
 		OnEffectDone:  func(e store.Effect, _ error) { performed <- e },
 	})
 	ctx := t.Context()
 	installAcme(t, r.app.Store(), clk.Now())
-	ps := parsePipelines(t, `pipelines:
-  app:
-    branch: release
-    deployer: {command: deploy}
-    stages:
-      - {name: alpha, targets: [alpha], bake: 0s}
-      - {name: sign-off, approval: {}}
-      - {name: beta, targets: [beta], bake: 0s}
-`)
+	ps := parsePipelines(t, signOffPipeline)
 	if _, err := r.app.runner.ApplyWith(ctx, pipeline.Key{Repository: "acme/api", Pipeline: "app"}, ps[0],
 		func(_ pipeline.Pipeline, st *pipeline.State) error {
 			return pipeline.AddRelease(st, pipeline.Release{ID: 1, SHA: "c1", CreatedAt: clk.Now()})
@@ -188,12 +174,9 @@ func TestDeployCheckRunAndItsButtons(t *testing.T) {
 func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
 	fake := newFake(t)
 	fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
-	workDir, deployers := deployWorkDir(t)
-	writeScript(t, workDir, "#!/bin/sh\necho broken >&2\nexit 1\n")
 	clk := clock.NewFake(time.Now())
 	performed := make(chan store.Effect, 100)
-	cfg := newConfig(t, fake, true)
-	cfg.Deployers = deployers
+	cfg, workDir := deployingConfig(t, fake, "#!/bin/sh\necho broken >&2\nexit 1\n")
 	r := startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
 		OnEffectDone: func(e store.Effect, err error) {
 			if err != nil && !errors.Is(err, context.Canceled) {
@@ -252,3 +235,14 @@ func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
 		}
 	}
 }
+
+// signOffPipeline deploys alpha, waits for a sign-off, then deploys beta.
+const signOffPipeline = `pipelines:
+  app:
+    branch: release
+    deployer: {command: deploy}
+    stages:
+      - {name: alpha, targets: [alpha], bake: 0s}
+      - {name: sign-off, approval: {}}
+      - {name: beta, targets: [beta], bake: 0s}
+`

@@ -55,10 +55,7 @@ func newReportWorld(t *testing.T, before ...func(*App)) *reportWorld {
 	w := &reportWorld{t: t, fake: newFake(t), slack: slackfake.New(t), clk: clock.NewFake(time.Now()),
 		events: make(chan any, 1000), key: pipeline.Key{Repository: "acme/api", Pipeline: "app"}}
 	w.fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
-	workDir, deployers := deployWorkDir(t)
-	writeScript(t, workDir, deployScript)
-	cfg := newConfig(t, w.fake, true)
-	cfg.Deployers = deployers
+	cfg, workDir := deployingConfig(t, w.fake, deployScript)
 	cfg.SlackBotToken, cfg.SlackAPIURL = "xoxb-test-token", w.slack.URL()
 	w.r = startWith(t, cfg, w.fake, w.clk, Options{WorkDir: workDir,
 		OnEffectDone: func(e store.Effect, err error) {
