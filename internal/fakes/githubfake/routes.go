@@ -48,6 +48,7 @@ func (s *Server) routeTable() []route {
 
 		{method: "GET", template: r + "/collaborators/{username}/permission", auth: authInstallation, h: s.getPermission},
 		{method: "GET", template: "/orgs/{org}/teams/{team_slug}/memberships/{username}", auth: authInstallation, h: s.getTeamMembership},
+		{method: "GET", template: "/orgs/{org}/memberships/{username}", auth: authInstallation, h: s.getOrgMembership},
 
 		{method: "POST", template: r + "/check-runs", auth: authInstallation, h: s.createCheckRun},
 		{method: "GET", template: r + "/check-runs/{check_run_id}", auth: authInstallation, h: s.getCheckRun},
