@@ -15,6 +15,8 @@ type Handlers struct {
 	Releases      *Releases
 	// CheckRunAction answers the buttons on Wavegate's check runs.
 	CheckRunAction EventHandler
+	// Comments runs /deploy lines of pull-request comments.
+	Comments *Comments
 	// Unhandled receives the events Wavegate subscribes to whose features
 	// have not landed yet, so that routing, retries and recording are
 	// exercised end to end from the start.
@@ -55,7 +57,9 @@ func (h Handlers) Routes() []Route {
 		{"deployment_status", []string{"created"}, h.Releases.onDeploymentStatus},
 		{"check_run", []string{"requested_action"}, h.CheckRunAction},
 
-		{"issue_comment", nil, h.Unhandled},
+		// Only new comments command: an edit could otherwise run a line
+		// again, or one that was never there when people read the thread.
+		{"issue_comment", []string{"created"}, h.Comments.onComment},
 		{"deployment", nil, h.Unhandled},
 		{"deployment_protection_rule", nil, h.Unhandled},
 	}
@@ -85,6 +89,8 @@ func Register(r *Router, h Handlers) error {
 		return errors.New("route table: the releases handler is not set")
 	case h.CheckRunAction == nil:
 		return errors.New("route table: the check run action handler is not set")
+	case h.Comments == nil:
+		return errors.New("route table: the comment commands handler is not set")
 	case h.Unhandled == nil:
 		return errors.New("route table: the handler of unhandled events is not set")
 	}
@@ -97,6 +103,15 @@ func Register(r *Router, h Handlers) error {
 	}
 	if h.Releases.Logger == nil {
 		h.Releases.Logger = discard
+	}
+	if h.Comments.Logger == nil {
+		h.Comments.Logger = discard
+	}
+	if h.Comments.Notify == nil {
+		h.Comments.Notify = func() {}
+	}
+	if h.Comments.BotLogin == nil {
+		h.Comments.BotLogin = func() string { return "" }
 	}
 	for _, rt := range h.Routes() {
 		r.On(rt.Event, rt.Handle, rt.Actions...)

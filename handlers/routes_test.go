@@ -24,7 +24,7 @@ func tableHandlers() Handlers {
 	none := func(context.Context, Event) error { return nil }
 	return Handlers{
 		Installations: &Installations{}, Roles: &Roles{}, Review: &ReviewGate{}, Releases: &Releases{},
-		CheckRunAction: none, Unhandled: none,
+		CheckRunAction: none, Comments: &Comments{}, Unhandled: none,
 	}
 }
 
@@ -44,7 +44,7 @@ func TestRouteTable(t *testing.T) {
 		"check_run.requested_action", "check_run.rerequested",
 		"check_suite.requested", "check_suite.rerequested",
 		"deployment", "deployment_protection_rule", "deployment_status.created",
-		"installation", "installation_repositories", "issue_comment",
+		"installation", "installation_repositories", "issue_comment.created",
 		"member.added", "member.edited", "member.removed",
 		"membership.added", "membership.removed",
 		"organization.member_added", "organization.member_invited", "organization.member_removed",
@@ -72,6 +72,7 @@ func TestRegisterRefusesAMissingHandler(t *testing.T) {
 		"review gate":      func(h *Handlers) { h.Review = nil },
 		"releases":         func(h *Handlers) { h.Releases = nil },
 		"check run action": func(h *Handlers) { h.CheckRunAction = nil },
+		"comment commands": func(h *Handlers) { h.Comments = nil },
 		"unhandled events": func(h *Handlers) { h.Unhandled = nil },
 	} {
 		h := tableHandlers()
