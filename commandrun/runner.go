@@ -231,13 +231,12 @@ func (r *runner) authorize(ctx context.Context, j *job, s commands.Subject) erro
 			return err
 		}
 	}
-	d := r.Authorize(c, a, s)
-	if !d.Allowed {
-		why := d.Why
-		if why == "" {
-			why = "needs " + d.Need
+	s.Repository = j.repo
+	if d := r.Authorize(c, a, s); !d.Allowed {
+		if d.Why == "" {
+			return refuse("@%s may not run `%s`: it needs %s", j.login, c.Line, d.Need)
 		}
-		return refuse("@%s may not run `%s`: %s", j.login, c.Line, why)
+		return refuse("%s", d.Why)
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func (r *runner) onRelease(ctx context.Context, j *job, pipes []pipe) (string, e
 		}
 		for _, st := range pl.Stages {
 			if st.Name == stage && st.Approval != nil {
-				s.Approvers, s.AllowAuthors = st.Approval.Approvers, allowAuthors(st.Approval)
+				s.Approvers, s.AllowAuthors, s.Stage = st.Approval.Approvers, allowAuthors(st.Approval), stage
 			}
 		}
 	}

@@ -32,8 +32,6 @@ type Comments struct {
 	BotLogin func() string
 	Clock    clock.Clock
 	Logger   *slog.Logger
-	// Parse finds a comment's command lines; commands.ParseComment when nil.
-	Parse func(body string) []commands.Parsed
 }
 
 // answered is one command line and what became of it.
@@ -53,11 +51,7 @@ func (h *Comments) onComment(ctx context.Context, ev Event) error {
 	if !ok || e.GetAction() != "created" || !e.GetIssue().IsPullRequest() || h.fromBot(e) {
 		return nil
 	}
-	parse := h.Parse
-	if parse == nil {
-		parse = commands.ParseComment
-	}
-	parsed := parse(e.GetComment().GetBody())
+	parsed := commands.ParseComment(e.GetComment().GetBody())
 	if len(parsed) == 0 {
 		return nil
 	}

@@ -48,29 +48,6 @@ func (l *effectLog) AddEffects(_ context.Context, es ...store.Effect) error {
 	return nil
 }
 
-// lineParse stands for the grammar: a line that starts with /deploy is a
-// command, "/deploy bogus" an invalid one, and its second word the verb.
-func lineParse(body string) []commands.Parsed {
-	var out []commands.Parsed
-	for _, line := range strings.Split(body, "\n") {
-		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "/deploy") {
-			continue
-		}
-		fields := strings.Fields(line)
-		c := commands.Command{Line: line}
-		if len(fields) > 1 {
-			c.Verb = commands.Verb(fields[1])
-		}
-		if c.Verb == "bogus" {
-			out = append(out, commands.Parsed{Kind: commands.Invalid, Command: c, Err: errors.New(`unknown verb "bogus"`), Usage: "/deploy help"})
-			continue
-		}
-		out = append(out, commands.Parsed{Kind: commands.Valid, Command: c})
-	}
-	return out
-}
-
 func commentEvent(action, user, userType, body string, pr bool) Event {
 	issue := &github.Issue{Number: github.Int(7)}
 	if pr {
@@ -94,7 +71,7 @@ func commentEvent(action, user, userType, body string, pr bool) Event {
 
 func newComments(r *scriptedRunner, log *effectLog) *Comments {
 	return &Comments{Runner: r, Effects: log, Notify: func() {}, BotLogin: func() string { return "wavegate[bot]" },
-		Clock: clock.NewFake(time.Date(2026, 3, 2, 10, 0, 1, 0, time.UTC)), Logger: slog.New(slog.DiscardHandler), Parse: lineParse}
+		Clock: clock.NewFake(time.Date(2026, 3, 2, 10, 0, 1, 0, time.UTC)), Logger: slog.New(slog.DiscardHandler)}
 }
 
 func effectPayload(t *testing.T, e store.Effect) map[string]any {
@@ -190,6 +167,7 @@ func TestCommentsThatAreNotCommands(t *testing.T) {
 		{"by the App, any case", commentEvent("created", "WaveGate[bot]", "User", "/deploy approve", true)},
 		{"by another bot", commentEvent("created", "renovate[bot]", "Bot", "/deploy approve", true)},
 		{"no command", commentEvent("created", "bob", "User", "ship it", true)},
+		{"only in code and quotes", commentEvent("created", "bob", "User", "> /deploy approve\n\n```\n/deploy approve\n```", true)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
