@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -150,6 +151,9 @@ type fakeLinks struct {
 }
 
 func (l *fakeLinks) AddLinkCode(_ context.Context, hash, team, user string, expires time.Time) error {
+	if c, ok := l.codes[hash]; ok && (c.team != team || c.user != user) {
+		return store.ErrConflict
+	}
 	l.codes[hash] = linkCode{team, user, expires}
 	return nil
 }
@@ -307,7 +311,9 @@ func newHarness(t *testing.T) *harness {
 	h.runner, err = New(Options{
 		Engine: h.engine, States: h.engine, Index: h.engine, Audit: h.audit, Links: h.links,
 		Installations: insts, Roles: h.roles, Clock: h.clock,
-		Random: bytes.NewReader(bytes.Repeat([]byte{0, 1, 2, 3, 4, 5, 6, 7}, 64)), Authorize: h.auth.decide,
+		// Two draws alike, then another: what a collision test needs.
+		Random: io.MultiReader(bytes.NewReader(bytes.Repeat([]byte{0, 1, 2, 3, 4, 5, 6, 7}, 4)),
+			bytes.NewReader(bytes.Repeat([]byte{8, 9, 10, 11, 12, 13, 14, 15}, 64))), Authorize: h.auth.decide,
 	})
 	if err != nil {
 		t.Fatal(err)

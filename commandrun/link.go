@@ -69,12 +69,21 @@ func (r *runner) link(ctx context.Context, j *job) (string, error) {
 		if c.Code != "" {
 			return "", refuse("paste `/deploy link %s` in a comment on a pull request of a repository Wavegate is installed on, not in Slack", "CODE")
 		}
-		code, err := newCode(r.Random)
-		if err != nil {
-			return "", err
-		}
-		if err := r.Links.AddLinkCode(ctx, codeHash(code), j.req.SlackTeam, j.req.SlackUser, now.Add(CodeTTL)); err != nil {
-			return "", fmt.Errorf("store a link code for Slack user %s/%s: %w", j.req.SlackTeam, j.req.SlackUser, err)
+		// Another user's unused code may have the same hash (a 1 in 8.5e11
+		// draw): binding to it would link the wrong login, so draw again.
+		var code string
+		for attempt := 0; ; attempt++ {
+			var err error
+			if code, err = newCode(r.Random); err != nil {
+				return "", err
+			}
+			err = r.Links.AddLinkCode(ctx, codeHash(code), j.req.SlackTeam, j.req.SlackUser, now.Add(CodeTTL))
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, store.ErrConflict) || attempt == 2 {
+				return "", fmt.Errorf("store a link code for Slack user %s/%s: %w", j.req.SlackTeam, j.req.SlackUser, err)
+			}
 		}
 		return fmt.Sprintf("Comment this line on any pull request of a repository Wavegate is installed on, within 10 minutes, to link your GitHub account:\n\n/deploy link %s", code), nil
 	}

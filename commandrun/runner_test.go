@@ -312,6 +312,20 @@ func TestLinkFlow(t *testing.T) {
 	wantOutcome(t, h.run(t, unlink), Refused, "not linked")
 }
 
+func TestLinkCodeCollisionDrawsAgain(t *testing.T) {
+	h := newHarness(t)
+	// The harness's random source repeats: the second user's first draw
+	// is the first user's code.
+	first := h.run(t, Request{ID: "t1", Surface: store.SurfaceSlack, SlackTeam: "T", SlackUser: "U1",
+		Command: commands.Command{Verb: commands.VerbLink, Line: "/deploy link"}})
+	second := h.run(t, Request{ID: "t2", Surface: store.SurfaceSlack, SlackTeam: "T", SlackUser: "U2",
+		Command: commands.Command{Verb: commands.VerbLink, Line: "/deploy link"}})
+	c1, c2 := codeShape.FindStringSubmatch(first.Text)[1], codeShape.FindStringSubmatch(second.Text)[1]
+	if c1 == c2 || len(h.links.codes) != 2 {
+		t.Fatalf("codes %s and %s, stored %d", c1, c2, len(h.links.codes))
+	}
+}
+
 func TestExpiredLinkCode(t *testing.T) {
 	h := newHarness(t)
 	resp := h.run(t, Request{ID: "trigger-1", Surface: store.SurfaceSlack, SlackTeam: "T", SlackUser: "U1",
