@@ -40,7 +40,8 @@ type CommitBlockView struct {
 	By, Reason string
 	At         string // "14:02 UTC"
 	// Overridden says an override of blocked-commit lets this release go
-	// anyway (a revert of the commit, say).
+	// anyway (a revert of the commit, say), everywhere: one limited to a
+	// stage or target is in the overrides, with its scope.
 	Overridden bool
 }
 
@@ -85,7 +86,7 @@ func commitBlockViews(st pipeline.State, r *pipeline.Release, now time.Time) []C
 	var out []CommitBlockView
 	for _, b := range st.Blocks(r) {
 		lifted := slices.ContainsFunc(st.Overrides, func(o pipeline.Override) bool {
-			return o.ReleaseID == r.ID && o.Blocker == pipeline.BlockerBlockedCommit && o.Lifts(now)
+			return o.ReleaseID == r.ID && o.Blocker == pipeline.BlockerBlockedCommit && o.Stage == "" && o.Target == "" && o.Lifts(now)
 		})
 		out = append(out, CommitBlockView{SHA: shortSHA(b.SHA), By: b.By, Reason: b.Reason, At: clockTime(b.At, now), Overridden: lifted})
 	}

@@ -81,3 +81,33 @@ func TestPausesListedOnce(t *testing.T) {
 		t.Fatalf("pauses %+v", got)
 	}
 }
+
+func TestCommitBlockViewsSayWhenOverridden(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	r := &pipeline.Release{ID: 4}
+	block := pipeline.CommitBlock{SHA: "bad0bad0", By: "ada", Reason: "leaks", At: now, FromRelease: 3}
+	o := pipeline.Override{ReleaseID: 4, Blocker: pipeline.BlockerBlockedCommit, By: "lin", Reason: "reverts it", At: now}
+	scoped, lapsed, other := o, o, o
+	scoped.Stage = "gamma"
+	lapsed.Until = now
+	other.ReleaseID = 5
+	tests := []struct {
+		name      string
+		overrides []pipeline.Override
+		want      bool
+	}{
+		{"none", nil, false},
+		{"for the release", []pipeline.Override{o}, true},
+		{"for one stage only", []pipeline.Override{scoped}, false},
+		{"lapsed", []pipeline.Override{lapsed}, false},
+		{"for another release", []pipeline.Override{other}, false},
+	}
+	for _, tc := range tests {
+		st := pipeline.State{Blocked: []pipeline.CommitBlock{block}, Overrides: tc.overrides}
+		got := commitBlockViews(st, r, now)
+		want := CommitBlockView{SHA: "bad0bad", By: "ada", Reason: "leaks", At: "09:00 UTC", Overridden: tc.want}
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, want)
+		}
+	}
+}

@@ -83,10 +83,8 @@ func blockNewRelease(st *State, r *Release) {
 // blockedCommits are the blocks that hold r.
 func blockedCommits(st *State, r *Release) []Blocker {
 	var out []Blocker
-	for _, b := range st.Blocked {
-		if b.FromRelease > 0 && r.ID >= b.FromRelease {
-			out = append(out, Blocker{Kind: BlockerBlockedCommit, Reason: BlockReason(b)})
-		}
+	for _, b := range st.Blocks(r) {
+		out = append(out, Blocker{Kind: BlockerBlockedCommit, Reason: BlockReason(b)})
 	}
 	return out
 }
