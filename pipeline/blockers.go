@@ -5,8 +5,9 @@ import "time"
 // BlockerKind names a reason a deploy may not start now.
 type BlockerKind string
 
-// The blockers of DESIGN.md. The planner knows paused, rollback, approval
-// and unreviewed by itself; the others come from a BlockerSource.
+// The blockers of DESIGN.md. The planner knows paused, rollback, approval,
+// unreviewed and blocked-commit by itself (from the state the commands
+// change); the others come from a BlockerSource.
 const (
 	BlockerAlarm         BlockerKind = "alarm"
 	BlockerWindow        BlockerKind = "window"
@@ -28,7 +29,7 @@ type Blocker struct {
 }
 
 // BlockerSource supplies the blockers the planner cannot know by itself:
-// alarms, time windows, freezes, blocked commits. It must answer from data
+// alarms, time windows, freezes. It must answer from data
 // already loaded: Plan is pure.
 type BlockerSource interface {
 	Blockers(r *Release, stage Stage, target string, now time.Time) []Blocker
