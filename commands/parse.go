@@ -149,6 +149,10 @@ func dashes(s string) string {
 
 func (p *parser) checkFlag(name string, hasValue bool) error {
 	v := p.spec.verb
+	if p.spec.arg != "" && strings.EqualFold(name, p.spec.arg) {
+		return fmt.Errorf("unknown flag --%s for /deploy %s: give the %s without a flag, as in /deploy %s", name, v,
+			strings.ToLower(p.spec.arg), p.spec.syntax)
+	}
 	if _, known := flagOf(name); !known || !p.spec.takes(name) {
 		return fmt.Errorf("unknown flag --%s for /deploy %s%s; %s", name, v, flagHint(name), p.takesFlags())
 	}
@@ -194,16 +198,21 @@ func (p *parser) takesFlags() string {
 }
 
 func (p *parser) positional(t token) error {
-	if p.spec.arg == "" || p.argSet {
-		msg := fmt.Sprintf("unexpected %q", t.text)
-		switch {
-		case p.lastReason != "":
-			return fmt.Errorf("%s: put a reason of several words in quotes: --reason \"%s %s\"", msg, p.lastReason, t.text)
-		case p.spec.arg == "":
-			return fmt.Errorf("%s: /deploy %s takes no %s", msg, p.spec.verb, argKind(p.spec))
-		default:
-			return fmt.Errorf("%s: /deploy %s takes one %s", msg, p.spec.verb, p.spec.arg)
+	msg := fmt.Sprintf("unexpected %q", excerpt(t.text))
+	if p.lastReason != "" {
+		// "--reason looks good" would otherwise approve a stage "good".
+		hint := fmt.Sprintf("%s after --reason %s: put a reason of several words in quotes: --reason \"%s %s\"",
+			msg, excerpt(p.lastReason), excerpt(p.lastReason), excerpt(t.text))
+		if p.spec.arg != "" && !p.argSet {
+			hint += fmt.Sprintf(", and give %s before the flags", p.spec.arg)
 		}
+		return errors.New(hint)
+	}
+	if p.spec.arg == "" {
+		return fmt.Errorf("%s: /deploy %s takes no %s", msg, p.spec.verb, argKind(p.spec))
+	}
+	if p.argSet {
+		return fmt.Errorf("%s: /deploy %s takes one %s", msg, p.spec.verb, p.spec.arg)
 	}
 	p.argSet = true
 	p.lastReason = ""
