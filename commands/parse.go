@@ -126,14 +126,11 @@ func isFlag(t token) bool {
 	if t.opensQuoted {
 		return false
 	}
-	s := t.text
-	if strings.HasPrefix(s, "—") || strings.HasPrefix(s, "–") {
-		return true
-	}
-	if !strings.HasPrefix(s, "-") || len(s) < 2 {
+	name := dashes(t.text)
+	if name == t.text {
 		return false
 	}
-	r, _ := utf8.DecodeRuneInString(strings.TrimLeft(s, "-"))
+	r, _ := utf8.DecodeRuneInString(name)
 	return unicode.IsLetter(r)
 }
 

@@ -142,6 +142,8 @@ func TestParseInvalid(t *testing.T) {
 		// Stray text.
 		{"/deploy rollback --reason rolled back", VerbRollback, []string{`unexpected "back"`, `--reason "rolled back"`}},
 		{"/deploy rollback --reason=rolled back", VerbRollback, []string{`unexpected "back"`, `--reason "rolled back"`}},
+		{"/deploy pause --reason x — y", VerbPause, []string{`unexpected "—" after --reason x`}},
+		{"/deploy status -- web", VerbStatus, []string{`unexpected "web": /deploy status takes one PIPELINE`}}, // "--" is no flag
 		{"/deploy approve --reason looks good", VerbApprove, []string{`unexpected "good" after --reason looks: put a reason of several words in quotes: --reason "looks good", and give STAGE before the flags`}},
 		{"/deploy pause --reason incident web", VerbPause, []string{`unexpected "web" after --reason incident`, "give PIPELINE before the flags"}},
 		{"/deploy approve qa --reason looks good", VerbApprove, []string{`unexpected "good" after --reason looks: put a reason of several words in quotes: --reason "looks good"`}},
