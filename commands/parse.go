@@ -67,7 +67,7 @@ func (p *parser) run(rest string) error {
 		return errors.New("missing verb: say what to do, for example /deploy status")
 	}
 	if isFlag(toks[0]) {
-		return fmt.Errorf("missing verb before %s: the verb comes first, for example /deploy status", toks[0].text)
+		return fmt.Errorf("missing verb before %s: the verb comes first, for example /deploy status", excerpt(toks[0].text))
 	}
 	v := Verb(strings.ToLower(toks[0].text))
 	s, ok := specOf(v)
@@ -151,7 +151,7 @@ func (p *parser) checkFlag(name string, hasValue bool) error {
 			strings.ToLower(p.spec.arg), p.spec.syntax)
 	}
 	if _, known := flagOf(name); !known || !p.spec.takes(name) {
-		return fmt.Errorf("unknown flag --%s for /deploy %s%s; %s", name, v, flagHint(name), p.takesFlags())
+		return fmt.Errorf("unknown flag --%s for /deploy %s%s; %s", excerpt(name), v, flagHint(name), p.takesFlags())
 	}
 	if p.seen[name] {
 		return fmt.Errorf("--%s is given twice; give it once", name)

@@ -121,6 +121,7 @@ func TestParseInvalid(t *testing.T) {
 		{"/deploy rollback --org --reason x", VerbRollback, []string{"unknown flag --org", "only /deploy pause and /deploy resume take it"}},
 		{"/deploy approve --all", VerbApprove, []string{"unknown flag --all", "only /deploy pause and /deploy resume take it"}},
 		{"/deploy status --rease 3", VerbStatus, []string{"unknown flag --rease", "did you mean --reason?", "it takes --release"}},
+		{"/deploy status --" + strings.Repeat("x", 500), VerbStatus, []string{"unknown flag --" + strings.Repeat("x", 40) + "… for /deploy status; it takes --release"}},
 		{"/deploy status --verbose", VerbStatus, []string{"unknown flag --verbose for /deploy status; it takes --release"}},
 		{"/deploy help --reason x", VerbHelp, []string{"/deploy help takes no flags"}},
 		{"/deploy pause --reason x --reason y", VerbPause, []string{"--reason is given twice"}},
