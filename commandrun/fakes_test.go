@@ -110,11 +110,15 @@ func (e *fakeEngine) EngineKeys(_ context.Context, repo string) ([]store.EngineK
 type fakeAudit struct {
 	mu      sync.Mutex
 	entries []store.AuditEntry
+	fail    error
 }
 
 func (a *fakeAudit) RecordCommand(_ context.Context, e store.AuditEntry) (bool, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.fail != nil {
+		return false, a.fail
+	}
 	for _, old := range a.entries {
 		if old.RequestID == e.RequestID {
 			return false, nil
@@ -305,7 +309,7 @@ func newHarness(t *testing.T) *harness {
 		Targets: map[string]*pipeline.Inventory{"alpha": {Running: "2222222bbbb", LastGood: "1111111aaaa"}}})
 	insts := &fakeInstallations{
 		inst:  map[int64]store.Installation{1: {ID: 1, Account: "acme", AccountType: "Organization"}},
-		repos: map[int64][]store.Repository{1: {{FullName: "acme/api"}, {FullName: "acme/web"}}},
+		repos: map[int64][]store.Repository{1: {{FullName: "acme/api"}, {FullName: "acme/web"}}, 2: {{FullName: "other/app"}}},
 	}
 	var err error
 	h.runner, err = New(Options{

@@ -265,7 +265,7 @@ func (r *runner) apply(ctx context.Context, j *job, key pipeline.Key, op func(p 
 	var refused error
 	_, err := r.Engine.Apply(ctx, key, func(p pipeline.Pipeline, st *pipeline.State) error {
 		refused, j.replayed = nil, false
-		if applied(st, j.req.ID) {
+		if pipeline.Applied(st, j.req.ID) {
 			j.replayed = true
 			return nil
 		}
@@ -273,7 +273,7 @@ func (r *runner) apply(ctx context.Context, j *job, key pipeline.Key, op func(p 
 			refused = err
 			return err
 		}
-		markApplied(st, j.req.ID)
+		pipeline.MarkApplied(st, j.req.ID)
 		return nil
 	})
 	if refused != nil {

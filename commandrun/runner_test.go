@@ -99,7 +99,8 @@ func TestOverrideRollbackPause(t *testing.T) {
 			Blocker: pipeline.BlockerUnreviewed, Reason: "r", TTL: time.Hour},
 			"overrode unreviewed for release 12 of app until 2026-03-02 11:00 UTC",
 			func(t *testing.T, st pipeline.State) {
-				if len(st.Overrides) != 1 || st.Overrides[0].ReleaseID != 12 || st.Overrides[0].By != "alice" || st.Overrides[0].Blocker != pipeline.BlockerUnreviewed {
+				if len(st.Overrides) != 1 || st.Overrides[0].ReleaseID != 12 || st.Overrides[0].By != "alice" || st.Overrides[0].Blocker != pipeline.BlockerUnreviewed ||
+					!st.Overrides[0].Until.Equal(t0.Add(time.Hour)) {
 					t.Errorf("overrides = %+v", st.Overrides)
 				}
 			}},
@@ -401,5 +402,89 @@ func TestStatus(t *testing.T) {
 	wantOutcome(t, resp, Accepted, "#30 is in no release yet: once merged, it deploys through app (alpha → release-approval → wave-1)")
 	if e := h.audit.entries[0]; e.Why != "answered" || e.Decision != store.AuditAccepted {
 		t.Errorf("audit entry = %+v", e)
+	}
+}
+
+// A retry of a request whose audit failed after the engine saved its
+// effect finds it applied: the override is not added twice.
+func TestRetryAppliesOnce(t *testing.T) {
+	h := newHarness(t)
+	c := commands.Command{Verb: commands.VerbOverride, Line: "/deploy override alarm --reason r", Blocker: pipeline.BlockerAlarm, Reason: "r"}
+	h.audit.fail = errBoom
+	if _, err := h.runner.Run(context.Background(), comment("d1/0", "alice", 8, c)); !errors.Is(err, errBoom) {
+		t.Fatalf("err = %v, want the audit's", err)
+	}
+	h.audit.fail = nil
+	wantOutcome(t, h.run(t, comment("d1/0", "alice", 8, c)), Accepted, "overrode alarm for release 12")
+	if o := h.engine.state(t, appKey).Overrides; len(o) != 1 {
+		t.Fatalf("overrides = %+v, want one", o)
+	}
+	if st := h.engine.state(t, appKey); !pipeline.Applied(&st, "d1/0") {
+		t.Error("the request is not marked applied")
+	}
+	h.audit.only(t)
+}
+
+func TestBlockAndUnblockInEveryPipeline(t *testing.T) {
+	h := newHarness(t)
+	h.engine.put(t, appPipeline("infra", ""), "acme/api", pipeline.State{Releases: []*pipeline.Release{inAlpha(5, "2222222bbbb")}})
+	infraKey := pipeline.Key{Repository: "acme/api", Pipeline: "infra"}
+	block := commands.Command{Verb: commands.VerbBlock, Line: "/deploy block 2222222 --reason r", SHA: "2222222", Reason: "r"}
+	wantOutcome(t, h.run(t, comment("d1/0", "alice", 0, block)), Accepted, "blocked commit 2222222 in acme/api", "/deploy unblock 2222222")
+	for _, k := range []pipeline.Key{appKey, infraKey} {
+		if b := h.engine.state(t, k).Blocked; len(b) != 1 || b[0].By != "alice" {
+			t.Errorf("%s blocked = %+v", k.Pipeline, b)
+		}
+	}
+	wantOutcome(t, h.run(t, comment("d2/0", "alice", 0, block)), Refused, "already blocked by @alice")
+	bad := block
+	bad.SHA = "xyz"
+	wantOutcome(t, h.run(t, comment("d3/0", "alice", 0, bad)), Refused, "not a commit sha")
+
+	unblock := commands.Command{Verb: commands.VerbUnblock, Line: "/deploy unblock 2222222", SHA: "2222222"}
+	wantOutcome(t, h.run(t, comment("d4/0", "alice", 0, unblock)), Accepted, "unblocked commit 2222222")
+	for _, k := range []pipeline.Key{appKey, infraKey} {
+		if b := h.engine.state(t, k).Blocked; len(b) != 0 {
+			t.Errorf("%s still blocked: %+v", k.Pipeline, b)
+		}
+	}
+	wantOutcome(t, h.run(t, comment("d5/0", "alice", 0, unblock)), Refused, "commit 2222222 is not blocked in acme/api")
+}
+
+func TestOrgPauseStopsEveryRepositoryOfTheInstallation(t *testing.T) {
+	h := newHarness(t)
+	webKey := pipeline.Key{Repository: "acme/web", Pipeline: "site"}
+	otherKey := pipeline.Key{Repository: "other/app", Pipeline: "app"}
+	h.engine.put(t, appPipeline("site", ""), "acme/web", pipeline.State{})
+	h.engine.put(t, appPipeline("app", ""), "other/app", pipeline.State{})
+	pause := commands.Command{Verb: commands.VerbPause, Line: "/deploy pause --org --reason freeze", Org: true, Reason: "freeze"}
+	wantOutcome(t, h.run(t, comment("d1/0", "olga", 0, pause)), Accepted, "paused 2 pipelines of every repository of acme")
+	for _, k := range []pipeline.Key{appKey, webKey} {
+		if p := h.engine.state(t, k).OrgPaused; !strings.Contains(p, "@olga: freeze") {
+			t.Errorf("%s org pause = %q", k.Repository, p)
+		}
+	}
+	if p := h.engine.state(t, otherKey).OrgPaused; p != "" {
+		t.Errorf("another installation's repository was paused: %q", p)
+	}
+	resume := commands.Command{Verb: commands.VerbResume, Line: "/deploy resume --org", Org: true}
+	wantOutcome(t, h.run(t, comment("d2/0", "olga", 0, resume)), Accepted, "resumed 2 pipelines")
+	if p := h.engine.state(t, webKey).OrgPaused; p != "" {
+		t.Errorf("still paused: %q", p)
+	}
+}
+
+func TestApprovalSubjectCarriesAllowAuthors(t *testing.T) {
+	h := newHarness(t)
+	p := appPipeline("app", "")
+	p.Stages[1].Approval.AllowAuthors = true
+	h.engine.put(t, p, "acme/api", pipeline.State{Releases: []*pipeline.Release{waiting(11, "1111111aaaa", 7)}})
+	wantOutcome(t, h.run(t, comment("d1/0", "dave", 7, commands.Command{Verb: commands.VerbApprove, Line: "/deploy approve"})), Accepted)
+	if !h.auth.subject.AllowAuthors || h.auth.subject.Stage != "release-approval" || h.auth.subject.Repository != "acme/api" {
+		t.Errorf("subject = %+v", h.auth.subject)
+	}
+	// The engine lets the author approve too.
+	if d := h.engine.state(t, appKey).Release(11).Stages["release-approval"].Decision; d == nil || d.By != "dave" {
+		t.Errorf("decision = %+v", d)
 	}
 }

@@ -46,10 +46,16 @@ func (r *runner) status(_ context.Context, j *job, pipes []pipe) (string, error)
 	}
 	for _, p := range pipes {
 		fmt.Fprintf(&b, "\n- **%s**", p.key.Pipeline)
+		if p.st.OrgPaused != "" {
+			fmt.Fprintf(&b, " — %s (`/deploy resume --org`)", p.st.OrgPaused)
+		}
 		if p.st.Paused != "" {
 			fmt.Fprintf(&b, " — %s (`/deploy resume %s`)", p.st.Paused, p.key.Pipeline)
 		}
 		b.WriteString("\n")
+		for _, bl := range p.st.Blocked {
+			fmt.Fprintf(&b, "  - %s (`/deploy unblock %s`)\n", pipeline.BlockReason(bl), short(bl.SHA))
+		}
 		shown := 0
 		for i := len(p.st.Releases) - 1; i >= 0 && shown < maxStatusReleases; i-- {
 			rel := p.st.Releases[i]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/wavegate/wavegate/checks"
 	"github.com/wavegate/wavegate/commands"
@@ -31,7 +32,7 @@ func (r *runner) onRelease(ctx context.Context, j *job, pipes []pipe) (string, e
 		}
 		for _, st := range pl.Stages {
 			if st.Name == stage && st.Approval != nil {
-				s.Approvers, s.AllowAuthors, s.Stage = st.Approval.Approvers, allowAuthors(st.Approval), stage
+				s.Approvers, s.AllowAuthors, s.Stage = st.Approval.Approvers, st.Approval.AllowAuthors, stage
 			}
 		}
 	}
@@ -40,28 +41,33 @@ func (r *runner) onRelease(ctx context.Context, j *job, pipes []pipe) (string, e
 	}
 	now := r.Clock.Now()
 	id := cd.rel.ID
+	// What it did is said before applying: a retry that finds the request
+	// applied skips the operation and must answer the same.
 	var did string
+	var until time.Time
+	switch c.Verb {
+	case commands.VerbApprove, commands.VerbReject:
+		did = fmt.Sprintf("%s release %d of %s", pastTense(c.Verb), id, cd.pipe.key.Pipeline)
+		if stage != "" {
+			did += " in " + stage
+		}
+	case commands.VerbOverride:
+		did = fmt.Sprintf("overrode %s for release %d of %s%s", c.Blocker, id, cd.pipe.key.Pipeline, scope(c))
+		if c.TTL > 0 {
+			until = now.Add(c.TTL)
+			did += " until " + until.UTC().Format("2006-01-02 15:04 UTC")
+		}
+	default:
+		did = fmt.Sprintf("rolling back release %d of %s%s", id, cd.pipe.key.Pipeline, scope(c))
+	}
 	err = r.apply(ctx, j, cd.pipe.key, func(p pipeline.Pipeline, st *pipeline.State) error {
 		switch c.Verb {
 		case commands.VerbApprove, commands.VerbReject:
-			approved := c.Verb == commands.VerbApprove
-			did = fmt.Sprintf("%s release %d of %s", pastTense(c.Verb), id, cd.pipe.key.Pipeline)
-			if stage != "" {
-				did += " in " + stage
-			}
-			return pipeline.Decide(p, st, id, c.Stage, approved, j.login, c.Reason, s.AllowAuthors, now)
+			return pipeline.Decide(p, st, id, c.Stage, c.Verb == commands.VerbApprove, j.login, c.Reason, s.AllowAuthors, now)
 		case commands.VerbOverride:
-			o := pipeline.Override{ReleaseID: id, Blocker: c.Blocker, Stage: c.Stage, Target: c.Target,
-				By: j.login, Reason: c.Reason, At: now}
-			did = fmt.Sprintf("overrode %s for release %d of %s%s", c.Blocker, id, cd.pipe.key.Pipeline, scope(c))
-			if c.TTL > 0 {
-				until := now.Add(c.TTL)
-				setUntil(&o, until)
-				did += " until " + until.UTC().Format("2006-01-02 15:04 UTC")
-			}
-			return pipeline.AddOverride(st, o)
+			return pipeline.AddOverride(st, pipeline.Override{ReleaseID: id, Blocker: c.Blocker, Stage: c.Stage, Target: c.Target,
+				By: j.login, Reason: c.Reason, At: now, Until: until})
 		default:
-			did = fmt.Sprintf("rolling back release %d of %s%s", id, cd.pipe.key.Pipeline, scope(c))
 			return pipeline.Rollback(p, st, id, c.Stage, c.Target, j.login, c.Reason, now)
 		}
 	})
@@ -212,9 +218,9 @@ func (r *runner) blockUnblock(ctx context.Context, j *job, pipes []pipe) (string
 		err := r.apply(ctx, j, p.key, func(_ pipeline.Pipeline, st *pipeline.State) error {
 			if c.Verb == commands.VerbBlock {
 				did = true
-				return blockCommit(st, c.SHA, j.login, c.Reason, now)
+				return pipeline.Block(st, c.SHA, j.login, c.Reason, now)
 			}
-			did = unblockCommit(st, c.SHA)
+			did = pipeline.Unblock(st, c.SHA)
 			return nil
 		})
 		var ref *refusal
@@ -264,9 +270,9 @@ func (r *runner) orgWide(ctx context.Context, j *job) (string, error) {
 		for _, k := range pipes {
 			err := r.apply(ctx, j, pipeline.Key(k), func(_ pipeline.Pipeline, st *pipeline.State) error {
 				if c.Verb == commands.VerbPause {
-					return pauseOrg(st, j.login, c.Reason)
+					return pipeline.PauseOrg(st, j.login, c.Reason)
 				}
-				resumeOrg(st)
+				pipeline.ResumeOrg(st)
 				return nil
 			})
 			if err != nil {
