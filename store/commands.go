@@ -38,8 +38,8 @@ type AuditEntry struct {
 	SlackUser      string // "TEAM/USER" when from Slack
 	Surface        string
 	Source         string // comment URL, Slack channel, check run URL
-	// Line is the command as typed, except that the caller replaces a link
-	// code with a placeholder: codes are never stored in clear.
+	// Line is the command as typed, except that the store keeps no link
+	// code: what follows a link verb is stored as "[redacted]".
 	Line     string
 	Verb     string
 	Reason   string // --reason given
@@ -83,7 +83,8 @@ type SlackLink struct {
 // Links keeps Slack users' verified GitHub logins and the one-time codes
 // that prove them. Codes are stored as hashes, never in clear.
 type Links interface {
-	// AddLinkCode stores a code's hash for a Slack user, usable before
+	// AddLinkCode stores a code's hash (32 characters or more, so that a code
+	// passed in clear by mistake is refused) for a Slack user, usable before
 	// expires; a user's earlier unused codes stop working. ErrConflict when
 	// another user's unused code has the same hash: the caller draws another
 	// code (taking it over would bind that user to the wrong login).

@@ -41,7 +41,7 @@ func seedAudit(t *testing.T) (dataDir string, st store.Store) {
 			Surface: store.SurfaceSlack, Source: "C456", Line: "/deploy pause\x1b[2J", Verb: "pause",
 			Decision: store.AuditRefused, Why: "link your GitHub account first: /deploy link"},
 		{RequestID: "l1", At: t0.Add(24*time.Hour + time.Minute), Login: "hubot", Surface: store.SurfaceComment,
-			Source: "https://github.com/acme/web/pull/9#issuecomment-2", Line: "/deploy link [code]", Verb: "link",
+			Source: "https://github.com/acme/web/pull/9#issuecomment-2", Line: "/deploy link K7Q2-M9XD", Verb: "link",
 			Decision: store.AuditAccepted, Why: "linked Slack user T1/U9"},
 		{RequestID: "c3", At: t0.Add(25 * time.Hour), Repository: "acme/api", Pipeline: "app", ReleaseID: 3, Login: "octocat",
 			Surface: store.SurfaceButton, Source: "https://github.com/acme/api/runs/77", Line: "/deploy pause",
@@ -75,7 +75,7 @@ func TestAuditTable(t *testing.T) {
 		"2026-11-20 09:00:00  Acme/API    2        octocat                 comment  /deploy approve ",
 		"2026-11-21 05:00:00  acme/api    2        octocat (slack:T1/U2)   slack    /deploy rollback --reason ",
 		"2026-11-21 09:00:00  acme/web    -        slack:T1/U9 (unlinked)  slack    /deploy pause?[2J ",
-		"2026-11-21 09:01:00  -           -        hubot                   comment  /deploy link [code] ",
+		"2026-11-21 09:01:00  -           -        hubot                   comment  /deploy link [redacted] ",
 		"2026-11-21 10:00:00  acme/api    3        octocat                 button   /deploy pause ",
 	}
 	if len(lines) != len(want) {
@@ -91,6 +91,9 @@ func TestAuditTable(t *testing.T) {
 		if i > 0 && !strings.HasPrefix(rest, "accepted") && !strings.HasPrefix(rest, "refused") {
 			t.Errorf("line %d: the decision is not aligned under DECISION:\n%s\n%s", i, lines[0], lines[i])
 		}
+	}
+	if strings.Contains(out, "K7Q2-M9XD") {
+		t.Error("a link code is shown")
 	}
 	if strings.Contains(out, "\x1b") {
 		t.Error("an escape sequence typed in a command reached the terminal")

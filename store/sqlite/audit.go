@@ -17,6 +17,7 @@ func (s *Store) RecordCommand(ctx context.Context, e store.AuditEntry) (bool, er
 	if err := validAuditEntry(e); err != nil {
 		return false, err
 	}
+	e.Line = redactLinkCode(e.Line)
 	var added bool
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO command_audit
@@ -37,6 +38,25 @@ func (s *Store) RecordCommand(ctx context.Context, e store.AuditEntry) (bool, er
 		return false, fmt.Errorf("record command %q (request %s): %w", e.Line, e.RequestID, err)
 	}
 	return added, nil
+}
+
+// redactLinkCode keeps a link code out of the log, whoever records the line
+// and however it was typed: "/deploy link CODE", or in Slack "link CODE"
+// (maybe after an owner/repo). Only the verb's position is looked at, so a
+// reason that says "link" is kept whole.
+func redactLinkCode(line string) string {
+	fields := strings.Fields(line)
+	i := 0
+	if i < len(fields) && strings.EqualFold(fields[i], "/deploy") {
+		i++
+	}
+	if i < len(fields) && strings.Contains(fields[i], "/") {
+		i++
+	}
+	if i+1 >= len(fields) || !strings.EqualFold(fields[i], "link") {
+		return line
+	}
+	return strings.Join(fields[:i+1], " ") + " [redacted]"
 }
 
 func validAuditEntry(e store.AuditEntry) error {

@@ -68,7 +68,7 @@ func TestRedeemFromTwoStoresOneWins(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "wavegate.db")
 	stores := []*Store{openAt(t, path), openAt(t, path)}
 	for round := range 20 {
-		hash := fmt.Sprintf("hash-%d", round)
+		hash := storetest.CodeHash(fmt.Sprintf("CODE-%d", round))
 		if err := stores[0].AddLinkCode(ctx, hash, "T1", "U1", storetest.At(time.Hour)); err != nil {
 			t.Fatal(err)
 		}

@@ -12,11 +12,21 @@ import (
 
 var _ store.Links = (*Store)(nil)
 
+// minCodeHash is the shortest code hash accepted: 128 bits in hex. Short
+// one-time codes are much shorter, so a caller passing the code in clear
+// is refused rather than storing it.
+const minCodeHash = 32
+
 // AddLinkCode stores a code's hash for a Slack user in place of the user's
 // earlier codes.
 func (s *Store) AddLinkCode(ctx context.Context, codeHash, slackTeam, slackUser string, expires time.Time) error {
-	if codeHash == "" || slackTeam == "" || slackUser == "" || expires.IsZero() {
-		return fmt.Errorf("add link code for Slack user %s/%s: empty code hash, team, user or expiry", slackTeam, slackUser)
+	if slackTeam == "" || slackUser == "" || expires.IsZero() {
+		return fmt.Errorf("add link code for Slack user %s/%s: empty team, user or expiry", slackTeam, slackUser)
+	}
+	if len(codeHash) < minCodeHash {
+		// Not repeated in the error: it may be the code itself.
+		return fmt.Errorf("add link code for Slack user %s/%s: a code hash of %d characters is no hash (want %d or more): pass the code's hash, never the code",
+			slackTeam, slackUser, len(codeHash), minCodeHash)
 	}
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM slack_link_codes WHERE slack_team = ? AND slack_user = ?`,

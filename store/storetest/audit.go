@@ -172,3 +172,36 @@ func testAuditLogFilters(t *testing.T, open Opener) {
 		t.Errorf("a release filter without a repository = %q, want an error (release ids are per repository)", requestIDs(got))
 	}
 }
+
+// A link code is a secret while it is unused: the log never holds one, in
+// whatever form the line was typed.
+func testAuditLogKeepsNoLinkCode(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	cases := []struct{ line, want string }{
+		{"/deploy link K7Q2-M9XD", "/deploy link [redacted]"},
+		{"/deploy   LINK  K7Q2-M9XD extra", "/deploy LINK [redacted]"},
+		{"link K7Q2-M9XD", "link [redacted]"},
+		{"acme/api link K7Q2-M9XD", "acme/api link [redacted]"},
+		{"/deploy link", "/deploy link"}, // asking for a code
+		{"/deploy unlink", "/deploy unlink"},
+		{`/deploy override unreviewed --reason "link K7Q2 broke"`, `/deploy override unreviewed --reason "link K7Q2 broke"`},
+		{"/deploy pause app link", "/deploy pause app link"},
+	}
+	for i, tc := range cases {
+		e := NewAuditEntry(fmt.Sprintf("r%d", i), "", 0, At(time.Duration(i)))
+		e.Line = tc.line
+		if _, err := s.RecordCommand(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.AuditLog(ctx, store.AuditFilter{})
+	if err != nil || len(got) != len(cases) {
+		t.Fatalf("AuditLog = %d entries, %v; want %d", len(got), err, len(cases))
+	}
+	for i, tc := range cases {
+		if got[i].Line != tc.want {
+			t.Errorf("%q stored as %q, want %q", tc.line, got[i].Line, tc.want)
+		}
+	}
+}

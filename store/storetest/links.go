@@ -2,8 +2,11 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,11 +14,16 @@ import (
 	"github.com/wavegate/wavegate/store"
 )
 
-// The tests' codes are hashed by the caller; the store sees opaque strings.
-const (
-	hashA = "sha256:aaaa"
-	hashB = "sha256:bbbb"
-	hashC = "sha256:cccc"
+// CodeHash is what callers store for a link code: its hash, in hex.
+func CodeHash(code string) string {
+	sum := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(sum[:])
+}
+
+var (
+	hashA = CodeHash("AAAA-AAAA")
+	hashB = CodeHash("BBBB-BBBB")
+	hashC = CodeHash("CCCC-CCCC")
 )
 
 func mustAddCode(t *testing.T, s store.Links, hash, team, user string, expires time.Time) {
@@ -135,6 +143,14 @@ func testLinkCodeRejectsEmpty(t *testing.T, open Opener) {
 	if err := s.AddLinkCode(ctx, hashA, "T1", "U1", time.Time{}); err == nil {
 		t.Error("AddLinkCode with no expiry succeeded, want an error")
 	}
+	// Too short to be a hash: a caller passing the code itself is stopped
+	// before the code is stored in clear.
+	if err := s.AddLinkCode(ctx, "K7Q2-M9XD", "T1", "U1", At(time.Minute)); err == nil || strings.Contains(err.Error(), "K7Q2-M9XD") {
+		t.Errorf("AddLinkCode of a code in clear: %v; want an error that does not repeat it", err)
+	}
+	if _, err := s.RedeemLinkCode(ctx, "K7Q2-M9XD", "octocat", At(0)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RedeemLinkCode of a code in clear: %v, want ErrNotFound", err)
+	}
 	mustAddCode(t, s, hashA, "T1", "U1", At(time.Minute))
 	if _, err := s.RedeemLinkCode(ctx, hashA, "", At(0)); err == nil {
 		t.Error("RedeemLinkCode with no login succeeded, want an error")
@@ -165,8 +181,8 @@ func testUnlink(t *testing.T, open Opener) {
 		t.Errorf("Unlink of an unlinked user = %v, %v; want false", removed, err)
 	}
 	for _, u := range []string{"U1", "U2"} {
-		mustAddCode(t, s, "hash-"+u, "T1", u, At(10*time.Minute))
-		if _, err := s.RedeemLinkCode(ctx, "hash-"+u, "login-"+u, At(time.Minute)); err != nil {
+		mustAddCode(t, s, CodeHash(u), "T1", u, At(10*time.Minute))
+		if _, err := s.RedeemLinkCode(ctx, CodeHash(u), "login-"+u, At(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 	}

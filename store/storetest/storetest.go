@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordCommandConcurrentDuplicates", testRecordCommandConcurrentDuplicates},
 		{"RecordCommandRejectsInvalid", testRecordCommandRejectsInvalid},
 		{"AuditLogFilters", testAuditLogFilters},
+		{"AuditLogKeepsNoLinkCode", testAuditLogKeepsNoLinkCode},
 		{"LinkCodeRedeemedOnce", testLinkCodeRedeemedOnce},
 		{"LinkCodeExpiry", testLinkCodeExpiry},
 		{"LinkCodeReplacesTheUsersEarlierCodes", testLinkCodeReplacesTheUsersEarlierCodes},
