@@ -77,12 +77,12 @@ func specOf(v Verb) (spec, bool) {
 			example: "/deploy status production"}, true
 	case VerbApprove:
 		return spec{verb: v, arg: "STAGE", flags: []string{"reason", "release"},
-			summary: "approve the approval stage that waits (or STAGE).",
+			summary: "approve the approval stage the release waits in (or STAGE).",
 			syntax:  "approve [STAGE] [--reason TEXT] [--release N]",
 			example: `/deploy approve release-approval --reason "checked the canary"`}, true
 	case VerbReject:
 		return spec{verb: v, arg: "STAGE", flags: []string{"reason", "release"}, reasonRequired: true,
-			summary: "reject the approval stage that waits (or STAGE): the release ends there.",
+			summary: "reject the approval stage the release waits in (or STAGE): the release ends there.",
 			syntax:  "reject [STAGE] --reason TEXT [--release N]",
 			example: `/deploy reject --reason "the migration is not reversible"`}, true
 	case VerbOverride:
@@ -99,7 +99,7 @@ func specOf(v Verb) (spec, bool) {
 			example: `/deploy rollback --reason "errors up in eu-west"`}, true
 	case VerbPause:
 		return spec{verb: v, arg: "PIPELINE", flags: []string{"all", "org", "reason"}, reasonRequired: true,
-			summary: "hold every next deploy of a pipeline; `--all`: of every pipeline of the repository; `--org` (organization owners): of every repository.",
+			summary: "hold the next deploys of a pipeline, of every pipeline of the repository (`--all`), or of every repository (`--org`); deploys under way finish.",
 			syntax:  "pause [PIPELINE | --all | --org] --reason TEXT",
 			example: `/deploy pause --all --reason "incident 4121"`}, true
 	case VerbResume:
@@ -114,12 +114,12 @@ func specOf(v Verb) (spec, bool) {
 			example: `/deploy block 4f2a9c1 --reason "leaks credentials in logs"`}, true
 	case VerbUnblock:
 		return spec{verb: v, arg: "SHA", argRequired: true,
-			summary: "undo block.",
+			summary: "let a blocked commit deploy again.",
 			syntax:  "unblock SHA",
 			example: "/deploy unblock 4f2a9c1"}, true
 	case VerbLink:
 		return spec{verb: v, arg: "CODE",
-			summary: "in Slack, get a one-time code; then post `/deploy link CODE` in a pull request comment to tie your Slack user to your GitHub login.",
+			summary: "tie your Slack user to your GitHub login: `/deploy link` in Slack answers with a one-time code, which you post as `/deploy link CODE` in a pull request comment.",
 			syntax:  "link [CODE]",
 			example: "/deploy link"}, true
 	case VerbUnlink:

@@ -32,7 +32,7 @@ func notes(v Verb) []string {
 	case VerbStatus:
 		return []string{release}
 	case VerbApprove, VerbReject:
-		return []string{"Without STAGE: the approval stage that waits.", release}
+		return []string{release}
 	case VerbOverride:
 		return []string{
 			"BLOCKER is one of " + blockerList() + ". An approval is given with `/deploy approve`, a pause lifted with `/deploy resume`.",
@@ -42,9 +42,9 @@ func notes(v Verb) []string {
 	case VerbRollback:
 		return []string{release}
 	case VerbPause, VerbResume:
-		return []string{"Without PIPELINE or `--all`: the pipeline of the release concerned. `--org` is for organization owners only."}
+		return []string{"Without PIPELINE, `--all` or `--org`: the pipeline the pull request, button or Slack channel implies. `--org` is for organization owners only."}
 	case VerbLink:
-		return []string{"In Slack, `/deploy link` answers with a code valid 10 minutes; post `/deploy link CODE` in a comment on any pull request of the installation's repositories."}
+		return []string{"The code is valid 10 minutes and works once, on a pull request of any repository Wavegate is installed on."}
 	case VerbBlock, VerbUnblock:
 		return []string{"SHA is 7 to 40 hex digits of the commit."}
 	}

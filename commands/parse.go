@@ -67,7 +67,7 @@ func (p *parser) run(rest string) error {
 		return errors.New("missing verb: say what to do, for example /deploy status")
 	}
 	if isFlag(toks[0]) {
-		return fmt.Errorf("missing verb before %s: the verb comes first, for example /deploy status", toks[0].text)
+		return fmt.Errorf("missing verb before %s: the verb comes first, for example /deploy status", excerpt(toks[0].text))
 	}
 	v := Verb(strings.ToLower(toks[0].text))
 	s, ok := specOf(v)
@@ -126,14 +126,11 @@ func isFlag(t token) bool {
 	if t.opensQuoted {
 		return false
 	}
-	s := t.text
-	if strings.HasPrefix(s, "—") || strings.HasPrefix(s, "–") {
-		return true
-	}
-	if !strings.HasPrefix(s, "-") || len(s) < 2 {
+	name := dashes(t.text)
+	if name == t.text {
 		return false
 	}
-	r, _ := utf8.DecodeRuneInString(strings.TrimLeft(s, "-"))
+	r, _ := utf8.DecodeRuneInString(name)
 	return unicode.IsLetter(r)
 }
 
@@ -149,8 +146,12 @@ func dashes(s string) string {
 
 func (p *parser) checkFlag(name string, hasValue bool) error {
 	v := p.spec.verb
+	if p.spec.arg != "" && strings.EqualFold(name, p.spec.arg) {
+		return fmt.Errorf("unknown flag --%s for /deploy %s: give the %s without a flag, as in /deploy %s", name, v,
+			strings.ToLower(p.spec.arg), p.spec.syntax)
+	}
 	if _, known := flagOf(name); !known || !p.spec.takes(name) {
-		return fmt.Errorf("unknown flag --%s for /deploy %s%s; %s", name, v, flagHint(name), p.takesFlags())
+		return fmt.Errorf("unknown flag --%s for /deploy %s%s; %s", excerpt(name), v, flagHint(name), p.takesFlags())
 	}
 	if p.seen[name] {
 		return fmt.Errorf("--%s is given twice; give it once", name)
@@ -194,16 +195,21 @@ func (p *parser) takesFlags() string {
 }
 
 func (p *parser) positional(t token) error {
-	if p.spec.arg == "" || p.argSet {
-		msg := fmt.Sprintf("unexpected %q", t.text)
-		switch {
-		case p.lastReason != "":
-			return fmt.Errorf("%s: put a reason of several words in quotes: --reason \"%s %s\"", msg, p.lastReason, t.text)
-		case p.spec.arg == "":
-			return fmt.Errorf("%s: /deploy %s takes no %s", msg, p.spec.verb, argKind(p.spec))
-		default:
-			return fmt.Errorf("%s: /deploy %s takes one %s", msg, p.spec.verb, p.spec.arg)
+	msg := fmt.Sprintf("unexpected %q", excerpt(t.text))
+	if p.lastReason != "" {
+		// "--reason looks good" would otherwise approve a stage "good".
+		hint := fmt.Sprintf("%s after --reason %s: put a reason of several words in quotes: --reason \"%s %s\"",
+			msg, excerpt(p.lastReason), excerpt(p.lastReason), excerpt(t.text))
+		if p.spec.arg != "" && !p.argSet {
+			hint += fmt.Sprintf(", and give %s before the flags", p.spec.arg)
 		}
+		return errors.New(hint)
+	}
+	if p.spec.arg == "" {
+		return fmt.Errorf("%s: /deploy %s takes no %s", msg, p.spec.verb, argKind(p.spec))
+	}
+	if p.argSet {
+		return fmt.Errorf("%s: /deploy %s takes one %s", msg, p.spec.verb, p.spec.arg)
 	}
 	p.argSet = true
 	p.lastReason = ""

@@ -39,6 +39,8 @@ func TestParseValid(t *testing.T) {
 		{"/deploy pause --reason incident", Command{Verb: VerbPause, Reason: "incident"}},
 		{"/deploy pause web --reason incident", Command{Verb: VerbPause, Pipeline: "web", Reason: "incident"}},
 		{"/deploy pause --all --reason incident", Command{Verb: VerbPause, All: true, Reason: "incident"}},
+		{`/deploy pause --reason "incident" web`, Command{Verb: VerbPause, Pipeline: "web", Reason: "incident"}},
+		{`/deploy resume --stage prod web`, Command{Verb: VerbResume, Pipeline: "web", Stage: "prod"}},
 		{"/deploy pause --reason incident --org", Command{Verb: VerbPause, Org: true, Reason: "incident"}},
 		{"/deploy resume", Command{Verb: VerbResume}},
 		{"/deploy resume web --stage prod", Command{Verb: VerbResume, Pipeline: "web", Stage: "prod"}},
@@ -119,6 +121,7 @@ func TestParseInvalid(t *testing.T) {
 		{"/deploy rollback --org --reason x", VerbRollback, []string{"unknown flag --org", "only /deploy pause and /deploy resume take it"}},
 		{"/deploy approve --all", VerbApprove, []string{"unknown flag --all", "only /deploy pause and /deploy resume take it"}},
 		{"/deploy status --rease 3", VerbStatus, []string{"unknown flag --rease", "did you mean --reason?", "it takes --release"}},
+		{"/deploy status --" + strings.Repeat("x", 500), VerbStatus, []string{"unknown flag --" + strings.Repeat("x", 40) + "… for /deploy status; it takes --release"}},
 		{"/deploy status --verbose", VerbStatus, []string{"unknown flag --verbose for /deploy status; it takes --release"}},
 		{"/deploy help --reason x", VerbHelp, []string{"/deploy help takes no flags"}},
 		{"/deploy pause --reason x --reason y", VerbPause, []string{"--reason is given twice"}},
@@ -140,6 +143,11 @@ func TestParseInvalid(t *testing.T) {
 		// Stray text.
 		{"/deploy rollback --reason rolled back", VerbRollback, []string{`unexpected "back"`, `--reason "rolled back"`}},
 		{"/deploy rollback --reason=rolled back", VerbRollback, []string{`unexpected "back"`, `--reason "rolled back"`}},
+		{"/deploy pause --reason x — y", VerbPause, []string{`unexpected "—" after --reason x`}},
+		{"/deploy status -- web", VerbStatus, []string{`unexpected "web": /deploy status takes one PIPELINE`}}, // "--" is no flag
+		{"/deploy approve --reason looks good", VerbApprove, []string{`unexpected "good" after --reason looks: put a reason of several words in quotes: --reason "looks good", and give STAGE before the flags`}},
+		{"/deploy pause --reason incident web", VerbPause, []string{`unexpected "web" after --reason incident`, "give PIPELINE before the flags"}},
+		{"/deploy approve qa --reason looks good", VerbApprove, []string{`unexpected "good" after --reason looks: put a reason of several words in quotes: --reason "looks good"`}},
 		{"/deploy rollback prod --reason x", VerbRollback, []string{`unexpected "prod": /deploy rollback takes no argument other than flags`}},
 		{"/deploy status web api", VerbStatus, []string{`unexpected "api": /deploy status takes one PIPELINE`}},
 		{`/deploy rollback --reason "x" back`, VerbRollback, []string{`unexpected "back"`, "takes no argument other than flags"}},
@@ -180,7 +188,12 @@ func TestParseInvalid(t *testing.T) {
 		{`/deploy status ""`, VerbStatus, []string{"PIPELINE is empty"}},
 		{`/deploy rollback --stage "" --reason x`, VerbRollback, []string{"--stage is empty"}},
 		{"/deploy status " + strings.Repeat("p", maxName+1), VerbStatus, []string{"PIPELINE", "too long: at most 100 characters"}},
-		{"/deploy status \"a\x01b\"", VerbStatus, []string{"control character"}},
+		{"/deploy status \"a\x01b\"", VerbStatus, []string{`PIPELINE "a\x01b" holds the invisible character U+0001`}},
+		{"/deploy rollback --target \"eu\u202ewest\" --reason x", VerbRollback, []string{"--target", "U+202E"}},
+		{"/deploy pause --reason \"a\x1b[2Jb\"", VerbPause, []string{"--reason holds the invisible character U+001B; remove it"}},
+		{"/deploy pause --reason \"a\u2066b\"", VerbPause, []string{"U+2066"}},
+		{"/deploy pause --pipeline web --reason x", VerbPause, []string{"unknown flag --pipeline for /deploy pause: give the pipeline without a flag, as in /deploy pause [PIPELINE"}},
+		{"/deploy block --sha 4f2a9c1 --reason x", VerbBlock, []string{"give the sha without a flag"}},
 		// Quotes.
 		{`/deploy pause --reason "never closed`, VerbPause, []string{`unterminated quote: the " in "never closed has no closing quote`}},
 		{`/deploy pause --reason “never closed`, VerbPause, []string{"unterminated quote: the “ in “never closed"}},
@@ -236,6 +249,8 @@ func TestParseQuoting(t *testing.T) {
 		{`/deploy pause --reason 'she said "no"'`, `she said "no"`},
 		{`/deploy pause --reason "a"b"c"`, "abc"},
 		{`/deploy pause --reason "a"'b'`, "a'b'"}, // an apostrophe inside a word is text
+		{"/deploy pause --reason \"tab\there\"", "tab\there"},
+		{`/deploy pause --reason "emoji 👩‍💻 joined"`, "emoji 👩‍💻 joined"},
 		{`/deploy pause --reason "multi
 line"`, "multi\nline"},
 	}

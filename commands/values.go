@@ -133,10 +133,26 @@ func parseName(what, s string) (string, error) {
 		return "", fmt.Errorf("%s is empty", what)
 	case utf8.RuneCountInString(s) > maxName:
 		return "", fmt.Errorf("%s %q is too long: at most %d characters", what, excerpt(s), maxName)
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return "", fmt.Errorf("%s %q holds a control character", what, excerpt(s))
+	}
+	if r, bad := hiddenRune(s, false); bad {
+		return "", fmt.Errorf("%s %q holds the invisible character %U; remove it", what, excerpt(s), r)
 	}
 	return s, nil
+}
+
+// hiddenRune finds a character that would let a line read differently
+// from what it holds, in replies, the web UI or a terminal running
+// wavegate audit: control characters (tab and newline only where
+// allowed) and bidirectional overrides.
+func hiddenRune(s string, spaces bool) (rune, bool) {
+	for _, r := range s {
+		switch {
+		case spaces && (r == '\t' || r == '\n'):
+		case unicode.IsControl(r), r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 func parseReason(s string) (string, error) {
@@ -146,6 +162,9 @@ func parseReason(s string) (string, error) {
 	}
 	if n := utf8.RuneCountInString(s); n > MaxReason {
 		return "", fmt.Errorf("--reason is %d characters long; the limit is %d", n, MaxReason)
+	}
+	if r, bad := hiddenRune(s, true); bad {
+		return "", fmt.Errorf("--reason holds the invisible character %U; remove it", r)
 	}
 	return s, nil
 }
