@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/wavegate/wavegate/commandrun"
 	"github.com/wavegate/wavegate/deploy"
 	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/engine"
@@ -95,6 +96,8 @@ type App struct {
 	engine      *effects.EngineStore
 	deploys     *effects.Deploys
 	permissions *githubapp.Permissions
+	teams       *githubapp.Teams
+	commands    commandrun.Runner
 	effects     *outbox.Worker
 	handler     http.Handler
 	deployers   map[string]deploy.Command // the operator's, by name
@@ -152,6 +155,9 @@ func (a *App) build() error {
 	}
 	a.permissions = githubapp.NewPermissions(a.opts.Clock, 0, 0)
 	if err := a.buildEngine(); err != nil {
+		return err
+	}
+	if err := a.buildCommands(); err != nil {
 		return err
 	}
 	a.router = handlers.NewRouter(a.opts.Logger)

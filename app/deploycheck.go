@@ -3,17 +3,15 @@ package app
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/wavegate/wavegate/checks"
+	"github.com/wavegate/wavegate/commandrun"
+	"github.com/wavegate/wavegate/commands"
 	"github.com/wavegate/wavegate/effects"
-	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/handlers"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
@@ -37,15 +35,27 @@ func buttonLabel(button string) string {
 	return button
 }
 
-// buttonsNeed is the role a press needs until the /deploy commands land
-// with their own authorization.
-const buttonsNeed = checks.PermissionAdmin
+// buttonCommand is the /deploy command a button stands for: a press is
+// authorized, applied and audited exactly as the typed command.
+func buttonCommand(button string) (commands.Command, bool) {
+	switch button {
+	case effects.ButtonApprove:
+		return commands.Command{Verb: commands.VerbApprove, Line: "/deploy approve"}, true
+	case effects.ButtonPause:
+		const why = "pressed Pause on the deploy check run"
+		return commands.Command{Verb: commands.VerbPause, Line: `/deploy pause --reason "` + why + `"`, Reason: why}, true
+	case effects.ButtonResume:
+		return commands.Command{Verb: commands.VerbResume, Line: "/deploy resume"}, true
+	case effects.ButtonRollback:
+		const why = "pressed Roll back on the deploy check run"
+		return commands.Command{Verb: commands.VerbRollback, Line: `/deploy rollback --reason "` + why + `"`, Reason: why}, true
+	}
+	return commands.Command{}, false
+}
 
-// onDeployCheckAction routes a press of a deploy check button to the
-// engine, after asking GitHub for the presser's role as it is now: a role
-// remembered from a few minutes ago may have been taken away since. A
-// refused press, by role or by the engine (an author approving their own
-// release), is shown on the check run, since a button has no reply.
+// onDeployCheckAction runs a press of a deploy check button as the command
+// it stands for, acting as the GitHub user who pressed. A refused press
+// is shown on the check run, since a button has no reply.
 func (a *App) onDeployCheckAction(ctx context.Context, e *github.CheckRunEvent, d store.Delivery) error {
 	run := e.GetCheckRun()
 	if !strings.HasPrefix(run.GetName(), DeployCheckName+" (") {
@@ -57,62 +67,36 @@ func (a *App) onDeployCheckAction(ctx context.Context, e *github.CheckRunEvent, 
 		return fmt.Errorf("deploy check %d: external id %q is not pipeline/release", run.GetID(), run.GetExternalID())
 	}
 	repo := e.GetRepo()
-	owner, name, by := repo.GetOwner().GetLogin(), repo.GetName(), e.GetSender().GetLogin()
-	button := e.GetRequestedAction().Identifier
+	by, button := e.GetSender().GetLogin(), e.GetRequestedAction().Identifier
 	key := pipeline.Key{Repository: repo.GetFullName(), Pipeline: pipelineName}
 	log := a.opts.Logger.With("repository", key.Repository, "release", releaseID, "by", by, "action", button)
-	client, err := a.installationClient(e.GetInstallation().GetID())
-	if err != nil {
-		return err
+	at := d.ReceivedAt
+	if at.IsZero() {
+		at = a.opts.Clock.Now()
 	}
-	label := buttonLabel(button)
+	pressID := cmp.Or(d.ID, strconv.FormatInt(at.UnixNano(), 10))
 	refuse := func(reason string) error {
 		log.Warn("deploy check button refused", "reason", reason)
-		at := d.ReceivedAt
-		if at.IsZero() {
-			at = a.opts.Clock.Now()
-		}
-		return a.reportRefusal(ctx, key, releaseID, cmp.Or(d.ID, strconv.FormatInt(at.UnixNano(), 10)),
-			effects.RefusalNote{By: by, Action: label, At: at, Reason: reason})
+		return a.reportRefusal(ctx, key, releaseID, pressID,
+			effects.RefusalNote{By: by, Action: buttonLabel(button), At: at, Reason: reason})
 	}
-	err = a.permissions.Authorize(ctx, client, owner, name, by, buttonsNeed)
-	var role *githubapp.RoleError
-	if errors.As(err, &role) {
-		return refuse(role.Explain("pressing the deploy check's buttons"))
+	c, ok := buttonCommand(button)
+	if !ok {
+		return refuse(fmt.Sprintf("this check run has no button %q", button))
 	}
-	if err != nil {
-		return err
-	}
-	// An error from the operation is the engine refusing the press; any
-	// other error from Apply is a failure to load or save, retried.
-	var refused error
-	_, err = a.runner.Apply(ctx, key, func(p pipeline.Pipeline, st *pipeline.State) error {
-		refused = pressButton(p, st, button, releaseID, by, a.opts.Clock.Now())
-		return refused
+	resp, err := a.commands.Run(ctx, commandrun.Request{
+		ID: pressID, Surface: store.SurfaceButton, Source: run.GetHTMLURL(),
+		InstallationID: e.GetInstallation().GetID(), Repository: key.Repository,
+		Pipeline: pipelineName, ReleaseID: releaseID, Login: by, Command: c, At: at,
 	})
-	if refused != nil {
-		return refuse(refused.Error())
-	}
 	if err != nil {
 		return err
 	}
-	log.Info("deploy check button applied")
-	return nil
-}
-
-func pressButton(p pipeline.Pipeline, st *pipeline.State, button string, releaseID int64, by string, now time.Time) error {
-	switch button {
-	case effects.ButtonApprove:
-		return pipeline.Decide(p, st, releaseID, "", true, by, "approved from the check run", false, now)
-	case effects.ButtonPause:
-		return pipeline.Pause(st, by, "paused from the deploy check run")
-	case effects.ButtonResume:
-		pipeline.Resume(st, "")
-		return nil
-	case effects.ButtonRollback:
-		return pipeline.Rollback(p, st, releaseID, "", "", by, "rolled back from the deploy check run", now)
+	if resp.Outcome != commandrun.Accepted {
+		return refuse(resp.Text)
 	}
-	return fmt.Errorf("this check run has no button %q", button)
+	log.Info("deploy check button applied", "did", resp.Text)
+	return nil
 }
 
 // reportRefusal asks, through the outbox like every report, for the

@@ -42,12 +42,14 @@ func (a *App) buildEngine() error {
 		Commands: a.deployers, Links: links, Clock: a.opts.Clock}
 	notices := &effects.Notices{GitHub: a.repositoryClient, States: es, Renderer: renderer, Logger: a.opts.Logger}
 	reports := &effects.Reports{GitHub: a.repositoryClient, Releases: releases, Store: a.store, Renderer: renderer, Clock: a.opts.Clock}
+	answers := &effects.CommandAnswers{GitHub: a.repositoryClient}
 	statuses := &effects.DeploymentStatuses{GitHub: a.repositoryClient, Effects: a.store, Links: links}
 	w, err := outbox.New(outbox.Options{
 		Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
 		Performers: map[string]outbox.Performer{
 			effects.KindDeploy: a.deploys.Perform, effects.KindNotice: notices.Perform, effects.KindReport: reports.Perform,
 			effects.KindSlack: slack.Perform, effects.KindDeploymentStatus: statuses.Perform,
+			effects.KindReaction: answers.PerformReaction, effects.KindReply: answers.PerformReply,
 		},
 		IsTransient: func(err error) bool { return githubapp.IsTransient(err) || slackbot.IsTransient(err) },
 		RetryAt: func(err error, now time.Time) (time.Time, bool) {

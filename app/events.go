@@ -20,7 +20,7 @@ func (a *App) registerEventHandlers() error {
 	}
 	return handlers.Register(a.router, handlers.Handlers{
 		Installations: &handlers.Installations{Store: a.store, Clock: a.opts.Clock},
-		Roles:         &handlers.Roles{Cache: a.permissions, Logger: a.opts.Logger},
+		Roles:         &handlers.Roles{Cache: roleCaches{a.permissions, a.teams}, Logger: a.opts.Logger},
 		Review: &handlers.ReviewGate{
 			GitHub:      a.installationClient,
 			Config:      githubapp.NewConfigSource(a.opts.Clock, 0),
@@ -35,7 +35,9 @@ func (a *App) registerEventHandlers() error {
 			Deployers: a.deployerNames(),
 		},
 		CheckRunAction: a.onCheckRunAction,
-		Unhandled:      a.logEvent,
+		Comments: &handlers.Comments{Runner: a.commands, Effects: a.store, Notify: a.effects.Notify,
+			BotLogin: a.botLogin, Clock: a.opts.Clock, Logger: a.opts.Logger},
+		Unhandled: a.logEvent,
 	})
 }
 
@@ -50,6 +52,14 @@ func (a *App) installationClient(id int64) (*github.Client, error) {
 		return nil, fmt.Errorf("the delivery names no installation")
 	}
 	return gh.Installation(id)
+}
+
+// botLogin is the App's own login on GitHub, "" until its slug is known.
+func (a *App) botLogin() string {
+	if slug := a.creds.current().Slug; slug != "" {
+		return slug + "[bot]"
+	}
+	return ""
 }
 
 func (a *App) logEvent(_ context.Context, ev handlers.Event) error {
