@@ -256,7 +256,7 @@ func TestReadUsersRollbackIsRefusedWithAReply(t *testing.T) {
 	if reaction != "-1" || len(replies) != 1 {
 		t.Fatalf("reaction %q, replies %q; want -1 and one reply", reaction, replies)
 	}
-	for _, want := range []string{"@rita", `> /deploy rollback --reason "looks wrong"`, "**Refused:**", "@rita has read on acme/api", "needs maintain"} {
+	for _, want := range []string{"@rita\n", `> /deploy rollback \-\-reason "looks wrong"`, "**Refused:**", "@\u200drita has read on acme/api", "needs maintain"} {
 		if !strings.Contains(replies[0], want) {
 			t.Errorf("reply does not say %q:\n%s", want, replies[0])
 		}

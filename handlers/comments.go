@@ -13,6 +13,7 @@ import (
 	"github.com/wavegate/wavegate/commands"
 	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/notify"
 	"github.com/wavegate/wavegate/store"
 )
 
@@ -141,14 +142,17 @@ func replyBody(login string, answers []answered) string {
 		if b.Len() == 0 {
 			fmt.Fprintf(&b, "@%s\n", login)
 		}
-		fmt.Fprintf(&b, "\n> %s\n\n", a.line)
+		// The line and the answer quote what people typed (reasons, logins):
+		// escaped, so that only the commenter is notified and nothing typed
+		// turns into markup.
+		fmt.Fprintf(&b, "\n> %s\n\n", notify.Markdown(a.line))
 		switch outcome {
 		case commandrun.Refused:
 			b.WriteString("**Refused:** ")
 		case commandrun.Invalid:
 			b.WriteString("**Not understood:** ")
 		}
-		b.WriteString(a.resp.Text)
+		b.WriteString(strings.ReplaceAll(a.resp.Text, "@", "@\u200d"))
 		b.WriteString("\n")
 	}
 	return b.String()

@@ -98,7 +98,7 @@ func TestCommentCommandsRunInOrderAndAreAnswered(t *testing.T) {
 		{"one refused: -1 and a reply quoting it", "/deploy approve\n/deploy rollback --reason x",
 			map[string]commandrun.Response{"/deploy approve": accepted,
 				"/deploy rollback --reason x": {Outcome: commandrun.Refused, Text: "needs maintain; @bob has read"}},
-			"-1", []string{"@bob", "> /deploy rollback --reason x", "**Refused:** needs maintain; @bob has read"}, []string{"> /deploy approve"}},
+			"-1", []string{"@bob\n", `> /deploy rollback \-\-reason x`, "**Refused:** needs maintain; @\u200dbob has read"}, []string{"> /deploy approve"}},
 		{"invalid: -1 and the usage", "/deploy bogus",
 			nil, "-1", []string{"> /deploy bogus", `**Not understood:** unknown verb "bogus"`, "/deploy help"}, nil},
 		{"status answers by reply, +1", "/deploy status",
