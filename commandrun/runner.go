@@ -139,6 +139,15 @@ func (r *runner) RunInvalid(ctx context.Context, req Request, p commands.Parsed)
 	if j.req.Command.Line == "" {
 		j.req.Command = p.Command
 	}
+	if j.login == "" && req.SlackUser != "" {
+		// The audit log says who, when it is known: a mistyped line of
+		// an unlinked user is still recorded, without a login.
+		if err := r.identify(ctx, j); err != nil {
+			if _, refused := err.(*refusal); !refused {
+				return Response{}, err
+			}
+		}
+	}
 	resp := Response{Outcome: Invalid, Text: text, Repository: req.Repository}
 	if err := r.audit(ctx, j, Response{Outcome: Invalid, Text: why}); err != nil {
 		return Response{}, err
@@ -329,7 +338,7 @@ func (r *runner) audit(ctx context.Context, j *job, resp Response) error {
 // until used, and the audit log keeps none.
 func auditLine(c commands.Command) string {
 	if c.Verb == commands.VerbLink && c.Code != "" {
-		return "/deploy link [code]"
+		return "/deploy link [redacted]"
 	}
 	return c.Line
 }

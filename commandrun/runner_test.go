@@ -488,3 +488,20 @@ func TestApprovalSubjectCarriesAllowAuthors(t *testing.T) {
 		t.Errorf("decision = %+v", d)
 	}
 }
+
+func TestRunInvalidFromSlackNamesTheLinkedLogin(t *testing.T) {
+	h := newHarness(t)
+	h.links.links["T/U1"] = store.SlackLink{SlackTeam: "T", SlackUser: "U1", Login: "alice"}
+	p := commands.Parsed{Kind: commands.Invalid, Command: commands.Command{Line: "/deploy bogus"}, Err: errors.New(`unknown verb "bogus"`)}
+	for _, user := range []string{"U1", "U2"} {
+		req := Request{ID: "t-" + user, Surface: store.SurfaceSlack, SlackTeam: "T", SlackUser: user, Command: p.Command}
+		resp, err := h.runner.RunInvalid(context.Background(), req, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantOutcome(t, resp, Invalid, "unknown verb")
+	}
+	if e := h.audit.entries; len(e) != 2 || e[0].Login != "alice" || e[1].Login != "" || e[1].SlackUser != "T/U2" {
+		t.Errorf("audit entries = %+v", e)
+	}
+}
