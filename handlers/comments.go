@@ -35,6 +35,11 @@ type Comments struct {
 	Logger   *slog.Logger
 }
 
+// MaxCommentCommands is how many /deploy lines of one comment run: each
+// asks GitHub for a role, so a comment of thousands of lines, which anyone
+// who may comment can post, must not spend the installation's rate limit.
+const MaxCommentCommands = 10
+
 // answered is one command line and what became of it.
 type answered struct {
 	line string
@@ -63,6 +68,10 @@ func (h *Comments) onComment(ctx context.Context, ev Event) error {
 		at = d.ReceivedAt
 	}
 	var answers []answered
+	skipped := 0
+	if len(parsed) > MaxCommentCommands {
+		skipped, parsed = len(parsed)-MaxCommentCommands, parsed[:MaxCommentCommands]
+	}
 	for i, p := range parsed {
 		req := commandrun.Request{
 			ID: d.ID + "/" + strconv.Itoa(i), Surface: store.SurfaceComment, Source: e.GetComment().GetHTMLURL(),
@@ -80,6 +89,12 @@ func (h *Comments) onComment(ctx context.Context, ev Event) error {
 			return fmt.Errorf("run %q of comment %d on %s#%d: %w", p.Command.Line, e.GetComment().GetID(), repo, req.PullRequest, err)
 		}
 		answers = append(answers, answered{line: p.Command.Line, verb: p.Command.Verb, resp: resp})
+	}
+	if skipped > 0 {
+		answers = append(answers, answered{line: fmt.Sprintf("(%d more /deploy lines)", skipped), resp: commandrun.Response{
+			Outcome: commandrun.Invalid,
+			Text:    fmt.Sprintf("not run: a comment runs at most %d commands; post the rest in another comment", MaxCommentCommands),
+		}})
 	}
 	return h.answer(ctx, e, d.ID, answers)
 }

@@ -195,3 +195,21 @@ func TestCommentRunnerFailureIsRetried(t *testing.T) {
 		t.Errorf("requests = %v", r.reqs)
 	}
 }
+
+func TestCommentRunsAtMostTenCommands(t *testing.T) {
+	r, log := &scriptedRunner{answers: map[string]commandrun.Response{}}, &effectLog{}
+	body := strings.Repeat("/deploy status\n", MaxCommentCommands+5)
+	if err := newComments(r, log).onComment(context.Background(), commentEvent("created", "bob", "User", body, true)); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.reqs) != MaxCommentCommands {
+		t.Fatalf("ran %d commands, want %d", len(r.reqs), MaxCommentCommands)
+	}
+	if got := effectPayload(t, log.effects[0])["content"]; got != "-1" {
+		t.Errorf("reaction %v, want -1", got)
+	}
+	if body := effectPayload(t, log.effects[1])["body"].(string); !strings.Contains(body, "5 more /deploy lines") ||
+		!strings.Contains(body, "at most 10 commands") {
+		t.Errorf("reply does not say what was not run:\n%s", body)
+	}
+}
