@@ -293,7 +293,10 @@ func inAlpha(id int64, sha string, pulls ...int) *pipeline.Release {
 		}}
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessWith(t, true) }
+
+// newHarnessWith decides with commands.Authorize itself unless fakeAuth.
+func newHarnessWith(t *testing.T, fakeAuth bool) *harness {
 	t.Helper()
 	h := &harness{
 		engine: &fakeEngine{},
@@ -311,13 +314,17 @@ func newHarness(t *testing.T) *harness {
 		inst:  map[int64]store.Installation{1: {ID: 1, Account: "acme", AccountType: "Organization"}},
 		repos: map[int64][]store.Repository{1: {{FullName: "acme/api"}, {FullName: "acme/web"}}, 2: {{FullName: "other/app"}}},
 	}
+	decide := h.auth.decide
+	if !fakeAuth {
+		decide = nil
+	}
 	var err error
 	h.runner, err = New(Options{
 		Engine: h.engine, States: h.engine, Index: h.engine, Audit: h.audit, Links: h.links,
 		Installations: insts, Roles: h.roles, Clock: h.clock,
 		// Two draws alike, then another: what a collision test needs.
 		Random: io.MultiReader(bytes.NewReader(bytes.Repeat([]byte{0, 1, 2, 3, 4, 5, 6, 7}, 4)),
-			bytes.NewReader(bytes.Repeat([]byte{8, 9, 10, 11, 12, 13, 14, 15}, 64))), Authorize: h.auth.decide,
+			bytes.NewReader(bytes.Repeat([]byte{8, 9, 10, 11, 12, 13, 14, 15}, 64))), Authorize: decide,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -505,3 +505,23 @@ func TestRunInvalidFromSlackNamesTheLinkedLogin(t *testing.T) {
 		t.Errorf("audit entries = %+v", e)
 	}
 }
+
+// With the real authorization: a team among the approvers counts through
+// GitHub's answer, and a refusal says what is needed and what they have.
+func TestAuthorizationThroughTeamsAndRoles(t *testing.T) {
+	h := newHarnessWith(t, false)
+	approve := commands.Command{Verb: commands.VerbApprove, Line: "/deploy approve"}
+	h.roles.roles["erin"] = checks.PermissionAdmin
+	wantOutcome(t, h.run(t, comment("d1/0", "erin", 7, approve)), Refused,
+		"@erin is not among the approvers of release-approval (@acme/release-managers, @carol)")
+	if !slices.Contains(h.roles.asked, "team acme/release-managers erin") {
+		t.Errorf("GitHub was not asked about the team: %v", h.roles.asked)
+	}
+	wantOutcome(t, h.run(t, comment("d2/0", "alice", 7, approve)), Accepted, "approved release 11")
+
+	rollback := commands.Command{Verb: commands.VerbRollback, Line: "/deploy rollback --reason r", Reason: "r"}
+	wantOutcome(t, h.run(t, comment("d3/0", "bob", 8, rollback)), Refused, "@bob has read on acme/api", "needs maintain")
+	if rr := h.engine.state(t, appKey).Release(12).RollbackRequest; rr != nil {
+		t.Errorf("a refused rollback was recorded: %+v", rr)
+	}
+}
