@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/wavegate/wavegate/commandrun"
 	"github.com/wavegate/wavegate/deploy"
 	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/engine"
@@ -66,6 +68,9 @@ type Options struct {
 	OnSlackWait func(until time.Time)
 	// OnEngineSaved is told each saved engine decision (tests wait on it).
 	OnEngineSaved func(pipeline.Key, pipeline.Result)
+	// SlackResponseURLAllowed says where answers to Slack commands may be
+	// posted; nil for Slack's hooks hosts only (tests answer on loopback).
+	SlackResponseURLAllowed func(*url.URL) bool
 	// WorkDir is where command deployers without a dir: run and their
 	// relative programs are found; the process's working directory when
 	// empty.
@@ -88,6 +93,10 @@ type App struct {
 	effects     *outbox.Worker
 	handler     http.Handler
 	deployers   map[string]deploy.Command // the operator's, by name
+	// commandRunner runs /deploy commands from every surface.
+	commandRunner commandrun.Runner
+	slack         *handlers.Slack
+	slackRun      *handlers.SlackRun
 }
 
 // New opens the store and builds every component; nothing runs until Serve.
@@ -149,7 +158,7 @@ func (a *App) build() error {
 		return err
 	}
 	a.inbox, err = inbox.New(inbox.Options{
-		Store: a.store, Handler: a.router, Clock: a.opts.Clock, Logger: a.opts.Logger,
+		Store: a.store, Handler: inbox.HandlerFunc(a.handleDelivery), Clock: a.opts.Clock, Logger: a.opts.Logger,
 		Registerer: a.registry, Workers: a.cfg.Workers, Retention: a.cfg.Retention,
 		IsTransient: githubapp.IsTransient,
 		RetryAt: func(err error) (time.Time, bool) {
@@ -162,6 +171,9 @@ func (a *App) build() error {
 	})
 	if err != nil {
 		return fmt.Errorf("build inbox workers: %w", err)
+	}
+	if err := a.buildSlackCommands(); err != nil {
+		return err
 	}
 	a.handler, err = a.routes()
 	return err
