@@ -40,7 +40,7 @@ const (
 // slackIntake is the Slack endpoints over a SQLite inbox, on a fake clock
 // at the vector's time.
 type slackIntake struct {
-	t        *testing.T
+	t        testing.TB
 	store    store.Store
 	clk      *clock.Fake
 	slack    *Slack
@@ -49,7 +49,7 @@ type slackIntake struct {
 	notified int
 }
 
-func newSlackIntake(t *testing.T, secret string) *slackIntake {
+func newSlackIntake(t testing.TB, secret string) *slackIntake {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
 	if err != nil {
