@@ -151,7 +151,7 @@ func TestSlackCommandVectorStored(t *testing.T) {
 		t.Fatalf("status %d %q, want 200", code, msg)
 	}
 	var ack SlackAck
-	if err := json.Unmarshal([]byte(msg), &ack); err != nil || ack.ResponseType != "ephemeral" {
+	if err := json.Unmarshal([]byte(msg), &ack); err != nil || ack.ResponseType != "ephemeral" || ack.Text == "" {
 		t.Fatalf("ack %q (%v), want an ephemeral message", msg, err)
 	}
 	ds := in.deliveries()
@@ -460,5 +460,58 @@ func TestSlackDuplicateTriggerRunsOnce(t *testing.T) {
 	}
 	if answers != 1 {
 		t.Fatalf("the press was answered %d times, want 1", answers)
+	}
+}
+
+// A slash command from a Slack user runs as that user (the runner finds
+// their GitHub login through their link) and is answered twice: "working
+// on it" at once, the outcome through the response URL.
+func TestSlackSlashCommandPauses(t *testing.T) {
+	in := newSlackIntake(t, slackVectorSecret)
+	code, msg := in.post("/slack/commands", slashForm("t-pause", "acme/api pause app --reason 'db migration'"), nil)
+	var ack SlackAck
+	if err := json.Unmarshal([]byte(msg), &ack); code != http.StatusOK || err != nil ||
+		ack.Text != "Working on `/deploy acme/api pause app --reason 'db migration'`…" {
+		t.Fatalf("ack %d %q", code, msg)
+	}
+	runner := &fakeRunner{answer: commandrun.Response{Outcome: commandrun.Accepted, Text: "Paused **app** of acme/api: db migration."}}
+	in.drain(newSlackRun(in, runner))
+	if len(runner.requests) != 1 {
+		t.Fatalf("runner asked %d times", len(runner.requests))
+	}
+	r := runner.requests[0]
+	c := r.Command
+	if r.ID != "slack:t-pause" || r.Repository != "acme/api" || r.SlackTeam != "T1" || r.SlackUser != "U1" ||
+		r.SlackChannel != "deploys-api" || r.Source != "#deploys-api" || r.Login != "" || r.ReleaseID != 0 ||
+		c.Verb != commands.VerbPause || c.Pipeline != "app" || c.Reason != "db migration" || c.Repository != "acme/api" {
+		t.Fatalf("request %+v", r)
+	}
+	got := in.replies()
+	if len(got) != 1 || got[0]["path"] != "/commands/T1/1/abc" || got[0]["text"] != "Paused *app* of acme/api: db migration." {
+		t.Fatalf("replies %v", got)
+	}
+}
+
+// Help and a line that does not parse are answered at once, and only
+// once: the inbox audits them through the runner without answering again.
+func TestSlackAnswersAtOnce(t *testing.T) {
+	in := newSlackIntake(t, slackVectorSecret)
+	_, msg := in.post("/slack/commands", slashForm("t-help", "help"), nil)
+	if !strings.Contains(msg, "Wavegate commands") {
+		t.Fatalf("help answered %q", msg)
+	}
+	_, msg = in.post("/slack/commands", slashForm("t-bad", "rollback --stage"), nil)
+	var ack SlackAck
+	if err := json.Unmarshal([]byte(msg), &ack); err != nil || !strings.HasPrefix(ack.Text, "`/deploy rollback --stage`: ") ||
+		!strings.Contains(ack.Text, "Usage: `/deploy rollback") {
+		t.Fatalf("invalid line answered %q", msg)
+	}
+	runner := &fakeRunner{answer: commandrun.Response{Text: "help"}}
+	in.drain(newSlackRun(in, runner))
+	if len(runner.requests) != 2 || len(runner.invalid) != 1 || runner.invalid[0].Command.Line != "/deploy rollback --stage" {
+		t.Fatalf("runner asked %+v, invalid %+v; want help run and the bad line audited", runner.requests, runner.invalid)
+	}
+	if got := in.replies(); len(got) != 0 {
+		t.Fatalf("answered again through the response URL: %v", got)
 	}
 }
