@@ -4,6 +4,9 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
+
+	"github.com/slack-go/slack"
 
 	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/handlers"
@@ -46,7 +49,7 @@ func (a *App) slackRoutes(mux *http.ServeMux, budget *handlers.BodyBudget) {
 // command handler, GitHub's deliveries through the event router.
 func (a *App) handleDelivery(ctx context.Context, d store.Delivery) error {
 	if strings.HasPrefix(d.Event, "slack_") {
-		if a.commandRunner == nil {
+		if a.slackRun.Runner == nil {
 			// TODO(i11): the command runner's wiring sets a.commandRunner;
 			// until then a Slack command is kept, not run.
 			a.opts.Logger.Warn("Slack command received but no command runner is wired; not run", "id", d.ID)
@@ -60,4 +63,34 @@ func (a *App) handleDelivery(ctx context.Context, d store.Delivery) error {
 // slackReplies performs the answers to Slack commands.
 func (a *App) slackReplies() *effects.SlackReplies {
 	return &effects.SlackReplies{Responder: slackbot.Responder{Allow: a.opts.SlackResponseURLAllowed}}
+}
+
+// runSocketMode receives Slack commands over Socket Mode, when an app
+// token is configured, until ctx ends.
+func (a *App) runSocketMode(ctx context.Context, wg *sync.WaitGroup) {
+	if a.cfg.SlackAppToken == "" {
+		return
+	}
+	wg.Go(func() {
+		err := slackbot.RunSocketMode(ctx, slackbot.SocketOptions{
+			AppToken: a.cfg.SlackAppToken, APIURL: a.cfg.SlackAPIURL, Logger: a.opts.Logger,
+			OnCommand: func(ctx context.Context, sc slack.SlashCommand) (any, error) {
+				ack, err := a.slack.Command(ctx, sc)
+				if ack == nil {
+					return nil, err
+				}
+				return ack, err
+			},
+			OnInteraction: func(ctx context.Context, ic slack.InteractionCallback) (any, error) {
+				ack, err := a.slack.Interaction(ctx, ic)
+				if ack == nil {
+					return nil, err
+				}
+				return ack, err
+			},
+		})
+		if err != nil {
+			a.opts.Logger.Error("Slack Socket Mode stopped: Slack refused the app-level token; fix --slack-app-token-file and restart", "error", err)
+		}
+	})
 }
