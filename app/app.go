@@ -170,7 +170,7 @@ func (a *App) build() error {
 	a.inbox, err = inbox.New(inbox.Options{
 		Store: a.store, Handler: inbox.HandlerFunc(a.handleDelivery), Clock: a.opts.Clock, Logger: a.opts.Logger,
 		Registerer: a.registry, Workers: a.cfg.Workers, Retention: a.cfg.Retention,
-		IsTransient: githubapp.IsTransient,
+		IsTransient: func(err error) bool { return githubapp.IsTransient(err) || handlers.IsRetryable(err) },
 		RetryAt: func(err error) (time.Time, bool) {
 			return githubapp.RetryAt(err, a.opts.Clock.Now())
 		},

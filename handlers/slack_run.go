@@ -40,14 +40,31 @@ func (h *SlackRun) Handle(ctx context.Context, d store.Delivery) error {
 		return fmt.Errorf("decode Slack request %s: %w", d.ID, err)
 	}
 	text, err := h.run(ctx, d, req)
-	if err != nil || text == "" {
-		return err
+	if err != nil {
+		// Said once, on the first failure, so the person is not left
+		// wondering; the answer proper follows when a retry succeeds.
+		if d.Attempts <= 1 && req.ResponseURL != "" && !req.Answered {
+			note := "Wavegate could not run `" + req.Line + "` yet (" + retryCause(err) + "); it will try again and answer here."
+			if qerr := h.queueAnswer(ctx, req, "/retrying", note); qerr != nil {
+				return errors.Join(err, qerr)
+			}
+		}
+		return retryable{err}
+	}
+	if text == "" {
+		return nil
 	}
 	if req.ResponseURL == "" {
 		h.logger().Warn("Slack request without a response URL; its answer is only logged", "id", req.ID, "answer", text)
 		return nil
 	}
-	e, err := effects.SlackReplyEffect(req.ID, effects.SlackReply{ResponseURL: req.ResponseURL, Text: text}, h.Clock.Now())
+	return h.queueAnswer(ctx, req, "", text)
+}
+
+// queueAnswer queues text for req's response URL; suffix tells apart the
+// answers of one request (Slack allows 5 per response URL).
+func (h *SlackRun) queueAnswer(ctx context.Context, req slackRequest, suffix, text string) error {
+	e, err := effects.SlackReplyEffect(req.ID+suffix, effects.SlackReply{ResponseURL: req.ResponseURL, Text: text}, h.Clock.Now())
 	if err != nil {
 		return err
 	}
@@ -58,6 +75,28 @@ func (h *SlackRun) Handle(ctx context.Context, d store.Delivery) error {
 		h.Notify()
 	}
 	return nil
+}
+
+// retryable marks a runner failure, which by the runner's contract may
+// pass, for the inbox to retry (IsRetryable).
+type retryable struct{ error }
+
+func (r retryable) Unwrap() error { return r.error }
+
+// IsRetryable says whether a Slack command failed in a way a retry may
+// mend: the inbox retries it with backoff.
+func IsRetryable(err error) bool {
+	var r retryable
+	return errors.As(err, &r)
+}
+
+// retryCause names what failed without the error's detail, which may
+// carry internals the person cannot act on.
+func retryCause(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "it timed out"
+	}
+	return "GitHub or Wavegate's database did not answer"
 }
 
 // run runs the request and returns what to answer ("" for nothing).

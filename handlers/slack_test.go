@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -513,5 +514,53 @@ func TestSlackAnswersAtOnce(t *testing.T) {
 	}
 	if got := in.replies(); len(got) != 0 {
 		t.Fatalf("answered again through the response URL: %v", got)
+	}
+}
+
+// A runner failure is retried by the inbox; the person hears once that it
+// will be, then the answer when it succeeds.
+func TestSlackRunnerFailureRetriedAndSaidOnce(t *testing.T) {
+	in := newSlackIntake(t, slackVectorSecret)
+	in.post("/slack/commands", slashForm("t-flaky", "acme/api pause app --reason 'db migration'"), nil)
+	runner := &fakeRunner{err: errors.New("GET /repos/acme/api/collaborators/ann/permission: 502")}
+	h := newSlackRun(in, runner)
+	ctx := context.Background()
+	attempt := func() error {
+		t.Helper()
+		ds, err := in.store.Claim(ctx, in.clk.Now(), 1, time.Minute)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("claim: %v %v", ds, err)
+		}
+		herr := h.Handle(ctx, ds[0])
+		if herr != nil {
+			if err := in.store.Retry(ctx, ds[0].Seq, in.clk.Now(), herr.Error()); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := in.store.Complete(ctx, ds[0].Seq, in.clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return herr
+	}
+	for i := 0; i < 2; i++ {
+		if err := attempt(); !IsRetryable(err) {
+			t.Fatalf("attempt %d: %v, want a retryable error", i+1, err)
+		}
+	}
+	runner.mu.Lock()
+	runner.err, runner.answer = nil, commandrun.Response{Text: "Paused app."}
+	runner.mu.Unlock()
+	if err := attempt(); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, r := range in.replies() {
+		texts = append(texts, r["text"].(string))
+	}
+	want := []string{
+		"Wavegate could not run `/deploy acme/api pause app --reason 'db migration'` yet (GitHub or Wavegate's database did not answer); it will try again and answer here.",
+		"Paused app.",
+	}
+	if strings.Join(texts, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("answers %q, want %q", texts, want)
 	}
 }
