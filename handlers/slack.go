@@ -197,9 +197,9 @@ func slashCommand(f url.Values) slack.SlashCommand {
 	}
 }
 
-// store keeps a verified request in the inbox; duplicate is true for a
+// keep stores a verified request in the inbox; duplicate is true for a
 // retry or a duplicate of one stored already.
-func (s *Slack) store(ctx context.Context, kind string, req slackRequest) (duplicate bool, err error) {
+func (s *Slack) keep(ctx context.Context, kind string, req slackRequest) (duplicate bool, err error) {
 	payload, err := json.Marshal(req)
 	if err != nil {
 		return false, fmt.Errorf("encode Slack %s %s: %w", kind, req.ID, err)

@@ -98,7 +98,7 @@ func (s *Slack) Command(ctx context.Context, sc slack.SlashCommand) (*SlackAck, 
 	default:
 		ack = ephemeral("Working on `" + slackbot.Escape(line) + "`…")
 	}
-	if _, err := s.store(ctx, EventSlackCommand, req); err != nil {
+	if _, err := s.keep(ctx, EventSlackCommand, req); err != nil {
 		return nil, err
 	}
 	return ack, nil
@@ -134,7 +134,7 @@ func (s *Slack) Interaction(ctx context.Context, ic slack.InteractionCallback) (
 		s.cfg.Logger.Warn("Slack button press with a value Wavegate did not write; ignored", "action", a.ActionID, "error", err)
 		return nil, nil
 	}
-	if _, err := s.store(ctx, EventSlackInteraction, req); err != nil {
+	if _, err := s.keep(ctx, EventSlackInteraction, req); err != nil {
 		return nil, err
 	}
 	return nil, nil
