@@ -179,3 +179,24 @@ func TestSlackCommandAndButtonThroughTheApp(t *testing.T) {
 			sw.slackShows(notify.SlackActionPause) && !sw.slackShows(notify.SlackActionResume)
 	})
 }
+
+// Without a signing secret the Slack routes say that Slack commands are
+// off, and the release message would show no buttons.
+func TestSlackCommandsOffWithoutSecret(t *testing.T) {
+	fake := newFake(t)
+	r := start(t, newConfig(t, fake, true), fake, clock.NewFake(time.Now()), nil)
+	for _, path := range []string{"/slack/commands", "/slack/interactions"} {
+		resp, err := http.Post(r.url+path, "application/x-www-form-urlencoded", strings.NewReader("team_id=T1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "Slack commands are off") {
+			t.Fatalf("%s: %d %q", path, resp.StatusCode, b)
+		}
+	}
+	if r.app.slackCommandsOn() {
+		t.Fatal("Slack commands on without a secret or an app token")
+	}
+}
