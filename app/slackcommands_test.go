@@ -108,15 +108,21 @@ func newSlackWorld(t *testing.T) *slackWorld {
 // post sends a form to a Slack endpoint of the app, signed now.
 func (sw *slackWorld) post(path string, form url.Values) (int, string) {
 	sw.t.Helper()
+	return postSlack(sw.t, sw.r.url+path, form, sw.clk.Now().Unix())
+}
+
+// postSlack posts form to target signed as Slack signs at Unix time ts.
+func postSlack(t *testing.T, target string, form url.Values, ts int64) (int, string) {
+	t.Helper()
 	body := form.Encode()
-	ts := strconv.FormatInt(sw.clk.Now().Unix(), 10)
-	req, _ := http.NewRequest(http.MethodPost, sw.r.url+path, strings.NewReader(body))
+	sts := strconv.FormatInt(ts, 10)
+	req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", slackbot.Sign([]byte(slackSigningSecret), ts, []byte(body)))
+	req.Header.Set("X-Slack-Request-Timestamp", sts)
+	req.Header.Set("X-Slack-Signature", slackbot.Sign([]byte(slackSigningSecret), sts, []byte(body)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		sw.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
