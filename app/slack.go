@@ -50,8 +50,11 @@ func (a *App) slackRoutes(mux *http.ServeMux, budget *handlers.BodyBudget) {
 func (a *App) handleDelivery(ctx context.Context, d store.Delivery) error {
 	if strings.HasPrefix(d.Event, "slack_") {
 		if a.slackRun.Runner == nil {
-			// TODO(i11): the command runner's wiring sets a.commandRunner;
-			// until then a Slack command is kept, not run.
+			// TODO(i11, wiring only): the command runner is on branch
+			// i11-github (a.commands, set by buildCommands). When it is
+			// merged, build SlackRun with Runner: a.commands and drop the
+			// commandRunner field; until then a Slack command is stored and
+			// acknowledged, and this logs it instead of running it.
 			a.opts.Logger.Warn("Slack command received but no command runner is wired; not run", "id", d.ID)
 			return nil
 		}
