@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -77,6 +78,9 @@ type Options struct {
 	OnSlackWait func(until time.Time)
 	// OnEngineSaved is told each saved engine decision (tests wait on it).
 	OnEngineSaved func(pipeline.Key, pipeline.Result)
+	// SlackResponseURLAllowed says where answers to Slack commands may be
+	// posted; nil for Slack's hooks hosts only (tests answer on loopback).
+	SlackResponseURLAllowed func(*url.URL) bool
 	// WorkDir is where command deployers without a dir: run and their
 	// relative programs are found; the process's working directory when
 	// empty.
@@ -101,6 +105,8 @@ type App struct {
 	effects     *outbox.Worker
 	handler     http.Handler
 	deployers   map[string]deploy.Command // the operator's, by name
+	slack       *handlers.Slack
+	slackRun    *handlers.SlackRun
 }
 
 // New opens the store and builds every component; nothing runs until Serve.
@@ -165,9 +171,9 @@ func (a *App) build() error {
 		return err
 	}
 	a.inbox, err = inbox.New(inbox.Options{
-		Store: a.store, Handler: a.router, Clock: a.opts.Clock, Logger: a.opts.Logger,
+		Store: a.store, Handler: inbox.HandlerFunc(a.handleDelivery), Clock: a.opts.Clock, Logger: a.opts.Logger,
 		Registerer: a.registry, Workers: a.cfg.Workers, Retention: a.cfg.Retention,
-		IsTransient: githubapp.IsTransient,
+		IsTransient: func(err error) bool { return githubapp.IsTransient(err) || handlers.IsRetryable(err) },
 		RetryAt: func(err error) (time.Time, bool) {
 			return githubapp.RetryAt(err, a.opts.Clock.Now())
 		},
@@ -178,6 +184,9 @@ func (a *App) build() error {
 	})
 	if err != nil {
 		return fmt.Errorf("build inbox workers: %w", err)
+	}
+	if err := a.buildSlackCommands(); err != nil {
+		return err
 	}
 	a.handler, err = a.routes()
 	return err
@@ -249,6 +258,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			log.Error("outbox worker stopped", "error", err)
 		}
 	}()
+	a.runSocketMode(workCtx, &wg)
 	a.logSetupURL(ln.Addr()) // before serving: a page served implies it was logged
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -24,7 +24,7 @@ func (a *App) buildEngine() error {
 	if err != nil {
 		return err
 	}
-	slack := &effects.Slack{Store: a.store, Renderer: renderer}
+	slack := &effects.Slack{Store: a.store, Renderer: renderer, Buttons: a.slackCommandsOn()}
 	if a.cfg.SlackBotToken != "" {
 		client, err := slackbot.New(slackbot.Options{Token: a.cfg.SlackBotToken, APIURL: a.cfg.SlackAPIURL,
 			Clock: a.opts.Clock, OnWait: a.opts.OnSlackWait})
@@ -50,6 +50,7 @@ func (a *App) buildEngine() error {
 			effects.KindDeploy: a.deploys.Perform, effects.KindNotice: notices.Perform, effects.KindReport: reports.Perform,
 			effects.KindSlack: slack.Perform, effects.KindDeploymentStatus: statuses.Perform,
 			effects.KindReaction: answers.PerformReaction, effects.KindReply: answers.PerformReply,
+			effects.KindSlackReply: a.slackReplies().Perform,
 		},
 		IsTransient: func(err error) bool { return githubapp.IsTransient(err) || slackbot.IsTransient(err) },
 		RetryAt: func(err error, now time.Time) (time.Time, bool) {

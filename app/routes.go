@@ -30,6 +30,7 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	mux.Handle("/webhooks/github", budget.Limit(handlers.MaxWebhookBody, webhook))
+	a.slackRoutes(mux, budget)
 
 	setup, err := handlers.NewSetup(handlers.SetupConfig{
 		Manifest:   wavegate.Manifest(),

@@ -1,6 +1,7 @@
 package commandrun
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -119,6 +120,12 @@ func (r *runner) Run(ctx context.Context, req Request) (Response, error) {
 		resp.Outcome, resp.Text = Refused, ref.text
 	case err != nil:
 		return Response{}, err
+	}
+	if j.repo == "" {
+		// Refused before the repository was settled (an unlinked Slack
+		// user, say): the audit log still files it under the repository
+		// named, so `wavegate audit --repo` shows the attempt.
+		j.repo = cmp.Or(req.Repository, req.Command.Repository)
 	}
 	if err := r.audit(ctx, j, resp); err != nil {
 		return Response{}, err

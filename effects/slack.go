@@ -39,6 +39,9 @@ type Slack struct {
 	Releases *Releases
 	Store    SlackStore
 	Renderer *notify.Renderer
+	// Buttons puts Approve, Reject, Pause or Resume and Roll back on the
+	// message: only when Slack can send their presses to Wavegate.
+	Buttons bool
 }
 
 // Perform brings a release's Slack message up to date: posted once in
@@ -62,7 +65,11 @@ func (s *Slack) Perform(ctx context.Context, e store.Effect) ([]byte, error) {
 	if channel == "" {
 		return nil, nil
 	}
-	rendered, err := s.Renderer.SlackRelease(v)
+	var buttons []string
+	if s.Buttons {
+		buttons = slackButtons(rr.st, r, v)
+	}
+	rendered, err := s.Renderer.SlackReleaseWithButtons(v, buttons)
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,12 @@ func (r *Renderer) slackText(name string, data any) (string, error) {
 // sections up to Slack's section limit, and a pipeline too long for one
 // message's blocks ends with a count of the stages left out.
 func (r *Renderer) SlackRelease(v ReleaseView) (SlackMessage, error) {
+	return r.SlackReleaseWithButtons(v, nil)
+}
+
+// SlackReleaseWithButtons renders a release's message ending with buttons,
+// each one of the SlackAction* ids, in the order given.
+func (r *Renderer) SlackReleaseWithButtons(v ReleaseView, actions []string) (SlackMessage, error) {
 	var m SlackMessage
 	var err error
 	if m.Text, err = r.slackText("fallback", v); err != nil {
@@ -83,10 +89,18 @@ func (r *Renderer) SlackRelease(v ReleaseView) (SlackMessage, error) {
 		lines = append(lines, line)
 	}
 	texts := []string{header}
-	texts = append(texts, packLines(lines, slackMaxBlocks-1-len(tail))...)
+	buttons := slackButtons(v, actions)
+	reserved := 1 + len(tail)
+	if buttons != nil {
+		reserved++
+	}
+	texts = append(texts, packLines(lines, slackMaxBlocks-reserved)...)
 	texts = append(texts, tail...)
 	for _, t := range texts {
 		m.Blocks = append(m.Blocks, section(t))
+	}
+	if buttons != nil {
+		m.Blocks = append(m.Blocks, buttons)
 	}
 	return m, nil
 }
@@ -138,4 +152,65 @@ func cutRunes(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + more
+}
+
+// The release message's buttons. Each press reaches Wavegate as a Slack
+// block action whose action_id is one of these and whose value is
+// SlackButtonValue: what it acts on travels with it, so a press on an old
+// message still names its own release.
+const (
+	SlackActionApprove  = "wavegate_approve"
+	SlackActionReject   = "wavegate_reject"
+	SlackActionPause    = "wavegate_pause"
+	SlackActionResume   = "wavegate_resume"
+	SlackActionRollback = "wavegate_rollback"
+)
+
+// SlackButtonValue is the value of a release message's buttons. Neither a
+// repository name nor a pipeline name may hold "|".
+func SlackButtonValue(repository, pipeline string, releaseID int64) string {
+	return fmt.Sprintf("%s|%s|%d", repository, pipeline, releaseID)
+}
+
+// ParseSlackButtonValue reads SlackButtonValue back.
+func ParseSlackButtonValue(v string) (repository, pipeline string, releaseID int64, err error) {
+	parts := strings.Split(v, "|")
+	if len(parts) != 3 || !strings.Contains(parts[0], "/") || parts[1] == "" {
+		return "", "", 0, fmt.Errorf("button value %q is not repository|pipeline|release", cutRunes(v, 200))
+	}
+	if _, err := fmt.Sscan(parts[2], &releaseID); err != nil || releaseID <= 0 || fmt.Sprint(releaseID) != parts[2] {
+		return "", "", 0, fmt.Errorf("button value %q: release %q is not a positive number", cutRunes(v, 200), cutRunes(parts[2], 40))
+	}
+	return parts[0], parts[1], releaseID, nil
+}
+
+// slackButtons is the actions block of a release's message; nil when it has
+// no buttons.
+func slackButtons(v ReleaseView, actions []string) slack.Block {
+	value := SlackButtonValue(v.Repository, v.Pipeline, v.ReleaseID)
+	var elems []slack.BlockElement
+	for _, id := range actions {
+		label, style := "", slack.StyleDefault
+		switch id {
+		case SlackActionApprove:
+			label, style = "Approve", slack.StylePrimary
+		case SlackActionReject:
+			label, style = "Reject", slack.StyleDanger
+		case SlackActionPause:
+			label = "Pause"
+		case SlackActionResume:
+			label = "Resume"
+		case SlackActionRollback:
+			label, style = "Roll back", slack.StyleDanger
+		default:
+			continue
+		}
+		b := slack.NewButtonBlockElement(id, value, slack.NewTextBlockObject(slack.PlainTextType, label, false, false))
+		b.Style = style
+		elems = append(elems, b)
+	}
+	if len(elems) == 0 {
+		return nil
+	}
+	return slack.NewActionBlock("wavegate_release", elems...)
 }

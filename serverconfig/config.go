@@ -36,11 +36,18 @@ type Config struct {
 	SlackBotToken           string
 	SlackBotTokenFile       string
 	SlackAPIURL             string
-	LogFormat               string
-	LogLevel                string
-	Workers                 int
-	Retention               time.Duration
-	ShutdownTimeout         time.Duration
+	// SlackSigningSecret verifies Slack's slash commands and button
+	// presses over HTTP; SlackAppToken (xapp-...) receives them over Socket
+	// Mode instead. Either turns Slack commands on.
+	SlackSigningSecret     string
+	SlackSigningSecretFile string
+	SlackAppToken          string
+	SlackAppTokenFile      string
+	LogFormat              string
+	LogLevel               string
+	Workers                int
+	Retention              time.Duration
+	ShutdownTimeout        time.Duration
 	// Deployers are the command deployers the operator defines, by name:
 	// the only programs a pipeline's {command: NAME} can run.
 	Deployers map[string]DeployerConfig
@@ -71,6 +78,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("github_api_url", c.GitHubAPIURL), slog.String("github_org", c.GitHubOrg),
 		slog.String("slack_bot_token", redact(c.SlackBotToken)), slog.String("slack_bot_token_file", c.SlackBotTokenFile),
 		slog.String("slack_api_url", c.SlackAPIURL),
+		slog.String("slack_signing_secret", redact(c.SlackSigningSecret)), slog.String("slack_signing_secret_file", c.SlackSigningSecretFile),
+		slog.String("slack_app_token", redact(c.SlackAppToken)), slog.String("slack_app_token_file", c.SlackAppTokenFile),
 		slog.String("log_format", c.LogFormat), slog.String("log_level", c.LogLevel),
 		slog.Int("workers", c.Workers), slog.Duration("retention", c.Retention),
 		// Names only: a deployer's env may hold the operator's own secrets.
@@ -107,6 +116,12 @@ func (c *Config) options() []option {
 			file: "slack-bot-token-file"},
 		{name: "slack-bot-token-file", usage: "`FILE` holding the Slack bot token (a trailing newline is ignored)", value: stringValue{&c.SlackBotTokenFile}},
 		{name: "slack-api-url", usage: "Slack Web API base `URL`, to go through a proxy or a test server", value: stringValue{&c.SlackAPIURL}},
+		{name: "slack-signing-secret", usage: "Slack app's signing `SECRET`, which turns on /deploy in Slack at POST /slack/commands and /slack/interactions; prefer --slack-signing-secret-file or the environment: a flag's value is visible to every local user", value: stringValue{&c.SlackSigningSecret},
+			file: "slack-signing-secret-file"},
+		{name: "slack-signing-secret-file", usage: "`FILE` holding the Slack signing secret (a trailing newline is ignored)", value: stringValue{&c.SlackSigningSecretFile}},
+		{name: "slack-app-token", usage: "Slack app-level `TOKEN` (xapp-...) with connections:write, which receives /deploy and button presses over Socket Mode, with no public URL; prefer --slack-app-token-file or the environment: a flag's value is visible to every local user", value: stringValue{&c.SlackAppToken},
+			file: "slack-app-token-file"},
+		{name: "slack-app-token-file", usage: "`FILE` holding the Slack app-level token (a trailing newline is ignored)", value: stringValue{&c.SlackAppTokenFile}},
 		{name: "log-format", usage: "`FORMAT` of the log: text or json (default: text on a terminal, json otherwise)", value: stringValue{&c.LogFormat}},
 		{name: "log-level", usage: "`LEVEL` of the log: debug, info, warn or error", value: stringValue{&c.LogLevel}},
 		{name: "workers", usage: "`N` webhook deliveries processed at once", value: intValue{&c.Workers}},
@@ -205,7 +220,15 @@ func ParseConfig(args []string, getenv func(string) string, usageOut io.Writer) 
 	if err := cfg.validate(); err != nil {
 		return Config{}, err
 	}
-	return cfg, cfg.readSecretFiles()
+	if err := cfg.readSecretFiles(); err != nil {
+		return Config{}, err
+	}
+	// Checked once the file is read: a bot token (xoxb-) given as the app
+	// token would fail at Slack's end with a message that names neither.
+	if cfg.SlackAppToken != "" && !strings.HasPrefix(cfg.SlackAppToken, "xapp-") {
+		return Config{}, errors.New("--slack-app-token: an app-level token starts with xapp- (create one under Basic Information, App-Level Tokens, with the connections:write scope); xoxb- is the bot token, --slack-bot-token")
+	}
+	return cfg, nil
 }
 
 // maxSecretFile bounds a secret's file: a secret is a line, and a file
@@ -223,6 +246,8 @@ func (c *Config) readSecretFiles() error {
 	}{
 		{"github-webhook-secret-file", c.GitHubWebhookSecretFile, &c.GitHubWebhookSecret},
 		{"slack-bot-token-file", c.SlackBotTokenFile, &c.SlackBotToken},
+		{"slack-signing-secret-file", c.SlackSigningSecretFile, &c.SlackSigningSecret},
+		{"slack-app-token-file", c.SlackAppTokenFile, &c.SlackAppToken},
 	} {
 		if s.path == "" {
 			continue
@@ -275,6 +300,8 @@ func (c Config) validate() error {
 		{c.GitHubPrivateKey, c.GitHubPrivateKeyPath, "github-private-key", "github-private-key-path"},
 		{c.GitHubWebhookSecret, c.GitHubWebhookSecretFile, "github-webhook-secret", "github-webhook-secret-file"},
 		{c.SlackBotToken, c.SlackBotTokenFile, "slack-bot-token", "slack-bot-token-file"},
+		{c.SlackSigningSecret, c.SlackSigningSecretFile, "slack-signing-secret", "slack-signing-secret-file"},
+		{c.SlackAppToken, c.SlackAppTokenFile, "slack-app-token", "slack-app-token-file"},
 	} {
 		if s.value != "" && s.file != "" {
 			return fmt.Errorf("give either --%s or --%s (flag, environment or config file), not both", s.valueFlag, s.fileFlag)

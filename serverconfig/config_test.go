@@ -217,3 +217,52 @@ func TestSecretOnTheCommandLineWarns(t *testing.T) {
 		t.Errorf("warnings:\n  %s\nwant:\n  %s", strings.Join(cfg.warnings, "\n  "), strings.Join(want, "\n  "))
 	}
 }
+
+// Slack commands' secrets follow the secret rules: -file twins, never both,
+// and an app token that is not one is named as such.
+func TestSlackCommandSecrets(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	signing, app := write("signing", "8f742231b10e\n"), write("app", "xapp-1-A1-2\n")
+	for _, tc := range []struct {
+		name                 string
+		args                 []string
+		env                  map[string]string
+		wantSigning, wantApp string
+		wantErr              string
+	}{
+		{name: "files", args: []string{"--slack-signing-secret-file", signing, "--slack-app-token-file", app},
+			wantSigning: "8f742231b10e", wantApp: "xapp-1-A1-2"},
+		{name: "environment", env: map[string]string{"WAVEGATE_SLACK_SIGNING_SECRET": "s", "WAVEGATE_SLACK_APP_TOKEN_FILE": app},
+			wantSigning: "s", wantApp: "xapp-1-A1-2"},
+		{name: "both forms", args: []string{"--slack-signing-secret-file", signing}, env: map[string]string{"WAVEGATE_SLACK_SIGNING_SECRET": "s"},
+			wantErr: "give either --slack-signing-secret or --slack-signing-secret-file"},
+		{name: "bot token as app token", args: []string{"--slack-app-token-file", write("bot", "xoxb-1\n")},
+			wantErr: "--slack-app-token: an app-level token starts with xapp-"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.SlackSigningSecret != tc.wantSigning || cfg.SlackAppToken != tc.wantApp {
+				t.Errorf("signing secret %q, app token %q; want %q, %q", cfg.SlackSigningSecret, cfg.SlackAppToken, tc.wantSigning, tc.wantApp)
+			}
+			if s := cfg.LogValue().String(); strings.Contains(s, tc.wantApp) || strings.Contains(s, "8f742231b10e") {
+				t.Errorf("a Slack secret in the log value %s", s)
+			}
+		})
+	}
+}
