@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/wavegate/wavegate/internal/clock"
@@ -128,7 +129,8 @@ type Options[T any] struct {
 	Workers int
 	// RunLength is how many items a worker claims at most in one run
 	// (default 1). Above 1 it needs a Timeout: an item of a run is started
-	// only when its Timeout ends before the run's lease does.
+	// only when its Timeout ends before the run's lease does. Runs are
+	// claimed shorter after failures (see adapt).
 	RunLength int
 	// Lease is how long a claim stays valid (default 5m).
 	Lease time.Duration
@@ -224,6 +226,8 @@ func (o *Options[T]) setDefaults() error {
 type Worker[T any] struct {
 	o      Options[T]
 	notify chan struct{}
+	// runLength is how long a run is claimed now (see adapt).
+	runLength atomic.Int64
 }
 
 // New validates o and returns a Worker ready to Run.
@@ -231,7 +235,9 @@ func New[T any](o Options[T]) (*Worker[T], error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	return &Worker[T]{o: o, notify: make(chan struct{}, 1)}, nil
+	w := &Worker[T]{o: o, notify: make(chan struct{}, 1)}
+	w.runLength.Store(int64(o.RunLength))
+	return w, nil
 }
 
 // Notify tells the worker that items were added. It never blocks, and a

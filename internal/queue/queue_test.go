@@ -38,6 +38,8 @@ type memStore struct {
 	entries map[int64]*entry
 	// settles records each Settle call's settlements.
 	settles [][]Settlement[item]
+	// runLengths records the run length of each Claim that took something.
+	runLengths []int
 	// afterClaim runs once after the first Claim that returns nothing.
 	afterClaim func()
 	// afterLook runs once after the first NextDue.
@@ -106,6 +108,9 @@ func (s *memStore) Claim(_ context.Context, now time.Time, runs, runLen int, lea
 		if len(run) > 0 {
 			out = append(out, run)
 		}
+	}
+	if len(out) > 0 {
+		s.runLengths = append(s.runLengths, runLen)
 	}
 	s.mu.Unlock()
 	if len(out) == 0 && s.afterClaim != nil {
@@ -605,5 +610,26 @@ func TestRunsNeedATimeout(t *testing.T) {
 		Work: func(context.Context, item) ([]byte, error) { return nil, nil }})
 	if err == nil || !strings.Contains(err.Error(), "timeout") {
 		t.Fatalf("New with runs and no timeout = %v, want an error about the timeout", err)
+	}
+}
+
+// Runs are claimed shorter after failures and longer after full runs done,
+// so that a key whose every item fails does not cost a whole run's claim
+// per item.
+func TestRunLengthHalvesAfterAFailureAndDoublesAfterAFullRun(t *testing.T) {
+	r := run(t, func(_ context.Context, it item) ([]byte, error) {
+		if it.Seq <= 4 {
+			return nil, errors.New("422")
+		}
+		return nil, nil
+	}, withRuns, runOf(20))
+	for range 20 {
+		r.next(t)
+	}
+	r.store.mu.Lock()
+	defer r.store.mu.Unlock()
+	// [1-8] 1 dead; [2-5] 2 dead; [3 4] 3 dead; [4] dead; [5]; [6 7]; [8-11]; [12-19]; [20].
+	if want := []int{8, 4, 2, 1, 1, 2, 4, 8, 8}; !slices.Equal(r.store.runLengths, want) {
+		t.Errorf("run lengths %v, want %v", r.store.runLengths, want)
 	}
 }

@@ -38,7 +38,8 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 		}
 		claimFailed := false
 		if free := o.Workers - inflight; free > 0 {
-			runs, err := o.Store.Claim(ctx, now, free, o.RunLength, o.Lease)
+			runLength := int(w.runLength.Load())
+			runs, err := o.Store.Claim(ctx, now, free, runLength, o.Lease)
 			if err != nil {
 				claimFailed = true
 				if ctx.Err() == nil {
@@ -49,7 +50,7 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 			for _, run := range runs {
 				inflight++
 				go func() {
-					w.work(ctx.Done(), workCtx, run, leaseEnd)
+					w.work(ctx.Done(), workCtx, run, runLength, leaseEnd)
 					done <- struct{}{}
 				}()
 			}
@@ -136,10 +137,11 @@ func (w *Worker[T]) shutdown(done chan struct{}, inflight int, cancelWork contex
 // items left go back unworked. Recording uses a context that shutdown does
 // not cancel: an outcome lost there would only be repeated after the lease,
 // but there is no reason to lose it.
-func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run []T, leaseEnd time.Time) {
+func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run []T, runLength int, leaseEnd time.Time) {
 	o := w.o
 	settlements := make([]Settlement[T], 0, len(run))
 	outcomes := make([]Outcome[T], 0, len(run))
+	failed := false
 	for i, item := range run {
 		if i > 0 && (isClosed(stopping) || o.Clock.Now().Add(o.Timeout).After(leaseEnd)) {
 			settlements = unworked(settlements, run[i:])
@@ -148,10 +150,12 @@ func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run 
 		st, out := w.attempt(workCtx, item)
 		settlements, outcomes = append(settlements, st), append(outcomes, out)
 		if out.State != Done {
+			failed = out.State != HandedBack
 			settlements = unworked(settlements, run[i+1:])
 			break
 		}
 	}
+	w.adapt(failed, !failed && len(outcomes) == runLength)
 	if err := o.Store.Settle(context.WithoutCancel(workCtx), settlements); err != nil {
 		// The leases will run out and the items will be taken again:
 		// nothing is lost.
@@ -161,6 +165,21 @@ func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run 
 		for _, out := range outcomes {
 			o.OnOutcome(out)
 		}
+	}
+}
+
+// adapt halves the run length after a run stopped by a failure and doubles
+// it, up to RunLength, after a full run done. Items after a failure are
+// claimed and handed back for nothing, payloads and all: where every item
+// fails (a handler refusing a repository's every delivery) full runs would
+// cost the claim of a whole run per item worked.
+func (w *Worker[T]) adapt(failed, full bool) {
+	n := w.runLength.Load()
+	switch {
+	case failed && n > 1:
+		w.runLength.CompareAndSwap(n, n/2)
+	case full && n < int64(w.o.RunLength):
+		w.runLength.CompareAndSwap(n, min(2*n, int64(w.o.RunLength)))
 	}
 }
 

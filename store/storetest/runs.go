@@ -252,20 +252,25 @@ func testRunLeaseExpiryAndHandBack(t *testing.T, open Opener) {
 // seq order, and each exactly once.
 func testRunsInOrderUnderConcurrency(t *testing.T, open Opener) {
 	const (
-		repos   = 20
-		perRepo = 60
+		repos   = 10
+		perRepo = 30
 		total   = repos * perRepo
 		workers = 6
 	)
 	ctx := context.Background()
 	s := open(t)
-	var ds []store.Delivery
-	for i := range perRepo {
-		for r := range repos {
-			ds = append(ds, NewDelivery(fmt.Sprintf("r%02d#%02d", r, i), fmt.Sprintf("o/r%02d", r), At(0)))
-		}
+	var enqueue sync.WaitGroup
+	for r := range repos {
+		enqueue.Go(func() {
+			for i := range perRepo {
+				d := NewDelivery(fmt.Sprintf("r%02d#%02d", r, i), fmt.Sprintf("o/r%02d", r), At(0))
+				if _, err := s.Enqueue(ctx, d); err != nil {
+					t.Errorf("Enqueue(%s): %v", d.ID, err)
+				}
+			}
+		})
 	}
-	MustEnqueue(t, s, ds...)
+	enqueue.Wait()
 	// The first attempt of every seventh delivery fails: its run stops there.
 	failsFirst := func(d store.Delivery) bool { return d.Attempts == 1 && d.Seq%7 == 3 }
 
