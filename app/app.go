@@ -45,6 +45,16 @@ func OpenStore(ctx context.Context, path string) (store.Store, error) {
 	return st, nil
 }
 
+// OpenAuditLog opens the existing database at path read-only, to read its
+// audit log beside (or without) a running server.
+func OpenAuditLog(ctx context.Context, path string) (store.AuditLogReader, error) {
+	r, err := sqlite.OpenAuditLogReader(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // Options are the parts tests replace.
 type Options struct {
 	Clock  clock.Clock

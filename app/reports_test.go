@@ -226,7 +226,7 @@ func TestNoticesArePostedAsTheirOwnComments(t *testing.T) {
 	}
 	all := strings.Join(bodies, "\n---\n")
 	for _, want := range []string{
-		"waits for approval in **sign\\-off**: a repository admin can press **Approve**",
+		"waits for approval in **sign\\-off**: approve it with `/deploy approve`",
 		"@octo Release 1 of `app` failed in **alpha** and is being rolled back",
 		"<!-- wavegate:release acme/api/app/1 -->",
 	} {

@@ -6,9 +6,9 @@ package commands
 // NotCommand.
 func Parse(line string) Parsed { return parse(line) }
 
-// ParseComment returns the commands of a PR comment in order: each line
-// that starts with /deploy, outside fenced or indented code blocks and
-// block quotes.
+// ParseComment returns the commands of a PR comment in order, valid or
+// invalid: each line that starts with /deploy (after up to 3 spaces),
+// outside fenced or indented code blocks, block quotes and HTML comments.
 func ParseComment(body string) []Parsed { return parseComment(body) }
 
 // Usage is the usage text of one verb; Help lists every verb.

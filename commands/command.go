@@ -104,6 +104,10 @@ type Subject struct {
 	// OverridePermission is the pipeline's overrides.permission
 	// (PermissionNone: the default, maintain).
 	OverridePermission checks.Permission
+	// Repository ("owner/repo") and Stage (the approval stage concerned)
+	// only make refusals read better; either may be "".
+	Repository string
+	Stage      string
 }
 
 // Decision is Authorize's answer.

@@ -114,7 +114,7 @@ func (h *Releases) release(ctx context.Context, e *github.PushEvent, repo string
 	if err != nil {
 		return err
 	}
-	r := pipeline.Release{ID: id, SHA: e.GetAfter(), CreatedAt: h.Clock.Now()}
+	r := pipeline.Release{ID: id, SHA: e.GetAfter(), CreatedAt: h.Clock.Now(), Commits: releaseCommits(e)}
 	for _, c := range e.Commits {
 		if login := c.GetAuthor().GetLogin(); login != "" && !slices.Contains(r.Authors, login) {
 			r.Authors = append(r.Authors, login)
@@ -144,6 +144,22 @@ func (h *Releases) release(ctx context.Context, e *github.PushEvent, repo string
 	}
 	log.Info("release started", "release", id, "pipeline", p.Name, "sha", r.SHA, "unreviewed", len(r.Unreviewed))
 	return nil
+}
+
+// releaseCommits are the commits a push brought besides its head, the
+// newest pipeline.MaxReleaseCommits of them: where /deploy block looks for a
+// commit. GitHub lists them oldest first.
+func releaseCommits(e *github.PushEvent) []string {
+	var out []string
+	for _, c := range e.Commits {
+		if id := c.GetID(); id != "" && id != e.GetAfter() {
+			out = append(out, id)
+		}
+	}
+	if over := len(out) - pipeline.MaxReleaseCommits; over > 0 {
+		out = out[over:]
+	}
+	return out
 }
 
 // pushedFiles lists the files a push touched; empty when GitHub capped the

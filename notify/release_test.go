@@ -307,3 +307,50 @@ func goldenPlanned(t *testing.T, r *Renderer, name string, st pipeline.State, no
 	goldenSlack(t, r, name+".slack.json", v)
 	return v
 }
+
+// What people did with commands shows in every report: overrides with how
+// long they last, the approval decisions, the blocked commits the release
+// contains, the pauses; and what holds it names the command that lifts it.
+func TestReleaseCommentCommandsGolden(t *testing.T) {
+	r, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocked := "bad0bad0000000000000000000000000000000b1"
+	st, _, now := drive(t, pipeline.Release{ID: 1, SHA: "def5678901234567890123456789012345678901", Commits: []string{blocked},
+		Unreviewed: []string{"d1 reached main without a merged pull request"}}, 0, nil, nil)
+	// Nothing deployed yet: the unreviewed commit holds it. Overridden for
+	// an hour; an earlier override of the alarm has lapsed.
+	for _, o := range []pipeline.Override{
+		{ReleaseID: 1, Blocker: pipeline.BlockerUnreviewed, By: "sre-lead", Reason: "reviewed in person", At: now, Until: now.Add(time.Hour)},
+		{ReleaseID: 1, Blocker: pipeline.BlockerAlarm, Stage: "gamma", By: "sre-lead", Reason: "flaky <alarm>", At: now.Add(-2 * time.Hour), Until: now.Add(-time.Hour)},
+	} {
+		if err := pipeline.AddOverride(&st, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := pipeline.Plan(releasePipeline(), st, pipeline.Inputs{}, now)
+	st = res.State
+	now = now.Add(5 * time.Minute)
+	if _, err := pipeline.RecordOutcome(&st, res.Deploys[0].Step.Key, pipeline.OutcomeSuccess, "", now.Add(-4*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// Baking in alpha when its commit is blocked and the pipeline paused:
+	// nothing is held yet, so the pauses are listed apart.
+	if err := pipeline.Block(&st, blocked[:7], "ada", "leaks *memory*", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := pipeline.PauseOrg(&st, "owner", "incident 7"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pipeline.Pause(&st, "lead", "deploy freeze"); err != nil {
+		t.Fatal(err)
+	}
+	goldenPlanned(t, r, "release-commands-baking", st, now)
+	// Once alpha baked, gamma's deploys are held: the pauses and the block
+	// say so, each with its command.
+	v := goldenPlanned(t, r, "release-commands-held", st, now.Add(20*time.Minute))
+	if len(v.Paused) != 0 || len(v.Blocked) != 3 {
+		t.Fatalf("paused %+v blocked %+v; want every hold in Waiting", v.Paused, v.Blocked)
+	}
+}

@@ -31,6 +31,8 @@ type Renderer struct {
 func NewRenderer() (*Renderer, error) {
 	funcs := template.FuncMap{
 		"md":    Markdown,
+		"help":  MarkdownHelp,
+		"who":   func(login string) string { return Markdown("@" + login) },
 		"lower": strings.ToLower,
 		"short": shortSHA,
 		"reviewer": func(login string) string {

@@ -20,6 +20,9 @@ type SlackEvent struct {
 	Reason    string
 	Help      string
 	By        string
+	// Lasts is an override's "until 14:05 UTC"; "" when it lasts for the
+	// release.
+	Lasts string
 }
 
 // SlackSeen is what a release's thread has told so far, stored with its
@@ -75,7 +78,7 @@ func SlackEvents(seen SlackSeen, v ReleaseView) ([]SlackEvent, SlackSeen) {
 		}
 	}
 	for i, o := range v.Overrides {
-		once(fmt.Sprintf("override/%d", i), SlackEvent{Kind: "override", Stage: o.Stage, Target: o.Target, Blocker: o.Kind, By: o.By, Reason: o.Reason})
+		once(fmt.Sprintf("override/%d", i), SlackEvent{Kind: "override", Stage: o.Stage, Target: o.Target, Blocker: o.Kind, By: o.By, Reason: o.Reason, Lasts: o.Lasts})
 	}
 	for _, s := range v.Stages {
 		switch s.Status {

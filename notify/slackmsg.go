@@ -27,7 +27,7 @@ type SlackMessage struct {
 
 // slackTemplates parses the Slack texts.
 func slackTemplates() (*template.Template, error) {
-	t, err := template.New("slack").Funcs(template.FuncMap{"slack": SlackText, "short": shortSHA}).
+	t, err := template.New("slack").Funcs(template.FuncMap{"slack": SlackText, "short": shortSHA, "help": SlackHelp}).
 		ParseFS(templates.Files(), "slack/*.mrkdwn.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("parse Slack templates: %w", err)
@@ -58,15 +58,17 @@ func (r *Renderer) SlackRelease(v ReleaseView) (SlackMessage, error) {
 		return SlackMessage{}, err
 	}
 	var tail []string
-	if len(v.Blocked) > 0 {
-		s, err := r.slackText("waiting", v)
-		if err != nil {
-			return SlackMessage{}, err
+	for _, part := range []struct {
+		name string
+		show bool
+	}{
+		{"waiting", len(v.Blocked) > 0}, {"paused", len(v.Paused) > 0}, {"overridden", len(v.Overrides) > 0},
+		{"decisions", len(v.Decisions) > 0}, {"blocked-commits", len(v.BlockedCommits) > 0},
+	} {
+		if !part.show {
+			continue
 		}
-		tail = append(tail, s)
-	}
-	if len(v.Overrides) > 0 {
-		s, err := r.slackText("overridden", v)
+		s, err := r.slackText(part.name, v)
 		if err != nil {
 			return SlackMessage{}, err
 		}

@@ -133,6 +133,7 @@ func TestSlackEventTextsGolden(t *testing.T) {
 		{Kind: "blocked", Stage: "prod", Target: "eu", Blocker: "alarm", Reason: hostile, Help: `/deploy override alarm --stage prod --reason "..."`},
 		{Kind: "unblocked", Stage: "prod", Target: "eu", Blocker: "alarm"},
 		{Kind: "override", Stage: "prod", Blocker: "window", By: "sre-lead", Reason: hostile},
+		{Kind: "override", Blocker: "alarm", By: "sre-lead", Reason: "flaky", Lasts: "until 10:00 UTC"},
 		{Kind: "rollback", ReleaseID: 7, Stage: "prod", Reason: hostile},
 		{Kind: "rollback-failed", Stage: "prod", Target: "eu"},
 		{Kind: "failed", ReleaseID: 7, Stage: "sign-off", Reason: "rejected by lead: " + hostile},

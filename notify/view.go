@@ -25,14 +25,14 @@ type ReleaseView struct {
 	// Overrides are the blockers people lifted for the release, with who
 	// and why.
 	Overrides []OverrideView
-	Links     Links
-}
-
-// OverrideView is one override of the release.
-type OverrideView struct {
-	Kind          string
-	Stage, Target string // "" for any
-	By, Reason    string
+	// Decisions are the approvals and rejections of its approval stages.
+	Decisions []DecisionView
+	// BlockedCommits are the blocked commits the release contains.
+	BlockedCommits []CommitBlockView
+	// Paused are the pauses of the pipeline (its own, the organization's)
+	// while the release is in progress and no deploy of it says so already.
+	Paused []PauseView
+	Links  Links
 }
 
 // StageView is one stage of the release.
@@ -84,18 +84,19 @@ func BuildReleaseView(repo string, p pipeline.Pipeline, st pipeline.State, id in
 	for _, s := range p.Stages {
 		v.Stages = append(v.Stages, stageView(s, r.Stages[s.Name], now))
 	}
-	for _, o := range st.Overrides {
-		if o.ReleaseID == r.ID {
-			v.Overrides = append(v.Overrides, OverrideView{Kind: string(o.Blocker), Stage: o.Stage, Target: o.Target, By: o.By, Reason: o.Reason})
-		}
-	}
 	for _, h := range held {
 		if h.ReleaseID != r.ID {
 			continue
 		}
 		for _, b := range h.Blockers {
-			v.Blocked = append(v.Blocked, BlockedView{Stage: h.Stage, Target: h.Target, Kind: string(b.Kind), Reason: b.Reason, Help: help(b.Kind)})
+			v.Blocked = append(v.Blocked, BlockedView{Stage: h.Stage, Target: h.Target, Kind: string(b.Kind), Reason: b.Reason, Help: help(st, r, b)})
 		}
+	}
+	v.Overrides = overrideViews(st, r, now)
+	v.Decisions = decisionViews(p, r, now)
+	v.BlockedCommits = commitBlockViews(st, r, now)
+	if r.Status == pipeline.ReleaseActive {
+		v.Paused = pauses(st, r, v.Blocked)
 	}
 	return v, nil
 }
@@ -174,17 +175,4 @@ func formatLeft(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
-}
-
-// help says how people lift a blocker with what Wavegate answers today: the
-// deploy check run's buttons. A blocker nobody can lift yet gets no help
-// rather than a command nothing answers.
-func help(kind pipeline.BlockerKind) string {
-	switch kind {
-	case pipeline.BlockerApproval:
-		return "a repository admin can press Approve on the wavegate/deploy check run"
-	case pipeline.BlockerRollback, pipeline.BlockerPaused:
-		return "a repository admin can press Resume on the wavegate/deploy check run"
-	}
-	return ""
 }

@@ -8,7 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-func approvalKeys() []string { return []string{"approvers", "timeout"} }
+func approvalKeys() []string { return []string{"approvers", "allow_authors", "timeout"} }
 
 // approval reads a stage's approval:. Null is an approval with defaults, like
 // {}: anyone with write permission approves within a week.
@@ -19,7 +19,7 @@ func (p *parser) approval(n *yaml.Node, path string, pos map[string]Pos) (*Appro
 	}
 	m := yamlwalk.Deref(n)
 	if m.Kind != yaml.MappingNode {
-		p.r.Errorf(n, "%s must be a mapping (approvers, timeout), got %s; approval: {} lets anyone with write permission approve", path, yamlwalk.Describe(n))
+		p.r.Errorf(n, "%s must be a mapping (approvers, allow_authors, timeout), got %s; approval: {} lets anyone with write permission approve", path, yamlwalk.Describe(n))
 		return nil, false
 	}
 	ok := true
@@ -30,6 +30,8 @@ func (p *parser) approval(n *yaml.Node, path string, pos map[string]Pos) (*Appro
 		switch k.Value {
 		case "approvers":
 			a.Approvers, good = p.approvers(v, kp, pos)
+		case "allow_authors":
+			a.AllowAuthors, good = yamlwalk.Bool(p.r, v, kp)
 		case "timeout":
 			a.Timeout, good = p.positiveDuration(v, kp)
 		default:

@@ -5,8 +5,9 @@ import "time"
 // BlockerKind names a reason a deploy may not start now.
 type BlockerKind string
 
-// The blockers of DESIGN.md. The planner knows paused, rollback, approval
-// and unreviewed by itself; the others come from a BlockerSource.
+// The blockers of DESIGN.md. The planner knows paused, rollback, approval,
+// unreviewed and blocked-commit by itself (from the state the commands
+// change); the others come from a BlockerSource.
 const (
 	BlockerAlarm         BlockerKind = "alarm"
 	BlockerWindow        BlockerKind = "window"
@@ -28,27 +29,49 @@ type Blocker struct {
 }
 
 // BlockerSource supplies the blockers the planner cannot know by itself:
-// alarms, time windows, freezes, blocked commits. It must answer from data
+// alarms, time windows, freezes. It must answer from data
 // already loaded: Plan is pure.
 type BlockerSource interface {
 	Blockers(r *Release, stage Stage, target string, now time.Time) []Blocker
 }
 
-// overridden reports whether an override lifts kind for this deploy.
-func overridden(st *State, releaseID int64, kind BlockerKind, stage, target string) bool {
+// overridden reports whether an override in force at now lifts kind for
+// this deploy; lapse is the soonest that one of those lapses (zero when
+// none does), when the planner must look at the deploy again.
+func overridden(st *State, releaseID int64, kind BlockerKind, stage, target string, now time.Time) (lifted bool, lapse time.Time) {
 	for _, o := range st.Overrides {
 		if o.ReleaseID == releaseID && o.Blocker == kind &&
-			(o.Stage == "" || o.Stage == stage) && (o.Target == "" || o.Target == target) {
-			return true
+			(o.Stage == "" || o.Stage == stage) && (o.Target == "" || o.Target == target) && o.Lifts(now) {
+			if o.Until.IsZero() {
+				return true, time.Time{}
+			}
+			lifted = true
+			if lapse.IsZero() || o.Until.Before(lapse) {
+				lapse = o.Until
+			}
 		}
 	}
-	return false
+	return lifted, lapse
+}
+
+// lifted reports whether an override lifts kind for this deploy now, and
+// has the planner wake when a lapsing one lapses: a deploy still held by
+// something else is then held by this blocker too, and says so.
+func (pl *planner) lifted(r *Release, kind BlockerKind, stage, target string) bool {
+	ok, lapse := overridden(&pl.st, r.ID, kind, stage, target, pl.now)
+	if ok {
+		pl.wakeAt(lapse)
+	}
+	return ok
 }
 
 // blockers returns what holds a deploy of r to target in stage now, less
 // what is overridden.
 func (pl *planner) blockers(r *Release, stage Stage, target string) []Blocker {
 	var all []Blocker
+	if pl.st.OrgPaused != "" {
+		all = append(all, Blocker{Kind: BlockerPaused, Reason: pl.st.OrgPaused})
+	}
 	if pl.st.Paused != "" {
 		all = append(all, Blocker{Kind: BlockerPaused, Reason: pl.st.Paused})
 	}
@@ -62,12 +85,13 @@ func (pl *planner) blockers(r *Release, stage Stage, target string) []Blocker {
 	for _, why := range r.Unreviewed {
 		all = append(all, Blocker{Kind: BlockerUnreviewed, Reason: why})
 	}
+	all = append(all, blockedCommits(&pl.st, r)...)
 	if pl.in.Blockers != nil {
 		all = append(all, pl.in.Blockers.Blockers(r, stage, target, pl.now)...)
 	}
 	kept := all[:0]
 	for _, b := range all {
-		if !overridden(&pl.st, r.ID, b.Kind, stage.Name, target) {
+		if !pl.lifted(r, b.Kind, stage.Name, target) {
 			kept = append(kept, b)
 		}
 	}

@@ -117,7 +117,7 @@ func TestParseDefaults(t *testing.T) {
 	if a.Parallel != 1 || a.OneBox || a.Bake != 0 || a.MinDatapoints != 0 || a.Production || a.IsApproval() {
 		t.Errorf("stage defaults = %+v", a)
 	}
-	if !r.IsApproval() || r.Approval.Timeout != 7*24*time.Hour || r.Production {
+	if !r.IsApproval() || r.Approval.Timeout != 7*24*time.Hour || r.Approval.AllowAuthors || r.Production {
 		t.Errorf("approval stage = %+v", r)
 	}
 	// A login is kept without its "@"; a team keeps it.

@@ -67,6 +67,9 @@ type Approval struct {
 	// Approvers are GitHub logins (without "@") and teams ("@org/team").
 	// Empty means anyone with write permission may approve.
 	Approvers []string
+	// AllowAuthors lets the release's own authors approve it; by default
+	// someone who did not write it must.
+	AllowAuthors bool
 	// Timeout is how long the release waits before failing at this stage.
 	Timeout time.Duration
 }

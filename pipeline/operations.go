@@ -42,7 +42,11 @@ func AddRelease(st *State, r Release) error {
 	}
 	r.Status = ReleaseActive
 	r.Stages = map[string]*StageRun{}
+	if over := len(r.Commits) - MaxReleaseCommits; over > 0 {
+		r.Commits = r.Commits[over:]
+	}
 	st.Releases = append(st.Releases, &r)
+	blockNewRelease(st, &r)
 	return nil
 }
 
@@ -70,9 +74,10 @@ func RecordOutcome(st *State, key, outcome, reason string, at time.Time) (bool, 
 	return false, fmt.Errorf("step %s: %w", key, ErrNotFound)
 }
 
-// Approve or reject the approval stage a release waits in. Who may decide
-// is the caller's to check (commands authorizes); an author approving their
-// own release is refused unless allowAuthor.
+// Decide approves or rejects the approval stage a release waits in. Who
+// may decide is the caller's to check (commands authorizes); an author
+// approving their own release is refused unless allowAuthor or the stage's
+// allow_authors.
 func Decide(p Pipeline, st *State, releaseID int64, stage string, approved bool, by, reason string, allowAuthor bool, at time.Time) error {
 	r := st.Release(releaseID)
 	if r == nil {
@@ -86,6 +91,7 @@ func Decide(p Pipeline, st *State, releaseID int64, stage string, approved bool,
 	if run == nil || run.Status != StageActive || !isApprovalStage(p, stage) {
 		return fmt.Errorf("release %d is not waiting for approval in %q", releaseID, stage)
 	}
+	allowAuthor = allowAuthor || approvalOf(p, stage).AllowAuthors
 	if approved && !allowAuthor && slices.ContainsFunc(r.Authors, func(a string) bool { return strings.EqualFold(a, by) }) {
 		return fmt.Errorf("@%s wrote part of release %d and cannot approve it", by, releaseID)
 	}
@@ -155,6 +161,9 @@ func AddOverride(st *State, o Override) error {
 	default:
 		return fmt.Errorf("%q cannot be overridden: use approve, or resume", o.Blocker)
 	}
+	if !o.Until.IsZero() && !o.Until.After(o.At) {
+		return fmt.Errorf("an override until %s would have lapsed when made: give a positive --ttl", o.Until.UTC().Format(time.RFC3339))
+	}
 	st.Overrides = append(st.Overrides, o)
 	return nil
 }
@@ -166,6 +175,14 @@ func isApprovalStage(p Pipeline, name string) bool {
 		}
 	}
 	return false
+}
+
+// approvalOf is the approval of stage name; zero when it is none.
+func approvalOf(p Pipeline, name string) Approval {
+	if i := stageIndex(p, name); i >= 0 && p.Stages[i].Approval != nil {
+		return *p.Stages[i].Approval
+	}
+	return Approval{}
 }
 
 func waitingApproval(p Pipeline, r *Release) string {

@@ -112,6 +112,9 @@ func (pl *planner) stage(name string) {
 		}
 		switch run.Status {
 		case StageActive:
+			if pl.supersedeBlocked(r, rp, i, run) {
+				continue
+			}
 			active = true
 			pl.progress(r, rp, i, run)
 		case StageFailed:

@@ -14,23 +14,9 @@ import "fmt"
 func (pl *planner) admit(name string) {
 	var waiting []*Release
 	for _, r := range pl.st.Releases {
-		if r.Status != ReleaseActive || r.Stages[name] != nil {
-			continue
+		if pl.waitsFor(r, name) {
+			waiting = append(waiting, r)
 		}
-		rp := pl.pipelineOf(r)
-		i := stageIndex(rp, name)
-		switch {
-		case i < 0:
-			continue
-		case i > 0:
-			prev := r.Stages[rp.Stages[i-1].Name]
-			if prev == nil || prev.Status != StageSucceeded {
-				continue
-			}
-		case len(r.Stages) > 0:
-			continue
-		}
-		waiting = append(waiting, r)
 	}
 	if len(waiting) == 0 {
 		return
@@ -42,7 +28,7 @@ func (pl *planner) admit(name string) {
 		r.Stages[name] = &StageRun{Status: StageSuperseded, FinishedAt: pl.now, Reason: r.Reason}
 		pl.decide(r, name, "", "superseded", r.Reason)
 	}
-	if h := pl.st.Holds[name]; h != nil && !overridden(&pl.st, newest.ID, BlockerRollback, name, "") {
+	if h := pl.st.Holds[name]; h != nil && !pl.lifted(newest, BlockerRollback, name, "") {
 		pl.held = append(pl.held, Held{ReleaseID: newest.ID, Stage: name, Blockers: []Blocker{{
 			Kind: BlockerRollback, Reason: heldAfterRollback(name, h)}}})
 		return
@@ -64,4 +50,58 @@ func (pl *planner) admit(name string) {
 		pl.notices = append(pl.notices, Notice{Kind: NoticeApprovalNeeded, ReleaseID: newest.ID, Stage: name,
 			Text: fmt.Sprintf("Release %d (%s) waits for approval in %s", newest.ID, short(newest.SHA), name)})
 	}
+}
+
+// waitsFor reports whether r may enter the stage called name: it is active,
+// has not been there, and finished the stage before it.
+func (pl *planner) waitsFor(r *Release, name string) bool {
+	if r.Status != ReleaseActive || r.Stages[name] != nil {
+		return false
+	}
+	rp := pl.pipelineOf(r)
+	i := stageIndex(rp, name)
+	switch {
+	case i < 0:
+		return false
+	case i > 0:
+		prev := r.Stages[rp.Stages[i-1].Name]
+		return prev != nil && prev.Status == StageSucceeded
+	}
+	return len(r.Stages) == 0
+}
+
+// supersedeBlocked takes out of stage i a release that a blocked commit
+// holds before its first deploy there, when a newer release waits to enter:
+// the blocked one would never leave the stage by itself, and the newer one
+// is how the commit gets fixed forward (a revert, overridden). It reports
+// whether it did.
+func (pl *planner) supersedeBlocked(r *Release, rp Pipeline, i int, run *StageRun) bool {
+	stage := rp.Stages[i]
+	if stage.IsApproval() || len(run.Targets) > 0 {
+		return false
+	}
+	var why string
+	for _, b := range blockedCommits(&pl.st, r) {
+		if lifted, _ := overridden(&pl.st, r.ID, b.Kind, stage.Name, stage.Targets[0], pl.now); !lifted {
+			why = b.Reason
+			break
+		}
+	}
+	if why == "" {
+		return false
+	}
+	var newer *Release
+	for _, n := range pl.st.Releases {
+		if n.ID > r.ID && pl.waitsFor(n, stage.Name) {
+			newer = n
+		}
+	}
+	if newer == nil {
+		return false
+	}
+	r.Status = ReleaseSuperseded
+	r.Reason = fmt.Sprintf("superseded by release %d in %s, where %s", newer.ID, stage.Name, why)
+	run.Status, run.FinishedAt, run.Reason = StageSuperseded, pl.now, r.Reason
+	pl.decide(r, stage.Name, "", "superseded", r.Reason)
+	return true
 }

@@ -49,7 +49,7 @@ func (pl *planner) rollBack(r *Release, rp Pipeline, stage Stage, targets []stri
 }
 
 func heldAfterRollback(stage string, h *Hold) string {
-	return fmt.Sprintf("%s is held after release %d was rolled back there (%s); resuming the pipeline lifts it", stage, h.ReleaseID, h.Reason)
+	return fmt.Sprintf("%s is held after release %d was rolled back there (%s); /deploy resume lifts it", stage, h.ReleaseID, h.Reason)
 }
 
 func (pl *planner) startRollback(r *Release, rp Pipeline, stage Stage, target string, tr *TargetRun) {
@@ -110,7 +110,7 @@ func (pl *planner) rollbacks(r *Release, rp Pipeline, stage Stage, run *StageRun
 				}
 				tr.Phase, tr.Since = PhaseRollbackFailed, pl.now
 				why := fmt.Sprintf("the rollback of %s to %s failed: %s", target, short(s.SHA), s.Reason)
-				pl.st.Paused = why + "; fix it, then resume the pipeline"
+				pl.st.Paused = why + "; fix it, then /deploy resume"
 				pl.decide(r, stage.Name, target, string(PhaseRollbackFailed), why)
 				pl.notices = append(pl.notices, Notice{Kind: NoticeRollbackFailed, ReleaseID: r.ID, Stage: stage.Name, Target: target, Text: why})
 			default:

@@ -278,6 +278,11 @@ func stageSchema() object {
 						"minItems":    1,
 						"items":       object{"type": "string", "pattern": approverPattern},
 					},
+					"allow_authors": object{
+						"description": "Let the release's own authors approve it. Default: false, someone who did not write it must.",
+						"type":        "boolean",
+						"default":     false,
+					},
 					"timeout": object{
 						"description": "Not approved within this time, the release fails here. Default: 168h (7 days).",
 						"$ref":        "#/$defs/duration",

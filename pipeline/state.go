@@ -28,8 +28,11 @@ type Release struct {
 	// Unreviewed lists why commits the release contains were not reviewed
 	// (from the review gate's verdicts); any entry is the unreviewed blocker.
 	Unreviewed []string
-	Status     ReleaseStatus
-	Reason     string
+	// Commits are the shas the push brought besides SHA (at most
+	// MaxReleaseCommits, the newest): what a blocked commit is looked for in.
+	Commits []string `json:",omitempty"`
+	Status  ReleaseStatus
+	Reason  string
 	// Config names, in State.Configs, the pipeline as of the release's own
 	// commit; "" means the pipeline the planner is given.
 	Config string
@@ -169,7 +172,7 @@ type Hold struct {
 }
 
 // Override lifts one blocker for one release, optionally for one stage or
-// target only.
+// target only, until it lapses.
 type Override struct {
 	ReleaseID int64
 	Blocker   BlockerKind
@@ -178,6 +181,28 @@ type Override struct {
 	By        string
 	Reason    string
 	At        time.Time
+	// Until is when the override lapses (/deploy override --ttl); zero: it
+	// lasts as long as the release.
+	Until time.Time `json:",omitzero"`
+}
+
+// Lifts reports whether the override is in force at now.
+func (o Override) Lifts(now time.Time) bool { return o.Until.IsZero() || now.Before(o.Until) }
+
+// CommitBlock is a commit that /deploy block keeps from deploying anywhere
+// in the repository.
+type CommitBlock struct {
+	// SHA is as given: at least 7 hexadecimal characters, lower case; it
+	// matches the commits it is a prefix of.
+	SHA    string
+	By     string
+	Reason string
+	At     time.Time
+	// FromRelease is the first release of the state that contains the
+	// commit: it and every later release (which contain it too, being
+	// later commits of the same branch) are held. Zero while no release
+	// contains it.
+	FromRelease int64
 }
 
 // State is one pipeline's engine state in one repository.
@@ -188,8 +213,18 @@ type State struct {
 	Targets  map[string]*Inventory
 	Holds    map[string]*Hold
 	// Paused, when set, says why no new deploy starts anywhere.
-	Paused    string
+	Paused string
+	// OrgPaused, when set, says why no new deploy starts in any repository
+	// of the organization (/deploy pause --org): the runner sets it in every
+	// state of the installation, and only ResumeOrg lifts it.
+	OrgPaused string `json:",omitempty"`
 	Overrides []Override
+	// Blocked are the commits kept from deploying.
+	Blocked []CommitBlock `json:",omitempty"`
+	// Applied are the ids of the last MaxApplied commands applied to this
+	// state, oldest first: a command retried after a crash is not applied
+	// twice.
+	Applied []string `json:",omitempty"`
 	// Configs are the pipelines releases travel with, by content hash:
 	// releases made from the same file share one.
 	Configs map[string]Pipeline

@@ -8,7 +8,8 @@ import (
 // cloneState deep-copies st, so Plan never changes what it was given. It
 // leaves out Held, which Plan computes anew.
 func cloneState(st State) State {
-	out := State{Paused: st.Paused, Overrides: slices.Clone(st.Overrides),
+	out := State{Paused: st.Paused, OrgPaused: st.OrgPaused, Overrides: slices.Clone(st.Overrides),
+		Blocked: slices.Clone(st.Blocked), Applied: slices.Clone(st.Applied),
 		Targets: make(map[string]*Inventory, len(st.Targets)), Holds: make(map[string]*Hold, len(st.Holds)),
 		Configs: maps.Clone(st.Configs)}
 	for k, v := range st.Targets {
@@ -22,6 +23,7 @@ func cloneState(st State) State {
 	for _, r := range st.Releases {
 		c := *r
 		c.Authors, c.Pulls, c.Unreviewed = slices.Clone(r.Authors), slices.Clone(r.Pulls), slices.Clone(r.Unreviewed)
+		c.Commits = slices.Clone(r.Commits)
 		if r.RollbackRequest != nil {
 			q := *r.RollbackRequest
 			c.RollbackRequest = &q

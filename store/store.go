@@ -226,6 +226,9 @@ type Store interface {
 	ReviewGate
 	Engine
 	Reports
+	Audit
+	Links
+	EngineIndex
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// SchemaVersion returns the applied and the embedded latest migration version.

@@ -42,6 +42,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return schema(args, stdout, stderr)
 	case "deliveries":
 		return deliveries(args, cli{getenv: getenv, stdout: stdout, stderr: stderr, clock: clock.Real(), whoami: osUser})
+	case "audit":
+		return audit(args, cli{getenv: getenv, stdout: stdout, stderr: stderr, clock: clock.Real(), whoami: osUser})
 	case "version":
 		fmt.Fprintln(stdout, "wavegate", currentVersion())
 		return 0
@@ -63,6 +65,7 @@ Commands:
   validate    check .github/wavegate.yml (or FILE) and print problems as file:line:col
   schema      print the JSON Schema of wavegate.yml, for editors
   deliveries  list stored webhook deliveries, or retry dead ones ("wavegate deliveries" for usage)
+  audit       print the commands people gave, accepted or refused ("wavegate audit -h" for usage)
   version     print the version
 `)
 }
