@@ -105,7 +105,8 @@ type Outcome[T any] struct {
 	State       State
 	Err         error
 	NextAttempt time.Time
-	// At is when the outcome was recorded.
+	// At is when the attempt ended; the outcome is recorded with the rest
+	// of its run's, and told after that.
 	At time.Time
 }
 

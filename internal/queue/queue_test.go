@@ -166,20 +166,27 @@ func (s *memStore) NextDue(context.Context) (time.Time, bool, error) {
 	return due, ok, nil
 }
 
+// nextDue is over each key's first unfinished item, as the inbox's store's:
+// an item waiting behind another of its key is not due by itself.
 func (s *memStore) nextDue() (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	first := map[string]int64{}
+	for seq, e := range s.entries {
+		if e.state != "pending" && e.state != "processing" {
+			continue
+		}
+		if f, ok := first[e.key]; !ok || seq < f {
+			first[e.key] = seq
+		}
+	}
 	var due time.Time
 	ok := false
-	for _, e := range s.entries {
-		var at time.Time
-		switch e.state {
-		case "pending":
-			at = e.due
-		case "processing":
+	for _, seq := range first {
+		e := s.entries[seq]
+		at := e.due
+		if e.state == "processing" {
 			at = e.lease
-		default:
-			continue
 		}
 		if !ok || at.Before(due) {
 			due, ok = at, true

@@ -139,6 +139,9 @@ func (w *Worker[T]) shutdown(done chan struct{}, inflight int, cancelWork contex
 // but there is no reason to lose it.
 func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run []T, runLength int, leaseEnd time.Time) {
 	o := w.o
+	if len(run) == 0 {
+		return
+	}
 	settlements := make([]Settlement[T], 0, len(run))
 	outcomes := make([]Outcome[T], 0, len(run))
 	failed := false
