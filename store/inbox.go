@@ -82,6 +82,11 @@ type InboxRuns interface {
 	// Per-repository order is the caller's to keep: in a run, the deliveries
 	// after one that did not end done must be SettleUnworked.
 	Settle(ctx context.Context, settlements []Settlement) error
+	// SettleAndClaim is Settle followed by ClaimRuns(now, 1, runLen,
+	// lease) in the same transaction, all or none: a worker done with a
+	// run takes its next one for the price of one commit. It returns the
+	// run claimed, or none when nothing is due.
+	SettleAndClaim(ctx context.Context, settlements []Settlement, now time.Time, runLen int, lease time.Duration) ([]Delivery, error)
 }
 
 // OutboxBatches settles effects together, as InboxRuns does deliveries.

@@ -218,7 +218,13 @@ func (s inboxStore) Claim(ctx context.Context, now time.Time, runs, runLen int, 
 }
 
 func (s inboxStore) Settle(ctx context.Context, sts []queue.Settlement[store.Delivery]) error {
-	return s.Inbox.Settle(ctx, queue.StoreSettlements(sts, func(d store.Delivery) int64 { return d.Seq }))
+	return s.Inbox.Settle(ctx, queue.StoreSettlements(sts, deliverySeq))
 }
+
+func (s inboxStore) SettleAndClaim(ctx context.Context, sts []queue.Settlement[store.Delivery], now time.Time, runLen int, lease time.Duration) ([]store.Delivery, error) {
+	return s.Inbox.SettleAndClaim(ctx, queue.StoreSettlements(sts, deliverySeq), now, runLen, lease)
+}
+
+func deliverySeq(d store.Delivery) int64 { return d.Seq }
 
 func (s inboxStore) Attempts(d store.Delivery) int { return d.Attempts }

@@ -451,6 +451,19 @@ func (s *settleSpy) Settle(ctx context.Context, sts []store.Settlement) error {
 	return err
 }
 
+// SettleAndClaim settles through Settle, to see the deliveries between the
+// two, then claims: the real store does both in one transaction.
+func (s *settleSpy) SettleAndClaim(ctx context.Context, sts []store.Settlement, now time.Time, runLen int, lease time.Duration) ([]store.Delivery, error) {
+	if err := s.Settle(ctx, sts); err != nil {
+		return nil, err
+	}
+	runs, err := s.ClaimRuns(ctx, now, 1, runLen, lease)
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	return runs[0], nil
+}
+
 func (s *settleSpy) first(t *testing.T) ([]store.Settlement, []store.Delivery) {
 	t.Helper()
 	s.mu.Lock()

@@ -44,6 +44,16 @@ type Store[T any] interface {
 	Attempts(item T) int
 }
 
+// SettleClaimer is a Store that can record a run's settlements and claim
+// the next run in one write: a worker done with a run then takes its next
+// one for one commit instead of two. Optional; the outbox's effects, each a
+// run of its own and performed beside the others, have no use for it.
+type SettleClaimer[T any] interface {
+	// SettleAndClaim is Settle followed by Claim(now, 1, runLen, lease),
+	// all or none; it returns the run claimed, or none.
+	SettleAndClaim(ctx context.Context, settlements []Settlement[T], now time.Time, runLen int, lease time.Duration) ([]T, error)
+}
+
 // Settlement is what the worker records of one claimed item.
 type Settlement[T any] struct {
 	Item  T

@@ -40,6 +40,8 @@ type memStore struct {
 	settles [][]Settlement[item]
 	// runLengths records the run length of each Claim that took something.
 	runLengths []int
+	// claimedWithSettle counts runs SettleAndClaim took.
+	claimedWithSettle int
 	// afterClaim runs once after the first Claim that returns nothing.
 	afterClaim func()
 	// afterLook runs once after the first NextDue.
@@ -117,6 +119,20 @@ func (s *memStore) Claim(_ context.Context, now time.Time, runs, runLen int, lea
 		s.once.Do(s.afterClaim)
 	}
 	return out, nil
+}
+
+func (s *memStore) SettleAndClaim(ctx context.Context, sts []Settlement[item], now time.Time, runLen int, lease time.Duration) ([]item, error) {
+	if err := s.Settle(ctx, sts); err != nil {
+		return nil, err
+	}
+	runs, err := s.Claim(ctx, now, 1, runLen, lease)
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.claimedWithSettle++
+	s.mu.Unlock()
+	return runs[0], nil
 }
 
 func (s *memStore) Settle(_ context.Context, sts []Settlement[item]) error {
@@ -638,5 +654,21 @@ func TestRunLengthHalvesAfterAFailureAndDoublesAfterAFullRun(t *testing.T) {
 	// [1-8] 1 dead; [2-5] 2 dead; [3 4] 3 dead; [4] dead; [5]; [6 7]; [8-11]; [12-19]; [20].
 	if want := []int{8, 4, 2, 1, 1, 2, 4, 8, 8}; !slices.Equal(r.store.runLengths, want) {
 		t.Errorf("run lengths %v, want %v", r.store.runLengths, want)
+	}
+}
+
+// A worker done with a run takes its next one in the same write as the
+// settlement.
+func TestNextRunClaimedWithTheSettlement(t *testing.T) {
+	r := run(t, func(context.Context, item) ([]byte, error) { return nil, nil },
+		func(o *Options[item]) { withRuns(o); o.RunLength = 2 }, runOf(4))
+	for range 4 {
+		r.next(t)
+	}
+	wantSettles(t, r.store, []string{"1:0", "2:0"}, []string{"3:0", "4:0"})
+	r.store.mu.Lock()
+	defer r.store.mu.Unlock()
+	if r.store.claimedWithSettle != 1 || len(r.store.runLengths) != 2 {
+		t.Errorf("%d claims, %d of them with a settlement; want 2, 1", len(r.store.runLengths), r.store.claimedWithSettle)
 	}
 }

@@ -131,22 +131,50 @@ func (w *Worker[T]) shutdown(done chan struct{}, inflight int, cancelWork contex
 	}
 }
 
-// work works a run's items in order and records their outcomes together.
-// The run stops at its first item not done, and before an item when the
-// worker is stopping or the item's timeout could outlast the lease: the
-// items left go back unworked. Recording uses a context that shutdown does
-// not cancel: an outcome lost there would only be repeated after the lease,
-// but there is no reason to lose it.
+// work works a run's items in order and records their outcomes together,
+// claiming the next run in the same write when the store can; it returns
+// once there is no next run. A run stops at its first item not done, and
+// before an item when the worker is stopping or the item's timeout could
+// outlast the lease: the items left go back unworked. Recording uses a
+// context that shutdown does not cancel: an outcome lost there would only
+// be repeated after the lease, but there is no reason to lose it.
 func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run []T, runLength int, leaseEnd time.Time) {
 	o := w.o
-	if len(run) == 0 {
-		return
+	claimer, _ := o.Store.(SettleClaimer[T])
+	for first := true; len(run) > 0; first = false {
+		settlements, outcomes := w.workRun(stopping, workCtx, run, runLength, leaseEnd, first)
+		var next []T
+		var err error
+		if claimer != nil && !isClosed(stopping) {
+			now := o.Clock.Now()
+			runLength, leaseEnd = int(w.runLength.Load()), now.Add(o.Lease)
+			next, err = claimer.SettleAndClaim(context.WithoutCancel(workCtx), settlements, now, runLength, o.Lease)
+		} else {
+			err = o.Store.Settle(context.WithoutCancel(workCtx), settlements)
+		}
+		if err != nil {
+			// The leases will run out and the items will be taken again:
+			// nothing is lost.
+			o.Logger.Error("record "+o.Names.Many+" outcomes", append(o.Attrs(run[0]), "count", len(settlements), "error", err)...)
+		}
+		if o.OnOutcome != nil {
+			for _, out := range outcomes {
+				o.OnOutcome(out)
+			}
+		}
+		run = next
 	}
+}
+
+// workRun works one run and returns what to record of it; a run taken by
+// the worker itself (not first) is not started once the worker is stopping.
+func (w *Worker[T]) workRun(stopping <-chan struct{}, workCtx context.Context, run []T, runLength int, leaseEnd time.Time, first bool) ([]Settlement[T], []Outcome[T]) {
+	o := w.o
 	settlements := make([]Settlement[T], 0, len(run))
 	outcomes := make([]Outcome[T], 0, len(run))
 	failed := false
 	for i, item := range run {
-		if i > 0 && (isClosed(stopping) || o.Clock.Now().Add(o.Timeout).After(leaseEnd)) {
+		if (i > 0 || !first) && (isClosed(stopping) || o.Clock.Now().Add(o.Timeout).After(leaseEnd)) {
 			settlements = unworked(settlements, run[i:])
 			break
 		}
@@ -159,16 +187,7 @@ func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run 
 		}
 	}
 	w.adapt(failed, !failed && len(outcomes) == runLength)
-	if err := o.Store.Settle(context.WithoutCancel(workCtx), settlements); err != nil {
-		// The leases will run out and the items will be taken again:
-		// nothing is lost.
-		o.Logger.Error("record "+o.Names.Many+" outcomes", append(o.Attrs(run[0]), "count", len(settlements), "error", err)...)
-	}
-	if o.OnOutcome != nil {
-		for _, out := range outcomes {
-			o.OnOutcome(out)
-		}
-	}
+	return settlements, outcomes
 }
 
 // adapt halves the run length after a run stopped by a failure and doubles

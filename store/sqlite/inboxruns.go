@@ -25,8 +25,37 @@ func (s *Store) ClaimRuns(ctx context.Context, now time.Time, runs, runLen int, 
 	if runs <= 0 || runLen <= 0 || lease <= 0 {
 		return nil, fmt.Errorf("claim inbox runs: runs %d, run length %d and lease %v must be positive", runs, runLen, lease)
 	}
+	out, err := s.settleAndClaim(ctx, nil, now, runs, runLen, lease)
+	if err != nil {
+		return nil, fmt.Errorf("claim inbox runs: %w", err)
+	}
+	return out, nil
+}
+
+// SettleAndClaim implements store.InboxRuns.
+func (s *Store) SettleAndClaim(ctx context.Context, settlements []store.Settlement, now time.Time, runLen int, lease time.Duration) ([]store.Delivery, error) {
+	if runLen <= 0 || lease <= 0 {
+		return nil, fmt.Errorf("settle %d deliveries and claim a run: run length %d and lease %v must be positive", len(settlements), runLen, lease)
+	}
+	runs, err := s.settleAndClaim(ctx, settlements, now, 1, runLen, lease)
+	if err != nil {
+		return nil, fmt.Errorf("settle %d deliveries and claim a run: %w", len(settlements), err)
+	}
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	return runs[0], nil
+}
+
+// settleAndClaim settles, then claims runs, in one write job.
+func (s *Store) settleAndClaim(ctx context.Context, settlements []store.Settlement, now time.Time, runs, runLen int, lease time.Duration) ([][]store.Delivery, error) {
 	var out [][]store.Delivery
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if len(settlements) > 0 {
+			if err := settleDeliveries(ctx, tx, settlements); err != nil {
+				return err
+			}
+		}
 		heads, err := dueHeads(ctx, tx, now, runs)
 		if err != nil {
 			return err
@@ -43,12 +72,13 @@ func (s *Store) ClaimRuns(ctx context.Context, now time.Time, runs, runLen int, 
 		}
 		return nil
 	})
-	if err == nil {
-		err = s.readPayloads(ctx, out)
-	}
 	if err != nil {
-		// Anything claimed is handed back when its lease expires.
-		return nil, fmt.Errorf("claim inbox runs: %w", err)
+		return nil, err
+	}
+	// Past the commit, what is claimed is handed back when its lease
+	// expires should reading its payloads fail.
+	if err := s.readPayloads(ctx, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

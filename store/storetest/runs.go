@@ -353,3 +353,53 @@ func testRunsInOrderUnderConcurrency(t *testing.T, open Opener) {
 		t.Errorf("Depth after all done = %d", n)
 	}
 }
+
+// SettleAndClaim settles a run and claims the next in one transaction, all
+// or none.
+func testSettleAndClaim(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	MustEnqueue(t, s, NewDelivery("a1", "o/a", At(0)), NewDelivery("a2", "o/a", At(0)),
+		NewDelivery("a3", "o/a", At(0)), NewDelivery("b1", "o/b", At(time.Hour)))
+	run := claimRuns(t, s, At(0), 1, 2, time.Hour)[0]
+	done := []store.Settlement{
+		{Seq: run[0].Seq, Settles: store.SettleDone, At: At(time.Second)},
+		{Seq: run[1].Seq, Settles: store.SettleDone, At: At(time.Second)},
+	}
+	// A settlement of a delivery not claimed fails the whole call: nothing
+	// settled, nothing claimed.
+	b1 := delivery(t, s, "b1")
+	if _, err := s.SettleAndClaim(ctx, append(done, store.Settlement{Seq: b1.Seq, Settles: store.SettleDone, At: At(0)}),
+		At(time.Second), 10, time.Hour); !errors.Is(err, store.ErrNotClaimed) {
+		t.Fatalf("SettleAndClaim with an unclaimed delivery = %v, want ErrNotClaimed", err)
+	}
+	if d := delivery(t, s, "a1"); d.State != store.DeliveryProcessing {
+		t.Errorf("a1 after a failed SettleAndClaim is %s, want processing", d.State)
+	}
+	if d := delivery(t, s, "a3"); d.State != store.DeliveryPending {
+		t.Errorf("a3 after a failed SettleAndClaim is %s, want pending", d.State)
+	}
+
+	next, err := s.SettleAndClaim(ctx, done, At(time.Second), 10, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRuns(t, "SettleAndClaim", [][]store.Delivery{next}, []string{"a3"})
+	if next[0].State != store.DeliveryProcessing || next[0].Attempts != 1 || string(next[0].Payload) != `{"id":"a3"}` {
+		t.Errorf("claimed %+v", next[0])
+	}
+	for _, id := range []string{"a1", "a2"} {
+		if d := delivery(t, s, id); d.State != store.DeliveryDone {
+			t.Errorf("%s is %s, want done", id, d.State)
+		}
+	}
+	// Nothing due (b1 is due in an hour): the settlement alone.
+	next, err = s.SettleAndClaim(ctx, []store.Settlement{{Seq: next[0].Seq, Settles: store.SettleDone, At: At(2 * time.Second)}},
+		At(2*time.Second), 10, time.Hour)
+	if err != nil || next != nil {
+		t.Fatalf("SettleAndClaim with nothing due = %v, %v; want none", next, err)
+	}
+	if d := delivery(t, s, "a3"); d.State != store.DeliveryDone {
+		t.Errorf("a3 is %s, want done", d.State)
+	}
+}

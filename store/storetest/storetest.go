@@ -28,6 +28,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClaimRunsRules", testClaimRunsRules},
 		{"SettleRunWithAFailure", testSettleRunWithAFailure},
 		{"SettleAllOrNone", testSettleAllOrNone},
+		{"SettleAndClaim", testSettleAndClaim},
 		{"RunLeaseExpiryAndHandBack", testRunLeaseExpiryAndHandBack},
 		{"EngineStateSavedWithItsEffects", testEngineStateSavedWithItsEffects},
 		{"EngineWakeTimes", testEngineWakeTimes},
