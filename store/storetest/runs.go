@@ -247,8 +247,8 @@ func testRunLeaseExpiryAndHandBack(t *testing.T, open Opener) {
 	}
 }
 
-// Runs claimed and settled by several workers at once, some failing in
-// their middle: each repository's deliveries are done one run at a time, in
+// Runs claimed and settled by several workers at once, half of them taking
+// their next run with their settlement, some runs failing in their middle: each repository's deliveries are done one run at a time, in
 // seq order, and each exactly once.
 func testRunsInOrderUnderConcurrency(t *testing.T, open Opener) {
 	const (
@@ -283,13 +283,20 @@ func testRunsInOrderUnderConcurrency(t *testing.T, open Opener) {
 		idle     atomic.Int64
 		wg       sync.WaitGroup
 	)
-	for range workers {
+	for w := range workers {
 		wg.Go(func() {
+			// Half the workers take their next run with their settlement.
+			withClaim := w%2 == 0
+			var next [][]store.Delivery
 			for finished.Load() < total && !t.Failed() {
-				runs, err := s.ClaimRuns(ctx, At(time.Minute), 2, 8, time.Hour)
-				if err != nil {
-					t.Errorf("ClaimRuns: %v", err)
-					return
+				runs := next
+				next = nil
+				if len(runs) == 0 {
+					var err error
+					if runs, err = s.ClaimRuns(ctx, At(time.Minute), 2, 8, time.Hour); err != nil {
+						t.Errorf("ClaimRuns: %v", err)
+						return
+					}
 				}
 				if len(runs) == 0 {
 					if idle.Add(1) > 1_000_000 {
@@ -299,7 +306,7 @@ func testRunsInOrderUnderConcurrency(t *testing.T, open Opener) {
 					runtime.Gosched()
 					continue
 				}
-				for _, run := range runs {
+				for k, run := range runs {
 					repo := run[0].Repository
 					mu.Lock()
 					if inFlight[repo] {
@@ -328,7 +335,15 @@ func testRunsInOrderUnderConcurrency(t *testing.T, open Opener) {
 					mu.Lock()
 					delete(inFlight, repo)
 					mu.Unlock()
-					if err := s.Settle(ctx, sts); err != nil {
+					if withClaim && k == len(runs)-1 {
+						claimed, err := s.SettleAndClaim(ctx, sts, At(time.Minute), 8, time.Hour)
+						if err != nil {
+							t.Errorf("SettleAndClaim(%s...): %v", run[0].ID, err)
+						}
+						if len(claimed) > 0 {
+							next = [][]store.Delivery{claimed}
+						}
+					} else if err := s.Settle(ctx, sts); err != nil {
 						t.Errorf("Settle(%s...): %v", run[0].ID, err)
 					}
 				}
