@@ -2,10 +2,16 @@
 # Intake benchmark: a Wavegate on loopback with a fresh SQLite database,
 # loaded by internal/cmd/loadgen from a second process with signed ~20 KB
 # pull_request deliveries. Prints the figures recorded in BENCHMARKS.md.
+# The workers run throughout. ACTION=closed (the default) makes each delivery
+# a no-op for them (no handler takes it); ACTION=synchronize sends what the
+# review gate takes, which with no GitHub App configured ends dead at once.
+# The server's CPU time is reported per delivery taken in, intake and
+# processing together (read it when the depth after the run is 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port=${PORT:-3917}
+action=${ACTION:-closed}
 secret=bench-secret
 dir=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
@@ -35,6 +41,19 @@ report_steal() {
   awk -v t=$((total1 - total0)) -v s=$((steal1 - steal0)) 'BEGIN{ if (t > 0) printf "cpu steal during the run: %.1f%%\n", 100*s/t }'
 }
 
+# CPU seconds the server has used (user + system), from /proc.
+cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$server/stat"; }
+metric() { curl -fs "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m || index($1, m "{") == 1 {s += $2} END {printf "%d\n", s}'; }
+# report_cpu prints the server's CPU per delivery received since cpu0,
+# once the workers have caught up (at most 10 s after the load).
+report_cpu() {
+  for _ in $(seq 20); do [ "$(metric wavegate_inbox_depth)" -eq 0 ] && break; sleep 0.5; done
+  local n; n=$(metric wavegate_webhook_deliveries_received_total)
+  awk -v c="$(cpu_secs)" -v c0="$1" -v n="$n" -v d="$(metric wavegate_inbox_depth)" 'BEGIN{
+    printf "server CPU %.2f s for %d deliveries: %.3f ms per delivery, intake and processing (depth after: %d)\n", c - c0, n, 1000 * (c - c0) / n, d }'
+  echo "load: $(uptime | sed 's/.*load average/load average/')"
+}
+
 stop_server() {
   echo "-- server after the run:"
   curl -fs "http://127.0.0.1:$port/metrics" | grep -E '^wavegate_(inbox_depth|webhook_deliveries_received_total|deliveries_processed_total)' || true
@@ -42,18 +61,22 @@ stop_server() {
 }
 
 runs=${RUNS:-3}
-for i in $(seq "$runs"); do
-  echo "== acknowledgement latency at 500 deliveries/s (open loop, 30 s), run $i of $runs"
-  start_server
-  before=$(cpu_sample)
-  "$dir/loadgen" -url "$url" -secret "$secret" -rate 500 -concurrency 64 -duration 30s
-  report_steal "$before"
-  stop_server
-  echo
+echo "pull_request deliveries with action $action; $(nproc) cores; $(uptime | sed 's/.*load average/load average/')"
+for repos in ${REPOS:-1 100}; do
+  for i in $(seq "$runs"); do
+    echo "== acknowledgement latency at 500 deliveries/s (open loop, 30 s), $repos repositories, run $i of $runs"
+    start_server
+    before=$(cpu_sample); cpu0=$(cpu_secs)
+    "$dir/loadgen" -url "$url" -secret "$secret" -rate 500 -concurrency 64 -duration 30s -repos "$repos" -action "$action"
+    report_steal "$before"
+    report_cpu "$cpu0"
+    stop_server
+    echo
+  done
 done
 echo "== maximum sustained intake (closed loop, 64 in flight, 30 s)"
 start_server
 before=$(cpu_sample)
-"$dir/loadgen" -url "$url" -secret "$secret" -concurrency 64 -duration 30s
+"$dir/loadgen" -url "$url" -secret "$secret" -concurrency 64 -duration 30s -action "$action"
 report_steal "$before"
 stop_server

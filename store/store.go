@@ -59,6 +59,7 @@ type Delivery struct {
 
 // Inbox is the durable queue of webhook deliveries.
 type Inbox interface {
+	InboxRuns
 	// Enqueue stores d durably (committed before it returns) as pending and
 	// due at d.ReceivedAt. When a delivery with the same ID is already
 	// stored, nothing is changed and the result says Duplicate, unless that
@@ -143,6 +144,7 @@ type Effect struct {
 
 // Outbox is the durable queue of side effects.
 type Outbox interface {
+	OutboxBatches
 	// AddEffects stores effects as pending; an effect whose Key exists is
 	// skipped. Each needs a Key and CreatedAt; it is due at NextAttemptAt, or
 	// at CreatedAt when NextAttemptAt is zero.

@@ -43,6 +43,10 @@ type Options struct {
 
 	// Workers is how many deliveries are processed at once (default 8).
 	Workers int
+	// RunLength is how many consecutive deliveries of one repository a
+	// worker claims and processes in one go, recording their outcomes in
+	// one commit (default 64).
+	RunLength int
 	// HandlerTimeout bounds one attempt (default 2m). It must stay below
 	// Lease, or a slow attempt could be claimed a second time.
 	HandlerTimeout time.Duration
@@ -106,6 +110,9 @@ func New(opts Options) (*Processor, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = 8
 	}
+	if opts.RunLength <= 0 {
+		opts.RunLength = 64
+	}
 	if opts.HandlerTimeout <= 0 {
 		opts.HandlerTimeout = 2 * time.Minute
 	}
@@ -140,7 +147,7 @@ func New(opts Options) (*Processor, error) {
 		},
 		Clock: opts.Clock, Logger: opts.Logger,
 		Names: queue.Names{One: "delivery", Many: "deliveries"}, Attrs: deliveryAttrs,
-		Workers: opts.Workers, Lease: opts.Lease, Timeout: opts.HandlerTimeout,
+		Workers: opts.Workers, RunLength: opts.RunLength, Lease: opts.Lease, Timeout: opts.HandlerTimeout,
 		IsTransient: opts.IsTransient, RetryAt: retryAt,
 		BaseBackoff: opts.BaseBackoff, MaxBackoff: opts.MaxBackoff, MaxAttempts: opts.MaxAttempts,
 		Jitter: opts.Jitter, Poll: opts.Poll, ShutdownGrace: opts.ShutdownGrace,
@@ -206,20 +213,18 @@ func deliveryAttrs(d store.Delivery) []any {
 // inboxStore adapts store.Inbox to the queue worker.
 type inboxStore struct{ store.Inbox }
 
-func (s inboxStore) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.Delivery, error) {
-	return s.Inbox.Claim(ctx, now, limit, lease)
+func (s inboxStore) Claim(ctx context.Context, now time.Time, runs, runLen int, lease time.Duration) ([][]store.Delivery, error) {
+	return s.Inbox.ClaimRuns(ctx, now, runs, runLen, lease)
 }
 
-func (s inboxStore) Complete(ctx context.Context, d store.Delivery, now time.Time, _ []byte) error {
-	return s.Inbox.Complete(ctx, d.Seq, now)
+func (s inboxStore) Settle(ctx context.Context, sts []queue.Settlement[store.Delivery]) error {
+	return s.Inbox.Settle(ctx, queue.StoreSettlements(sts, deliverySeq))
 }
 
-func (s inboxStore) Retry(ctx context.Context, d store.Delivery, next time.Time, msg string) error {
-	return s.Inbox.Retry(ctx, d.Seq, next, msg)
+func (s inboxStore) SettleAndClaim(ctx context.Context, sts []queue.Settlement[store.Delivery], now time.Time, runLen int, lease time.Duration) ([]store.Delivery, error) {
+	return s.Inbox.SettleAndClaim(ctx, queue.StoreSettlements(sts, deliverySeq), now, runLen, lease)
 }
 
-func (s inboxStore) Kill(ctx context.Context, d store.Delivery, now time.Time, msg string) error {
-	return s.Inbox.Kill(ctx, d.Seq, now, msg)
-}
+func deliverySeq(d store.Delivery) int64 { return d.Seq }
 
 func (s inboxStore) Attempts(d store.Delivery) int { return d.Attempts }

@@ -424,3 +424,123 @@ func TestPrunesFinishedDeliveriesAfterRetention(t *testing.T) {
 		t.Fatalf("fresh delivery pruned: %v", err)
 	}
 }
+
+// settleSpy records each Settle call, and what the deliveries it names
+// look like right after it, before the worker claims anything more.
+type settleSpy struct {
+	testStore
+	mu    sync.Mutex
+	calls [][]store.Settlement
+	after [][]store.Delivery
+}
+
+func (s *settleSpy) Settle(ctx context.Context, sts []store.Settlement) error {
+	err := s.testStore.Settle(ctx, sts)
+	var after []store.Delivery
+	for _, st := range sts {
+		ds, _ := s.testStore.ListDeliveries(ctx, store.DeliveryFilter{})
+		for _, d := range ds {
+			if d.Seq == st.Seq {
+				after = append(after, d)
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls, s.after = append(s.calls, sts), append(s.after, after)
+	return err
+}
+
+// SettleAndClaim settles through Settle, to see the deliveries between the
+// two, then claims: the real store does both in one transaction.
+func (s *settleSpy) SettleAndClaim(ctx context.Context, sts []store.Settlement, now time.Time, runLen int, lease time.Duration) ([]store.Delivery, error) {
+	if err := s.Settle(ctx, sts); err != nil {
+		return nil, err
+	}
+	runs, err := s.ClaimRuns(ctx, now, 1, runLen, lease)
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	return runs[0], nil
+}
+
+func (s *settleSpy) first(t *testing.T) ([]store.Settlement, []store.Delivery) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.calls) == 0 {
+		t.Fatal("no Settle call")
+	}
+	return s.calls[0], s.after[0]
+}
+
+// A repository's waiting deliveries are claimed as one run and their
+// outcomes recorded in one write.
+func TestRunOfARepositorySettledInOneWrite(t *testing.T) {
+	h := newHarness(t)
+	for i := range 5 {
+		h.enqueue(fmt.Sprint("a", i), "acme/a")
+	}
+	spy := &settleSpy{testStore: h.store}
+	h.start(func(context.Context, store.Delivery) error { return nil }, func(o *Options) { o.Store = spy })
+	for i := range 5 {
+		if o := h.next(); o.State != store.DeliveryDone || o.Delivery.ID != fmt.Sprint("a", i) {
+			t.Fatalf("outcome %d: %s %s %v", i, o.Delivery.ID, o.State, o.Err)
+		}
+	}
+	spy.mu.Lock()
+	defer spy.mu.Unlock()
+	if len(spy.calls) != 1 || len(spy.calls[0]) != 5 {
+		t.Fatalf("Settle calls %v, want one of 5", spy.calls)
+	}
+	for _, d := range spy.after[0] {
+		if d.State != store.DeliveryDone || d.Attempts != 1 {
+			t.Errorf("%s after the run = %s on attempt %d, want done on 1", d.ID, d.State, d.Attempts)
+		}
+	}
+}
+
+// A panic in the middle of a run kills that delivery alone: those before
+// it are done, those after it go back pending with no attempt counted, and
+// are then processed on their first attempt.
+func TestPanicInTheMiddleOfARun(t *testing.T) {
+	h := newHarness(t)
+	for i := range 4 {
+		h.enqueue(fmt.Sprint("a", i), "acme/a")
+	}
+	spy := &settleSpy{testStore: h.store}
+	h.start(func(_ context.Context, d store.Delivery) error {
+		if d.ID == "a1" {
+			panic("nil map")
+		}
+		return nil
+	}, func(o *Options) { o.Store = spy })
+	want := map[string]store.DeliveryState{"a0": store.DeliveryDone, "a1": store.DeliveryDead, "a2": store.DeliveryDone, "a3": store.DeliveryDone}
+	for range 4 {
+		o := h.next()
+		if o.State != want[o.Delivery.ID] {
+			t.Errorf("%s ended %s, want %s", o.Delivery.ID, o.State, want[o.Delivery.ID])
+		}
+	}
+	_, after := spy.first(t)
+	wantAfter := []struct {
+		state    store.DeliveryState
+		attempts int
+	}{{store.DeliveryDone, 1}, {store.DeliveryDead, 1}, {store.DeliveryPending, 0}, {store.DeliveryPending, 0}}
+	if len(after) != len(wantAfter) {
+		t.Fatalf("first Settle named %d deliveries, want 4", len(after))
+	}
+	for i, w := range wantAfter {
+		if after[i].State != w.state || after[i].Attempts != w.attempts {
+			t.Errorf("%s after the run = %s on attempt %d, want %s on %d", after[i].ID, after[i].State, after[i].Attempts, w.state, w.attempts)
+		}
+	}
+	if d := h.delivery("a1"); !strings.Contains(d.LastError, "handler panicked: nil map") {
+		t.Errorf("a1 last error %q, want the panic", d.LastError)
+	}
+	for _, id := range []string{"a2", "a3"} {
+		if d := h.delivery(id); d.State != store.DeliveryDone || d.Attempts != 1 {
+			t.Errorf("%s = %s on attempt %d, want done on 1", id, d.State, d.Attempts)
+		}
+	}
+}

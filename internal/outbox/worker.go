@@ -108,23 +108,27 @@ func (w *Worker) Notify() { w.q.Notify() }
 // then, and handed back.
 func (w *Worker) Run(ctx context.Context) error { return w.q.Run(ctx) }
 
-// outboxStore adapts store.Outbox to the queue worker.
+// outboxStore adapts store.Outbox to the queue worker. Effects need no
+// order between them and may take long (a deploy command), so each is a run
+// of its own, performed beside the others; their claims are taken in one
+// transaction, and their outcomes, recorded as each ends, share commits
+// with whatever else is being written at that moment.
 type outboxStore struct{ s store.Outbox }
 
-func (a outboxStore) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.Effect, error) {
-	return a.s.ClaimEffects(ctx, now, limit, lease)
+func (a outboxStore) Claim(ctx context.Context, now time.Time, runs, _ int, lease time.Duration) ([][]store.Effect, error) {
+	es, err := a.s.ClaimEffects(ctx, now, runs, lease)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]store.Effect, len(es))
+	for i := range es {
+		out[i] = es[i : i+1 : i+1]
+	}
+	return out, nil
 }
 
-func (a outboxStore) Complete(ctx context.Context, e store.Effect, now time.Time, result []byte) error {
-	return a.s.CompleteEffect(ctx, e.Seq, now, result)
-}
-
-func (a outboxStore) Retry(ctx context.Context, e store.Effect, next time.Time, msg string) error {
-	return a.s.RetryEffect(ctx, e.Seq, next, msg)
-}
-
-func (a outboxStore) Kill(ctx context.Context, e store.Effect, now time.Time, msg string) error {
-	return a.s.KillEffect(ctx, e.Seq, now, msg)
+func (a outboxStore) Settle(ctx context.Context, sts []queue.Settlement[store.Effect]) error {
+	return a.s.SettleEffects(ctx, queue.StoreSettlements(sts, func(e store.Effect) int64 { return e.Seq }))
 }
 
 func (a outboxStore) ReleaseAll(ctx context.Context, now time.Time) (int, error) {

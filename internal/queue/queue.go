@@ -5,7 +5,9 @@
 // that will not, or that failed too often, or that panicked, as dead, hands
 // unfinished work back at start and at shutdown, and sleeps until the next
 // item can be due. Ordering between items (the inbox's per repository) is
-// the store's Claim's business, not the worker's.
+// the store's Claim's business: it hands out runs, each worked in order by
+// one worker, which stops a run at its first item not done and records the
+// run's outcomes together, in one write.
 package queue
 
 import (
@@ -14,24 +16,25 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/store"
 )
 
 // Store is the leased queue as the worker sees it. Each store adapts its own
-// method names to it; Complete, Retry and Kill take the item (the adapter
-// picks its Seq) and Attempts reads it, so that items stay plain store types.
+// method names to it; Settle takes the items (the adapter picks their Seq)
+// and Attempts reads one, so that items stay plain store types.
 type Store[T any] interface {
-	// Claim takes up to limit items due at now, leased until now+lease; each
-	// claim counts as an attempt.
-	Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]T, error)
-	// Complete marks a claimed item done with what working it produced.
-	Complete(ctx context.Context, item T, now time.Time, result []byte) error
-	// Retry hands a claimed item back, due at next.
-	Retry(ctx context.Context, item T, next time.Time, errMsg string) error
-	// Kill marks a claimed item dead with errMsg.
-	Kill(ctx context.Context, item T, now time.Time, errMsg string) error
+	// Claim takes up to runs runs of up to runLen items due at now, leased
+	// until now+lease; each claim counts as an attempt. A run's items are
+	// worked in order, one after the other, by one worker; a store whose
+	// items need no order returns runs of one.
+	Claim(ctx context.Context, now time.Time, runs, runLen int, lease time.Duration) ([][]T, error)
+	// Settle records what became of claimed items, a run's together, all
+	// or none.
+	Settle(ctx context.Context, settlements []Settlement[T]) error
 	// ReleaseAll hands every claimed item back, due now.
 	ReleaseAll(ctx context.Context, now time.Time) (int, error)
 	// NextDue is the earliest time Claim could return an item (a pending
@@ -39,6 +42,49 @@ type Store[T any] interface {
 	NextDue(ctx context.Context) (due time.Time, ok bool, err error)
 	// Attempts is how many times item was claimed, this claim included.
 	Attempts(item T) int
+}
+
+// SettleClaimer is a Store that can record a run's settlements and claim
+// the next run in one write: a worker done with a run then takes its next
+// one for one commit instead of two. Optional; the outbox's effects, each a
+// run of its own and performed beside the others, have no use for it.
+type SettleClaimer[T any] interface {
+	// SettleAndClaim is Settle followed by Claim(now, 1, runLen, lease),
+	// all or none; it returns the run claimed, or none.
+	SettleAndClaim(ctx context.Context, settlements []Settlement[T], now time.Time, runLen int, lease time.Duration) ([]T, error)
+}
+
+// Settlement is what the worker records of one claimed item.
+type Settlement[T any] struct {
+	Item  T
+	State State
+	// At is when a Done or Dead item finished, or when a Retried or
+	// HandedBack one is due again; an Unworked one keeps its due time.
+	At time.Time
+	// Err is the last error of a Retried, HandedBack or Dead item.
+	Err string
+	// Result is what working a Done item produced.
+	Result []byte
+}
+
+// StoreSettlements turns settlements into the store's, seq naming each
+// item's row.
+func StoreSettlements[T any](sts []Settlement[T], seq func(T) int64) []store.Settlement {
+	out := make([]store.Settlement, len(sts))
+	for i, st := range sts {
+		out[i] = store.Settlement{Seq: seq(st.Item), At: st.At, Error: st.Err, Result: st.Result}
+		switch st.State {
+		case Done:
+			out[i].Settles = store.SettleDone
+		case Retried, HandedBack:
+			out[i].Settles = store.SettleRetry
+		case Dead:
+			out[i].Settles = store.SettleDead
+		case Unworked:
+			out[i].Settles = store.SettleUnworked
+		}
+	}
+	return out
 }
 
 // Work does one item once. A nil error completes it with result.
@@ -56,6 +102,11 @@ const (
 	Dead
 	// HandedBack: shutdown interrupted the attempt; the item is due again at once.
 	HandedBack
+	// Unworked: claimed in a run but never attempted, because an earlier
+	// item of the run did not end Done, or the worker is stopping, or the
+	// run's lease could run out. It goes back as it was before the claim,
+	// which does not count as an attempt. It has no Outcome.
+	Unworked
 )
 
 // Outcome is one attempt's outcome, told after it is recorded.
@@ -64,7 +115,8 @@ type Outcome[T any] struct {
 	State       State
 	Err         error
 	NextAttempt time.Time
-	// At is when the outcome was recorded.
+	// At is when the attempt ended; the outcome is recorded with the rest
+	// of its run's, and told after that.
 	At time.Time
 }
 
@@ -84,8 +136,13 @@ type Options[T any] struct {
 	// Attrs are the log keys every line about item carries.
 	Attrs func(item T) []any
 
-	// Workers is how many items are worked at once (default 4).
+	// Workers is how many runs are worked at once (default 4).
 	Workers int
+	// RunLength is how many items a worker claims at most in one run
+	// (default 1). Above 1 it needs a Timeout: an item of a run is started
+	// only when its Timeout ends before the run's lease does. Runs are
+	// claimed shorter after failures (see adapt).
+	RunLength int
 	// Lease is how long a claim stays valid (default 5m).
 	Lease time.Duration
 	// Timeout bounds one attempt; it must be below Lease, or a slow attempt
@@ -158,6 +215,12 @@ func (o *Options[T]) setDefaults() error {
 	if o.Workers <= 0 {
 		o.Workers = 4
 	}
+	if o.RunLength <= 0 {
+		o.RunLength = 1
+	}
+	if o.RunLength > 1 && o.Timeout <= 0 {
+		return fmt.Errorf("queue: runs of %d need an attempt timeout, to stop a run before its lease ends", o.RunLength)
+	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 12
 	}
@@ -174,6 +237,8 @@ func (o *Options[T]) setDefaults() error {
 type Worker[T any] struct {
 	o      Options[T]
 	notify chan struct{}
+	// runLength is how long a run is claimed now (see adapt).
+	runLength atomic.Int64
 }
 
 // New validates o and returns a Worker ready to Run.
@@ -181,7 +246,9 @@ func New[T any](o Options[T]) (*Worker[T], error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	return &Worker[T]{o: o, notify: make(chan struct{}, 1)}, nil
+	w := &Worker[T]{o: o, notify: make(chan struct{}, 1)}
+	w.runLength.Store(int64(o.RunLength))
+	return w, nil
 }
 
 // Notify tells the worker that items were added. It never blocks, and a

@@ -23,6 +23,7 @@ type item struct {
 }
 
 type entry struct {
+	key      string // items of one key are claimed in runs, in seq order
 	state    string // pending | processing | done | dead
 	due      time.Time
 	lease    time.Time
@@ -35,6 +36,12 @@ type entry struct {
 type memStore struct {
 	mu      sync.Mutex
 	entries map[int64]*entry
+	// settles records each Settle call's settlements.
+	settles [][]Settlement[item]
+	// runLengths records the run length of each Claim that took something.
+	runLengths []int
+	// claimedWithSettle counts runs SettleAndClaim took.
+	claimedWithSettle int
 	// afterClaim runs once after the first Claim that returns nothing.
 	afterClaim func()
 	// afterLook runs once after the first NextDue.
@@ -44,10 +51,13 @@ type memStore struct {
 
 func newMemStore() *memStore { return &memStore{entries: map[int64]*entry{}} }
 
-func (s *memStore) add(seq int64, due time.Time) {
+// add adds an item with a key of its own.
+func (s *memStore) add(seq int64, due time.Time) { s.addKey(seq, fmt.Sprint("own-", seq), due) }
+
+func (s *memStore) addKey(seq int64, key string, due time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.entries[seq] = &entry{state: "pending", due: due}
+	s.entries[seq] = &entry{key: key, state: "pending", due: due}
 }
 
 func (s *memStore) get(seq int64) entry {
@@ -56,21 +66,53 @@ func (s *memStore) get(seq int64) entry {
 	return *s.entries[seq]
 }
 
-func (s *memStore) Claim(_ context.Context, now time.Time, limit int, lease time.Duration) ([]item, error) {
+func (s *memStore) settled() [][]Settlement[item] {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.settles)
+}
+
+// Claim takes, per key in the order of its first unfinished item, that
+// item and the due ones after it, as the inbox's store does.
+func (s *memStore) Claim(_ context.Context, now time.Time, runs, runLen int, lease time.Duration) ([][]item, error) {
 	s.mu.Lock()
 	var seqs []int64
 	for seq, e := range s.entries {
-		if e.state == "pending" && !e.due.After(now) || e.state == "processing" && !e.lease.After(now) {
+		if e.state == "pending" || e.state == "processing" {
 			seqs = append(seqs, seq)
 		}
 	}
 	slices.Sort(seqs)
-	var out []item
-	for _, seq := range seqs[:min(limit, len(seqs))] {
+	due := func(e *entry) bool {
+		return e.state == "pending" && !e.due.After(now) || e.state == "processing" && !e.lease.After(now)
+	}
+	var out [][]item
+	seen := map[string]bool{}
+	for _, seq := range seqs {
 		e := s.entries[seq]
-		e.state, e.lease = "processing", now.Add(lease)
-		e.attempts++
-		out = append(out, item{seq, e.attempts})
+		if seen[e.key] || len(out) == runs {
+			continue
+		}
+		seen[e.key] = true
+		var run []item
+		for _, next := range seqs {
+			n := s.entries[next]
+			if next < seq || n.key != e.key {
+				continue
+			}
+			if !due(n) || len(run) == runLen {
+				break
+			}
+			n.state, n.lease = "processing", now.Add(lease)
+			n.attempts++
+			run = append(run, item{next, n.attempts})
+		}
+		if len(run) > 0 {
+			out = append(out, run)
+		}
+	}
+	if len(out) > 0 {
+		s.runLengths = append(s.runLengths, runLen)
 	}
 	s.mu.Unlock()
 	if len(out) == 0 && s.afterClaim != nil {
@@ -79,27 +121,44 @@ func (s *memStore) Claim(_ context.Context, now time.Time, limit int, lease time
 	return out, nil
 }
 
-func (s *memStore) finish(it item, state string, due time.Time, msg string) error {
+func (s *memStore) SettleAndClaim(ctx context.Context, sts []Settlement[item], now time.Time, runLen int, lease time.Duration) ([]item, error) {
+	if err := s.Settle(ctx, sts); err != nil {
+		return nil, err
+	}
+	runs, err := s.Claim(ctx, now, 1, runLen, lease)
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.claimedWithSettle++
+	s.mu.Unlock()
+	return runs[0], nil
+}
+
+func (s *memStore) Settle(_ context.Context, sts []Settlement[item]) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.entries[it.Seq]
-	if e.state != "processing" {
-		return fmt.Errorf("item %d is %s", it.Seq, e.state)
+	for _, st := range sts {
+		if e := s.entries[st.Item.Seq]; e.state != "processing" {
+			return fmt.Errorf("item %d is %s", st.Item.Seq, e.state)
+		}
 	}
-	e.state, e.due, e.lastErr = state, due, msg
+	s.settles = append(s.settles, sts)
+	for _, st := range sts {
+		e := s.entries[st.Item.Seq]
+		switch st.State {
+		case Done:
+			e.state, e.due = "done", st.At
+		case Retried, HandedBack:
+			e.state, e.due, e.lastErr = "pending", st.At, st.Err
+		case Dead:
+			e.state, e.due, e.lastErr = "dead", st.At, st.Err
+		case Unworked:
+			e.state = "pending"
+			e.attempts--
+		}
+	}
 	return nil
-}
-
-func (s *memStore) Complete(_ context.Context, it item, now time.Time, _ []byte) error {
-	return s.finish(it, "done", now, "")
-}
-
-func (s *memStore) Retry(_ context.Context, it item, next time.Time, msg string) error {
-	return s.finish(it, "pending", next, msg)
-}
-
-func (s *memStore) Kill(_ context.Context, it item, now time.Time, msg string) error {
-	return s.finish(it, "dead", now, msg)
 }
 
 func (s *memStore) ReleaseAll(_ context.Context, now time.Time) (int, error) {
@@ -123,20 +182,27 @@ func (s *memStore) NextDue(context.Context) (time.Time, bool, error) {
 	return due, ok, nil
 }
 
+// nextDue is over each key's first unfinished item, as the inbox's store's:
+// an item waiting behind another of its key is not due by itself.
 func (s *memStore) nextDue() (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	first := map[string]int64{}
+	for seq, e := range s.entries {
+		if e.state != "pending" && e.state != "processing" {
+			continue
+		}
+		if f, ok := first[e.key]; !ok || seq < f {
+			first[e.key] = seq
+		}
+	}
 	var due time.Time
 	ok := false
-	for _, e := range s.entries {
-		var at time.Time
-		switch e.state {
-		case "pending":
-			at = e.due
-		case "processing":
+	for _, seq := range first {
+		e := s.entries[seq]
+		at := e.due
+		if e.state == "processing" {
 			at = e.lease
-		default:
-			continue
 		}
 		if !ok || at.Before(due) {
 			due, ok = at, true
@@ -390,5 +456,219 @@ func TestShutdownHandsBackAfterGrace(t *testing.T) {
 	}
 	if e := r.store.get(1); e.state != "pending" || !e.due.Equal(t0.Add(10*time.Second)) || e.lastErr != "interrupted by shutdown" {
 		t.Fatalf("stored %+v", e)
+	}
+}
+
+// runOf puts items 1..n under one key, all due at t0.
+func runOf(n int) func(*memStore) {
+	return func(s *memStore) {
+		for seq := range n {
+			s.addKey(int64(seq+1), "k", t0)
+		}
+	}
+}
+
+func withRuns(o *Options[item]) { o.RunLength, o.Timeout, o.Lease = 8, time.Minute, 5*time.Minute }
+
+// settleStates is what one Settle call recorded, item by item.
+func settleStates(sts []Settlement[item]) []string {
+	out := []string{}
+	for _, st := range sts {
+		out = append(out, fmt.Sprintf("%d:%d", st.Item.Seq, st.State))
+	}
+	return out
+}
+
+// wantSettles checks the first Settle calls.
+func wantSettles(t *testing.T, s *memStore, want ...[]string) {
+	t.Helper()
+	got := s.settled()
+	if len(got) < len(want) {
+		t.Fatalf("%d Settle calls %v, want %d: %v", len(got), got, len(want), want)
+	}
+	for i := range want {
+		if g := settleStates(got[i]); !slices.Equal(g, want[i]) {
+			t.Errorf("Settle call %d = %v, want %v", i, g, want[i])
+		}
+	}
+}
+
+func TestRunWorkedInOrderAndSettledTogether(t *testing.T) {
+	var mu sync.Mutex
+	var worked []int64
+	r := run(t, func(_ context.Context, it item) ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		worked = append(worked, it.Seq)
+		return []byte{byte(it.Seq)}, nil
+	}, withRuns, runOf(3))
+	for want := int64(1); want <= 3; want++ {
+		if o := r.next(t); o.State != Done || o.Item.Seq != want {
+			t.Fatalf("outcome %+v, want %d done", o, want)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(worked, []int64{1, 2, 3}) {
+		t.Errorf("worked %v, want in order", worked)
+	}
+	// Outcomes are told after the one Settle of the run.
+	wantSettles(t, r.store, []string{"1:0", "2:0", "3:0"})
+	if st := r.store.settled()[0][2]; string(st.Result) != "\x03" {
+		t.Errorf("result of 3 = %q", st.Result)
+	}
+}
+
+// A failure in the middle of a run stops it: what came before is done,
+// the failed one retried or dead (a panic is dead), and the rest go back
+// unworked, their claim not counted as an attempt.
+func TestFailureInTheMiddleOfARunStopsIt(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fail  func() error
+		state State
+	}{
+		{"transient", func() error { return transient{errors.New("502")} }, Retried},
+		{"permanent", func() error { return errors.New("422") }, Dead},
+		{"panic", func() error { panic("nil map") }, Dead},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var worked []int64
+			r := run(t, func(_ context.Context, it item) ([]byte, error) {
+				mu.Lock()
+				worked = append(worked, it.Seq)
+				mu.Unlock()
+				if it.Seq == 2 {
+					return nil, tc.fail()
+				}
+				return nil, nil
+			}, withRuns, runOf(4))
+			if o := r.next(t); o.State != Done || o.Item.Seq != 1 {
+				t.Fatalf("first outcome %+v", o)
+			}
+			if o := r.next(t); o.State != tc.state || o.Item.Seq != 2 {
+				t.Fatalf("second outcome %+v, want 2 %d", o, tc.state)
+			}
+			wantSettles(t, r.store, []string{"1:0", fmt.Sprint("2:", int(tc.state)), "3:4", "4:4"})
+			if tc.state == Retried {
+				// Held back behind the retry, as they were before the claim.
+				for _, seq := range []int64{3, 4} {
+					if e := r.store.get(seq); e.state != "pending" || e.attempts != 0 || !e.due.Equal(t0) {
+						t.Errorf("item %d = %+v, want pending as before its claim", seq, e)
+					}
+				}
+				return
+			}
+			if e := r.store.get(2); e.state != "dead" || e.lastErr == "" {
+				t.Errorf("item 2 = %+v, want dead with its error", e)
+			}
+			// Behind a dead one, the rest run next, on their first attempt.
+			for want := int64(3); want <= 4; want++ {
+				if o := r.next(t); o.State != Done || o.Item.Seq != want || o.Item.Attempts != 1 {
+					t.Fatalf("outcome %+v, want %d done on attempt 1", o, want)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(worked, []int64{1, 2, 3, 4}) {
+				t.Errorf("worked %v, want each once, in order", worked)
+			}
+		})
+	}
+}
+
+// An item of a run is started only when its timeout ends before the run's
+// lease: a run never outlives its claim.
+func TestRunStopsBeforeItsLeaseCouldEnd(t *testing.T) {
+	var clk *clock.Fake
+	r := run(t, func(context.Context, item) ([]byte, error) {
+		clk.Advance(2 * time.Minute) // each item takes 2m; the timeout is 2m, the lease 5m
+		return nil, nil
+	}, func(o *Options[item]) {
+		withRuns(o)
+		o.Timeout, clk = 2*time.Minute, o.Clock.(*clock.Fake)
+	}, runOf(4))
+	r.next(t)
+	r.next(t)
+	// Started at 0 and 2m; a third at 4m could run to 6m, past the lease.
+	wantSettles(t, r.store, []string{"1:0", "2:0", "3:4", "4:4"})
+}
+
+// Shutdown lets the item in progress finish and hands the rest of its run
+// back unworked.
+func TestShutdownStopsARunBetweenItems(t *testing.T) {
+	s := newMemStore()
+	runOf(3)(s)
+	started, release := make(chan struct{}), make(chan struct{})
+	outcomes := make(chan Outcome[item], 10)
+	w, err := New(Options[item]{Store: s, Clock: clock.NewFake(t0), ShutdownGrace: time.Minute,
+		RunLength: 8, Timeout: time.Minute,
+		Work: func(_ context.Context, it item) ([]byte, error) {
+			if it.Seq == 1 {
+				close(started)
+				<-release
+			}
+			return nil, nil
+		},
+		OnOutcome: func(o Outcome[item]) { outcomes <- o }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = w.Run(ctx) }()
+	<-started
+	cancel()
+	close(release)
+	<-stopped
+	if o := <-outcomes; o.State != Done || o.Item.Seq != 1 {
+		t.Fatalf("outcome %+v, want 1 done", o)
+	}
+	wantSettles(t, s, []string{"1:0", "2:4", "3:4"})
+}
+
+func TestRunsNeedATimeout(t *testing.T) {
+	_, err := New(Options[item]{Store: newMemStore(), RunLength: 2,
+		Work: func(context.Context, item) ([]byte, error) { return nil, nil }})
+	if err == nil || !strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("New with runs and no timeout = %v, want an error about the timeout", err)
+	}
+}
+
+// Runs are claimed shorter after failures and longer after full runs done,
+// so that a key whose every item fails does not cost a whole run's claim
+// per item.
+func TestRunLengthHalvesAfterAFailureAndDoublesAfterAFullRun(t *testing.T) {
+	r := run(t, func(_ context.Context, it item) ([]byte, error) {
+		if it.Seq <= 4 {
+			return nil, errors.New("422")
+		}
+		return nil, nil
+	}, withRuns, runOf(20))
+	for range 20 {
+		r.next(t)
+	}
+	r.store.mu.Lock()
+	defer r.store.mu.Unlock()
+	// [1-8] 1 dead; [2-5] 2 dead; [3 4] 3 dead; [4] dead; [5]; [6 7]; [8-11]; [12-19]; [20].
+	if want := []int{8, 4, 2, 1, 1, 2, 4, 8, 8}; !slices.Equal(r.store.runLengths, want) {
+		t.Errorf("run lengths %v, want %v", r.store.runLengths, want)
+	}
+}
+
+// A worker done with a run takes its next one in the same write as the
+// settlement.
+func TestNextRunClaimedWithTheSettlement(t *testing.T) {
+	r := run(t, func(context.Context, item) ([]byte, error) { return nil, nil },
+		func(o *Options[item]) { withRuns(o); o.RunLength = 2 }, runOf(4))
+	for range 4 {
+		r.next(t)
+	}
+	wantSettles(t, r.store, []string{"1:0", "2:0"}, []string{"3:0", "4:0"})
+	r.store.mu.Lock()
+	defer r.store.mu.Unlock()
+	if r.store.claimedWithSettle != 1 || len(r.store.runLengths) != 2 {
+		t.Errorf("%d claims, %d of them with a settlement; want 2, 1", len(r.store.runLengths), r.store.claimedWithSettle)
 	}
 }

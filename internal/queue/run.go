@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"time"
 )
@@ -37,21 +38,23 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 		}
 		claimFailed := false
 		if free := o.Workers - inflight; free > 0 {
-			items, err := o.Store.Claim(ctx, now, free, o.Lease)
+			runLength := int(w.runLength.Load())
+			runs, err := o.Store.Claim(ctx, now, free, runLength, o.Lease)
 			if err != nil {
 				claimFailed = true
 				if ctx.Err() == nil {
 					o.Logger.Error("claim "+o.Names.Many, "error", err)
 				}
 			}
-			for _, item := range items {
+			leaseEnd := now.Add(o.Lease)
+			for _, run := range runs {
 				inflight++
 				go func() {
-					w.attempt(workCtx, item)
+					w.work(ctx.Done(), workCtx, run, runLength, leaseEnd)
 					done <- struct{}{}
 				}()
 			}
-			if len(items) == free {
+			if len(runs) == free {
 				// More may be waiting: claim again once a worker frees up.
 				select {
 				case <-ctx.Done():
@@ -128,55 +131,139 @@ func (w *Worker[T]) shutdown(done chan struct{}, inflight int, cancelWork contex
 	}
 }
 
-// attempt works item once and records the outcome. Recording uses a context
-// that shutdown does not cancel: an outcome lost there would only be
-// repeated after the lease, but there is no reason to lose it.
-func (w *Worker[T]) attempt(workCtx context.Context, item T) {
+// work works a run's items in order and records their outcomes together,
+// claiming the next run in the same write when the store can; it returns
+// once there is no next run. A run stops at its first item not done, and
+// before an item when the worker is stopping or the item's timeout could
+// outlast the lease: the items left go back unworked. Recording uses a
+// context that shutdown does not cancel: an outcome lost there would only
+// be repeated after the lease, but there is no reason to lose it.
+func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run []T, runLength int, leaseEnd time.Time) {
 	o := w.o
-	result, err := w.work(workCtx, item)
-	ctx := context.WithoutCancel(workCtx)
+	claimer, _ := o.Store.(SettleClaimer[T])
+	for first := true; len(run) > 0; first = false {
+		settlements, outcomes := w.workRun(stopping, workCtx, run, runLength, leaseEnd, first)
+		var next []T
+		var err error
+		if claimer != nil && !isClosed(stopping) {
+			now := o.Clock.Now()
+			runLength, leaseEnd = int(w.runLength.Load()), now.Add(o.Lease)
+			next, err = claimer.SettleAndClaim(context.WithoutCancel(workCtx), settlements, now, runLength, o.Lease)
+		} else {
+			err = o.Store.Settle(context.WithoutCancel(workCtx), settlements)
+		}
+		if err != nil {
+			// The leases will run out and the items will be taken again:
+			// nothing is lost.
+			o.Logger.Error("record "+o.Names.Many+" outcomes", append(o.Attrs(run[0]), "count", len(settlements), "error", err)...)
+		}
+		if o.OnOutcome != nil {
+			for _, out := range outcomes {
+				o.OnOutcome(out)
+			}
+		}
+		run = next
+	}
+}
+
+// workRun works one run and returns what to record of it; a run taken by
+// the worker itself (not first) is not started once the worker is stopping.
+func (w *Worker[T]) workRun(stopping <-chan struct{}, workCtx context.Context, run []T, runLength int, leaseEnd time.Time, first bool) ([]Settlement[T], []Outcome[T]) {
+	o := w.o
+	settlements := make([]Settlement[T], 0, len(run))
+	outcomes := make([]Outcome[T], 0, len(run))
+	failed := false
+	for i, item := range run {
+		if (i > 0 || !first) && (isClosed(stopping) || o.Clock.Now().Add(o.Timeout).After(leaseEnd)) {
+			settlements = unworked(settlements, run[i:])
+			break
+		}
+		st, out := w.attempt(workCtx, item)
+		settlements, outcomes = append(settlements, st), append(outcomes, out)
+		if out.State != Done {
+			failed = out.State != HandedBack
+			settlements = unworked(settlements, run[i+1:])
+			break
+		}
+	}
+	w.adapt(failed, !failed && len(outcomes) == runLength)
+	return settlements, outcomes
+}
+
+// adapt halves the run length after a run stopped by a failure and doubles
+// it, up to RunLength, after a full run done. Items after a failure are
+// claimed and handed back for nothing, payloads and all: where every item
+// fails (a handler refusing a repository's every delivery) full runs would
+// cost the claim of a whole run per item worked.
+func (w *Worker[T]) adapt(failed, full bool) {
+	n := w.runLength.Load()
+	switch {
+	case failed && n > 1:
+		w.runLength.CompareAndSwap(n, n/2)
+	case full && n < int64(w.o.RunLength):
+		w.runLength.CompareAndSwap(n, min(2*n, int64(w.o.RunLength)))
+	}
+}
+
+func unworked[T any](settlements []Settlement[T], items []T) []Settlement[T] {
+	for _, item := range items {
+		settlements = append(settlements, Settlement[T]{Item: item, State: Unworked})
+	}
+	return settlements
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// attempt works item once and decides what to record of it.
+func (w *Worker[T]) attempt(workCtx context.Context, item T) (Settlement[T], Outcome[T]) {
+	o := w.o
+	result, err := w.call(workCtx, item)
 	now := o.Clock.Now()
+	out := Outcome[T]{Item: item, Err: err, State: Dead, At: now}
+	st := Settlement[T]{Item: item, State: Dead, At: now}
+	if err == nil {
+		// The hot path: no logger built unless it would write.
+		out.State, st.State, st.Result = Done, Done, result
+		if o.Logger.Enabled(workCtx, slog.LevelDebug) {
+			o.Logger.Debug(o.Names.One+" processed", append(o.Attrs(item), "attempts", o.Store.Attempts(item))...)
+		}
+		return st, out
+	}
 	attempts := o.Store.Attempts(item)
 	log := o.Logger.With(o.Attrs(item)...)
-	out := Outcome[T]{Item: item, Err: err, State: Dead, At: now}
-	var recordErr error
+	st.Err = err.Error()
 	var panicked *panicError
 	switch {
-	case err == nil:
-		out.State = Done
-		recordErr = o.Store.Complete(ctx, item, now, result)
-		log.Debug(o.Names.One+" processed", "attempts", attempts)
 	case workCtx.Err() != nil || errors.Is(err, context.Canceled):
 		// Cancelled by shutdown: not the item's fault, so it goes back as
 		// it was, due at once.
 		out.State, out.NextAttempt = HandedBack, now
-		recordErr = o.Store.Retry(ctx, item, now, "interrupted by shutdown")
+		st.State, st.Err = HandedBack, "interrupted by shutdown"
 		log.Info(o.Names.One + " handed back at shutdown")
 	case errors.As(err, &panicked) || !o.IsTransient(err) && !errors.Is(err, context.DeadlineExceeded):
-		recordErr = o.Store.Kill(ctx, item, now, err.Error())
 		log.Error(o.Names.One+" failed permanently", "error", err, "attempts", attempts)
 	case attempts >= o.MaxAttempts:
-		msg := fmt.Sprintf("gave up after %d attempts: %v", attempts, err)
-		recordErr = o.Store.Kill(ctx, item, now, msg)
+		st.Err = fmt.Sprintf("gave up after %d attempts: %v", attempts, err)
 		log.Error(o.Names.One+" failed too often", "error", err, "attempts", attempts)
 	default:
 		next := w.NextAttempt(now, attempts, err)
 		out.State, out.NextAttempt = Retried, next
-		recordErr = o.Store.Retry(ctx, item, next, err.Error())
+		st.State, st.At = Retried, next
 		log.Warn(o.Names.One+" will be retried", "error", err, "attempts", attempts, "retry_at", next)
 	}
-	if recordErr != nil {
-		// The lease will run out and the item will be taken again: nothing is lost.
-		log.Error("record "+o.Names.One+" outcome", "error", recordErr)
-	}
-	if o.OnOutcome != nil {
-		o.OnOutcome(out)
-	}
+	return st, out
 }
 
-// work runs Work once, turning a panic into a permanent error so that a bad
+// call runs Work once, turning a panic into a permanent error so that a bad
 // item can never take the process down.
-func (w *Worker[T]) work(ctx context.Context, item T) (result []byte, err error) {
+func (w *Worker[T]) call(ctx context.Context, item T) (result []byte, err error) {
 	o := w.o
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc

@@ -12,16 +12,19 @@ import (
 
 const insertDelivery = `INSERT INTO inbox
 	(delivery_id, event, action, installation_id, repository, received_at,
-	 state, attempts, next_attempt_at, last_error, payload)
-VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?)
+	 state, attempts, next_attempt_at, last_error)
+VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, '')
 ON CONFLICT (delivery_id) DO NOTHING`
+
+// insertPayload stores a new row's payload beside it (migration 00008).
+const insertPayload = `INSERT INTO inbox_payloads (seq, payload) VALUES (?, ?)`
 
 // reinsertDelivery stores a dead delivery again (requeue), keeping its last
 // error.
 const reinsertDelivery = `INSERT INTO inbox
 	(delivery_id, event, action, installation_id, repository, received_at,
-	 state, attempts, next_attempt_at, last_error, payload)
-VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`
+	 state, attempts, next_attempt_at, last_error)
+VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`
 
 // Enqueue stores d durably as pending, due at d.ReceivedAt, and returns once
 // the transaction holding it is committed; concurrent calls share a commit
@@ -50,7 +53,7 @@ func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (store.Enqueued, 
 	// the payload.
 	err := s.submit(ctx, int64(len(d.Payload))+1<<10, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, insertDelivery, d.ID, d.Event, d.Action, d.InstallationID,
-			d.Repository, toNanos(d.ReceivedAt), toNanos(d.ReceivedAt), d.Payload)
+			d.Repository, toNanos(d.ReceivedAt), toNanos(d.ReceivedAt))
 		if err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
@@ -62,6 +65,9 @@ func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (store.Enqueued, 
 			seq, err := res.LastInsertId()
 			if err != nil {
 				return fmt.Errorf("insert: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, insertPayload, seq, d.Payload); err != nil {
+				return fmt.Errorf("insert payload: %w", err)
 			}
 			return recordHead(ctx, tx, d.Repository, seq)
 		}
@@ -127,13 +133,17 @@ func requeue(ctx context.Context, tx *sql.Tx, prev, d store.Delivery, due time.T
 		return fmt.Errorf("remove dead row seq %d: %d rows removed, want 1", prev.Seq, n)
 	}
 	res, err = tx.ExecContext(ctx, reinsertDelivery, d.ID, d.Event, d.Action, d.InstallationID, d.Repository,
-		toNanos(d.ReceivedAt), toNanos(due), prev.LastError, d.Payload)
+		toNanos(d.ReceivedAt), toNanos(due), prev.LastError)
 	if err != nil {
 		return fmt.Errorf("insert again: %w", err)
 	}
 	seq, err := res.LastInsertId()
 	if err != nil {
 		return fmt.Errorf("insert again: %w", err)
+	}
+	// The dead row's payload went with it (ON DELETE CASCADE).
+	if _, err := tx.ExecContext(ctx, insertPayload, seq, d.Payload); err != nil {
+		return fmt.Errorf("insert payload again: %w", err)
 	}
 	return recordHead(ctx, tx, d.Repository, seq)
 }
@@ -151,15 +161,15 @@ func recordHead(ctx context.Context, tx *sql.Tx, repository string, seq int64) e
 // storedDelivery reads one delivery by id inside tx, with its payload only
 // when withPayload.
 func storedDelivery(ctx context.Context, tx *sql.Tx, id string, withPayload bool) (store.Delivery, error) {
-	columns := listColumns
+	query := `SELECT ` + deliveryColumns + ` FROM inbox WHERE delivery_id = ?`
 	if withPayload {
-		columns = deliveryColumns
+		query = `SELECT ` + deliveryColumnsI + `, p.payload FROM ` + payloadJoin + ` WHERE i.delivery_id = ?`
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM inbox WHERE delivery_id = ?`, id)
+	rows, err := tx.QueryContext(ctx, query, id)
 	if err != nil {
 		return store.Delivery{}, fmt.Errorf("read stored delivery: %w", err)
 	}
-	ds, err := scanDeliveries(rows)
+	ds, err := scanDeliveries(rows, withPayload)
 	if err != nil {
 		return store.Delivery{}, fmt.Errorf("read stored delivery: %w", err)
 	}

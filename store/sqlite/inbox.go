@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -11,44 +10,34 @@ import (
 	"github.com/wavegate/wavegate/store"
 )
 
-const deliveryColumns = `seq, delivery_id, event, action, installation_id, repository,
-	received_at, state, attempts, next_attempt_at, last_error, processed_at, payload`
-
-// listColumns are deliveryColumns with an empty payload, for reads that
-// show rows and need not carry payloads of up to 25 MiB.
-const listColumns = `seq, delivery_id, event, action, installation_id, repository,
-	received_at, state, attempts, next_attempt_at, last_error, processed_at, x''`
+// deliveryColumns are a delivery's row without its payload, which lives
+// in inbox_payloads (migration 00008); payloadJoin adds it, as column p.payload.
+const (
+	deliveryColumns = `seq, delivery_id, event, action, installation_id, repository,
+	received_at, state, attempts, next_attempt_at, last_error, processed_at`
+	deliveryColumnsI = `i.seq, i.delivery_id, i.event, i.action, i.installation_id, i.repository,
+	i.received_at, i.state, i.attempts, i.next_attempt_at, i.last_error, i.processed_at`
+	payloadJoin = `inbox i JOIN inbox_payloads p ON p.seq = i.seq`
+)
 
 // Claim takes up to limit due deliveries, at most one per repository and
 // never ahead of an unfinished earlier delivery of the same repository, and
 // leases them until now+lease. Each claim counts as an attempt.
 func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.Delivery, error) {
-	if limit <= 0 || lease <= 0 {
-		return nil, fmt.Errorf("claim inbox rows: limit %d and lease %v must be positive", limit, lease)
-	}
-	var out []store.Delivery
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		rows, err := inboxQueue.claim(ctx, tx, now, limit, lease)
-		if err != nil {
-			return err
-		}
-		out, err = scanDeliveries(rows)
-		return err
-	})
+	runs, err := s.ClaimRuns(ctx, now, limit, 1, lease)
 	if err != nil {
-		return nil, fmt.Errorf("claim inbox rows: %w", err)
+		return nil, err
 	}
-	// RETURNING gives no order.
-	slices.SortFunc(out, func(a, b store.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	out := make([]store.Delivery, 0, len(runs))
+	for _, run := range runs {
+		out = append(out, run...)
+	}
 	return out, nil
 }
 
 // Complete marks a processing delivery done at now.
 func (s *Store) Complete(ctx context.Context, seq int64, now time.Time) error {
-	err := s.finishDelivery(ctx, seq, func(ctx context.Context, tx *sql.Tx) error {
-		return inboxQueue.complete(ctx, tx, seq, now, "")
-	})
-	if err != nil {
+	if err := s.settleOne(ctx, store.Settlement{Seq: seq, Settles: store.SettleDone, At: now}); err != nil {
 		return fmt.Errorf("complete delivery seq %d: %w", seq, err)
 	}
 	return nil
@@ -56,10 +45,7 @@ func (s *Store) Complete(ctx context.Context, seq int64, now time.Time) error {
 
 // Retry hands a processing delivery back as pending, due at next.
 func (s *Store) Retry(ctx context.Context, seq int64, next time.Time, errMsg string) error {
-	err := s.finishDelivery(ctx, seq, func(ctx context.Context, tx *sql.Tx) error {
-		return inboxQueue.retry(ctx, tx, seq, next, errMsg)
-	})
-	if err != nil {
+	if err := s.settleOne(ctx, store.Settlement{Seq: seq, Settles: store.SettleRetry, At: next, Error: errMsg}); err != nil {
 		return fmt.Errorf("retry delivery seq %d: %w", seq, err)
 	}
 	return nil
@@ -67,33 +53,59 @@ func (s *Store) Retry(ctx context.Context, seq int64, next time.Time, errMsg str
 
 // Kill marks a processing delivery dead at now.
 func (s *Store) Kill(ctx context.Context, seq int64, now time.Time, errMsg string) error {
-	err := s.finishDelivery(ctx, seq, func(ctx context.Context, tx *sql.Tx) error {
-		return inboxQueue.kill(ctx, tx, seq, now, errMsg)
-	})
-	if err != nil {
+	if err := s.settleOne(ctx, store.Settlement{Seq: seq, Settles: store.SettleDead, At: now, Error: errMsg}); err != nil {
 		return fmt.Errorf("kill delivery seq %d: %w", seq, err)
 	}
 	return nil
 }
 
-// finishDelivery runs finish (a leased-queue operation on row seq) and moves
-// its repository's head on, in one transaction.
-func (s *Store) finishDelivery(ctx context.Context, seq int64, finish func(context.Context, *sql.Tx) error) error {
+func (s *Store) settleOne(ctx context.Context, st store.Settlement) error {
 	return s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := finish(ctx, tx); err != nil {
-			return err
-		}
-		return advanceHead(ctx, tx, seq)
+		return settleDeliveries(ctx, tx, []store.Settlement{st})
 	})
 }
 
-// advanceHead moves the head of finished row seq's repository to its next
-// unfinished row, or removes it when there is none.
-func advanceHead(ctx context.Context, tx *sql.Tx, seq int64) error {
-	var repo string
-	if err := tx.QueryRowContext(ctx, `SELECT repository FROM inbox WHERE seq = ?`, seq).Scan(&repo); err != nil {
-		return fmt.Errorf("find repository of seq %d: %w", seq, err)
+// Settle implements store.InboxRuns.
+func (s *Store) Settle(ctx context.Context, settlements []store.Settlement) error {
+	if len(settlements) == 0 {
+		return nil
 	}
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return settleDeliveries(ctx, tx, settlements)
+	})
+	if err != nil {
+		return fmt.Errorf("settle %d deliveries: %w", len(settlements), err)
+	}
+	return nil
+}
+
+// settleDeliveries applies settlements in order, then moves the head of
+// each repository they touched on, once.
+func settleDeliveries(ctx context.Context, tx *sql.Tx, settlements []store.Settlement) error {
+	var repos []string
+	for _, st := range settlements {
+		repo, err := inboxQueue.settle(ctx, tx, st, false)
+		if err != nil {
+			if len(settlements) > 1 {
+				err = fmt.Errorf("seq %d: %w", st.Seq, err)
+			}
+			return err
+		}
+		if !slices.Contains(repos, repo) {
+			repos = append(repos, repo)
+		}
+	}
+	for _, repo := range repos {
+		if err := advanceHead(ctx, tx, repo); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// advanceHead moves repo's head to its first unfinished row, or removes it
+// when there is none.
+func advanceHead(ctx context.Context, tx *sql.Tx, repo string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM inbox_heads WHERE repository = ?`, repo); err != nil {
 		return fmt.Errorf("advance head of %q: %w", repo, err)
 	}
@@ -159,11 +171,11 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 // Delivery returns the delivery with the given X-GitHub-Delivery id.
 func (s *Store) Delivery(ctx context.Context, id string) (store.Delivery, error) {
 	rows, err := s.read.QueryContext(ctx,
-		`SELECT `+deliveryColumns+` FROM inbox WHERE delivery_id = ?`, id)
+		`SELECT `+deliveryColumnsI+`, p.payload FROM `+payloadJoin+` WHERE i.delivery_id = ?`, id)
 	if err != nil {
 		return store.Delivery{}, fmt.Errorf("get delivery %q: %w", id, err)
 	}
-	ds, err := scanDeliveries(rows)
+	ds, err := scanDeliveries(rows, true)
 	if err != nil {
 		return store.Delivery{}, fmt.Errorf("get delivery %q: %w", id, err)
 	}
@@ -179,22 +191,23 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]s
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+listColumns+` FROM inbox
+	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM inbox
 		WHERE ? = '' OR state = ?
 		ORDER BY seq DESC
 		LIMIT ?`, string(f.State), string(f.State), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries (state %q): %w", f.State, err)
 	}
-	ds, err := scanDeliveries(rows)
+	ds, err := scanDeliveries(rows, false)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries (state %q): %w", f.State, err)
 	}
 	return ds, nil
 }
 
-// scanDeliveries reads rows of deliveryColumns and closes them.
-func scanDeliveries(rows *sql.Rows) ([]store.Delivery, error) {
+// scanDeliveries reads rows of deliveryColumns, and a payload after them
+// when withPayload, and closes them.
+func scanDeliveries(rows *sql.Rows, withPayload bool) ([]store.Delivery, error) {
 	defer rows.Close()
 	var out []store.Delivery
 	for rows.Next() {
@@ -203,9 +216,12 @@ func scanDeliveries(rows *sql.Rows) ([]store.Delivery, error) {
 			state                     string
 			received, next, processed sql.NullInt64
 		)
-		err := rows.Scan(&d.Seq, &d.ID, &d.Event, &d.Action, &d.InstallationID, &d.Repository,
-			&received, &state, &d.Attempts, &next, &d.LastError, &processed, &d.Payload)
-		if err != nil {
+		dest := []any{&d.Seq, &d.ID, &d.Event, &d.Action, &d.InstallationID, &d.Repository,
+			&received, &state, &d.Attempts, &next, &d.LastError, &processed}
+		if withPayload {
+			dest = append(dest, &d.Payload)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		d.State = store.DeliveryState(state)

@@ -2,9 +2,14 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/wavegate/wavegate/store/storetest"
 )
@@ -33,5 +38,46 @@ func TestPruneManyChunks(t *testing.T) {
 	}
 	if d, _ := s.Depth(ctx); d != 1 {
 		t.Errorf("Depth after Prune = %d, want 1", d)
+	}
+}
+
+// Migration 00008 moves stored payloads out of the inbox rows, keeping
+// every one: a backlog waiting across the upgrade is processed as it came.
+func TestPayloadsMoveOutOfTheInboxRows(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wavegate.db")
+	db, err := sql.Open("sqlite3", path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 6); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO inbox
+		(delivery_id, event, repository, received_at, next_attempt_at, payload)
+		VALUES ('old', 'push', 'o/a', 0, 0, x'7b7d');
+		INSERT INTO inbox_heads (repository, seq) VALUES ('o/a', last_insert_rowid())`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openAt(t, path)
+	got, err := s.Delivery(ctx, "old")
+	if err != nil || string(got.Payload) != "{}" {
+		t.Fatalf("Delivery(old) after the migration = %+v, %v; want its payload {}", got, err)
+	}
+	runs, err := s.ClaimRuns(ctx, storetest.At(0), 1, 8, time.Minute)
+	if err != nil || len(runs) != 1 || string(runs[0][0].Payload) != "{}" {
+		t.Fatalf("ClaimRuns after the migration = %+v, %v", runs, err)
 	}
 }

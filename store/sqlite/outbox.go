@@ -98,9 +98,7 @@ func (s *Store) ClaimEffects(ctx context.Context, now time.Time, limit int, leas
 
 // CompleteEffect marks a processing effect done, recording result.
 func (s *Store) CompleteEffect(ctx context.Context, seq int64, now time.Time, result []byte) error {
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return outboxQueue.complete(ctx, tx, seq, now, ", result = ?", result)
-	})
+	err := s.settleEffect(ctx, store.Settlement{Seq: seq, Settles: store.SettleDone, At: now, Result: result})
 	if err != nil {
 		return fmt.Errorf("complete effect seq %d: %w", seq, err)
 	}
@@ -133,9 +131,7 @@ func (s *Store) ReleaseEffects(ctx context.Context, now time.Time) (int, error) 
 
 // RetryEffect hands a processing effect back as pending, due at next.
 func (s *Store) RetryEffect(ctx context.Context, seq int64, next time.Time, errMsg string) error {
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return outboxQueue.retry(ctx, tx, seq, next, errMsg)
-	})
+	err := s.settleEffect(ctx, store.Settlement{Seq: seq, Settles: store.SettleRetry, At: next, Error: errMsg})
 	if err != nil {
 		return fmt.Errorf("retry effect seq %d: %w", seq, err)
 	}
@@ -144,11 +140,35 @@ func (s *Store) RetryEffect(ctx context.Context, seq int64, next time.Time, errM
 
 // KillEffect marks a processing effect dead at now.
 func (s *Store) KillEffect(ctx context.Context, seq int64, now time.Time, errMsg string) error {
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return outboxQueue.kill(ctx, tx, seq, now, errMsg)
-	})
+	err := s.settleEffect(ctx, store.Settlement{Seq: seq, Settles: store.SettleDead, At: now, Error: errMsg})
 	if err != nil {
 		return fmt.Errorf("kill effect seq %d: %w", seq, err)
+	}
+	return nil
+}
+
+func (s *Store) settleEffect(ctx context.Context, st store.Settlement) error {
+	return s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := outboxQueue.settle(ctx, tx, st, true)
+		return err
+	})
+}
+
+// SettleEffects implements store.OutboxBatches.
+func (s *Store) SettleEffects(ctx context.Context, settlements []store.Settlement) error {
+	if len(settlements) == 0 {
+		return nil
+	}
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, st := range settlements {
+			if _, err := outboxQueue.settle(ctx, tx, st, true); err != nil {
+				return fmt.Errorf("seq %d: %w", st.Seq, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("settle %d effects: %w", len(settlements), err)
 	}
 	return nil
 }

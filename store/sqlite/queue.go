@@ -22,16 +22,20 @@ type leasedQueue struct {
 	// finishedAt is the column set when a row is done or dead.
 	finishedAt string
 	// candidates is FROM and WHERE (ending in AND) of the rows a claim may
-	// take, alias i: the inbox narrows them to each repository's head.
+	// take, alias i.
 	candidates string
+	// settled is what settling a row returns: the inbox's repository, to
+	// move its head on.
+	settled string
 }
 
 var (
+	// The inbox claims runs (inbox.go); its settlements return the
+	// repository whose head they move.
 	inboxQueue = leasedQueue{
 		table:      "inbox",
-		returning:  deliveryColumns,
 		finishedAt: "processed_at",
-		candidates: "inbox_heads h JOIN inbox i ON i.seq = h.seq WHERE",
+		settled:    "repository",
 	}
 	// The state filter lets the outbox's claim index skip finished rows.
 	outboxQueue = leasedQueue{
@@ -39,6 +43,7 @@ var (
 		returning:  effectColumns,
 		finishedAt: "done_at",
 		candidates: "outbox i WHERE i.state IN ('pending', 'processing') AND",
+		settled:    "seq",
 	}
 )
 
@@ -67,26 +72,37 @@ func (q leasedQueue) claim(ctx context.Context, tx *sql.Tx, now time.Time, limit
 	return tx.QueryContext(ctx, q.claimQuery(), toNanos(now.Add(lease)), n, n, limit)
 }
 
-// complete marks claimed row seq done at now; also (", col = ?") and its
-// arguments record more in the same statement.
-func (q leasedQueue) complete(ctx context.Context, tx *sql.Tx, seq int64, now time.Time, also string, args ...any) error {
-	return q.updateClaimed(ctx, tx, seq,
-		"state = 'done', lease_until = NULL, "+q.finishedAt+" = ?"+also,
-		append([]any{toNanos(now)}, args...)...)
-}
-
-// retry hands claimed row seq back as pending, due at next.
-func (q leasedQueue) retry(ctx context.Context, tx *sql.Tx, seq int64, next time.Time, errMsg string) error {
-	return q.updateClaimed(ctx, tx, seq,
-		"state = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ?",
-		toNanos(next), errMsg)
-}
-
-// kill marks claimed row seq dead at now.
-func (q leasedQueue) kill(ctx context.Context, tx *sql.Tx, seq int64, now time.Time, errMsg string) error {
-	return q.updateClaimed(ctx, tx, seq,
-		"state = 'dead', lease_until = NULL, "+q.finishedAt+" = ?, last_error = ?",
-		toNanos(now), errMsg)
+// settle applies st to its claimed row and returns the row's q.settled
+// column. An effect's result is recorded only by q's with a result column
+// (withResult).
+func (q leasedQueue) settle(ctx context.Context, tx *sql.Tx, st store.Settlement, withResult bool) (string, error) {
+	var (
+		set  string
+		args []any
+	)
+	switch st.Settles {
+	case store.SettleDone:
+		set, args = "state = 'done', lease_until = NULL, "+q.finishedAt+" = ?", []any{toNanos(st.At)}
+		if withResult {
+			set, args = set+", result = ?", append(args, st.Result)
+		}
+	case store.SettleRetry:
+		set, args = "state = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ?", []any{toNanos(st.At), st.Error}
+	case store.SettleDead:
+		set, args = "state = 'dead', lease_until = NULL, "+q.finishedAt+" = ?, last_error = ?", []any{toNanos(st.At), st.Error}
+	case store.SettleUnworked:
+		// As before the claim: the claim's attempt is taken back.
+		set = "state = 'pending', lease_until = NULL, attempts = MAX(attempts - 1, 0)"
+	default:
+		return "", fmt.Errorf("unknown settlement %d", st.Settles)
+	}
+	var out string
+	err := tx.QueryRowContext(ctx, `UPDATE `+q.table+` SET `+set+`
+		WHERE seq = ? AND state = 'processing' RETURNING `+q.settled, append(args, st.Seq)...).Scan(&out)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", q.notClaimed(ctx, tx, st.Seq)
+	}
+	return out, err
 }
 
 // updateClaimed applies set to row seq if it is processing and, when that
@@ -105,8 +121,14 @@ func (q leasedQueue) updateClaimed(ctx context.Context, tx *sql.Tx, seq int64, s
 	if n == 1 {
 		return nil
 	}
+	return q.notClaimed(ctx, tx, seq)
+}
+
+// notClaimed tells why row seq could not be settled: it is missing
+// (ErrNotFound) or not processing (ErrNotClaimed).
+func (q leasedQueue) notClaimed(ctx context.Context, tx *sql.Tx, seq int64) error {
 	var state string
-	err = tx.QueryRowContext(ctx, `SELECT state FROM `+q.table+` WHERE seq = ?`, seq).Scan(&state)
+	err := tx.QueryRowContext(ctx, `SELECT state FROM `+q.table+` WHERE seq = ?`, seq).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.ErrNotFound
 	}

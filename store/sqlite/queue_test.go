@@ -11,15 +11,18 @@ import (
 func TestClaimQueryPlans(t *testing.T) {
 	s := openTest(t)
 	for _, tc := range []struct {
-		q         leasedQueue
-		want, not string
+		name, query string
+		args        []any
+		want, not   string
 	}{
-		{inboxQueue, "SCAN h", "SCAN i"},
-		{outboxQueue, "SCAN i USING COVERING INDEX outbox_claim", "SCAN i\n"},
+		{"inbox heads", dueHeadsQuery, []any{1, 2, 3}, "SCAN h", "SCAN i"},
+		{"inbox run", claimRunQuery, []any{1, 2, "o/a", 4, 5}, "SEARCH inbox USING INDEX inbox_repository_unfinished", "SCAN"},
+		{"inbox run claim", claimRunUpdate, []any{1, "o/a", 3, 4}, "SEARCH inbox USING INDEX inbox_repository_unfinished", "SCAN"},
+		{"outbox", outboxQueue.claimQuery(), []any{1, 2, 3, 4}, "SCAN i USING COVERING INDEX outbox_claim", "SCAN i\n"},
 	} {
-		rows, err := s.read.Query("EXPLAIN QUERY PLAN "+tc.q.claimQuery(), 1, 2, 3, 4)
+		rows, err := s.read.Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)
 		if err != nil {
-			t.Fatalf("%s: %v", tc.q.table, err)
+			t.Fatalf("%s: %v", tc.name, err)
 		}
 		var plan strings.Builder
 		for rows.Next() {
@@ -34,7 +37,7 @@ func TestClaimQueryPlans(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := plan.String(); !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) {
-			t.Errorf("%s claim plan:\n%swant %q and no %q", tc.q.table, got, tc.want, tc.not)
+			t.Errorf("%s claim plan:\n%swant %q and no %q", tc.name, got, tc.want, tc.not)
 		}
 	}
 }

@@ -244,3 +244,43 @@ func testNewerEffectPendingLooksOnlyUnderThePrefixAndAfterSeq(t *testing.T, open
 		t.Errorf("after all were done: %v, %v; want false", got, err)
 	}
 }
+
+// SettleEffects records several effects' outcomes at once, all or none.
+func testSettleEffects(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	if err := s.AddEffects(ctx, effect("e1", At(0)), effect("e2", At(0)), effect("e3", At(0)), effect("e4", At(0))); err != nil {
+		t.Fatal(err)
+	}
+	es := claimKeys(t, s, At(0), 3, time.Minute)
+	err := s.SettleEffects(ctx, []store.Settlement{
+		{Seq: es[0].Seq, Settles: store.SettleDone, At: At(time.Second), Result: []byte(`{"id":1}`)},
+		{Seq: es[1].Seq, Settles: store.SettleDone, At: At(time.Second)},
+		{Seq: es[2].Seq + 1, Settles: store.SettleDone, At: At(time.Second)}, // e4: not claimed
+	})
+	if !errors.Is(err, store.ErrNotClaimed) {
+		t.Fatalf("SettleEffects with an unclaimed effect = %v, want ErrNotClaimed", err)
+	}
+	if got, _ := s.Effect(ctx, "e1"); got.State != store.EffectProcessing {
+		t.Errorf("e1 after a failed SettleEffects is %s, want processing", got.State)
+	}
+	err = s.SettleEffects(ctx, []store.Settlement{
+		{Seq: es[0].Seq, Settles: store.SettleDone, At: At(time.Second), Result: []byte(`{"id":1}`)},
+		{Seq: es[1].Seq, Settles: store.SettleRetry, At: At(time.Hour), Error: "429"},
+		{Seq: es[2].Seq, Settles: store.SettleUnworked},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]store.Effect{
+		"e1": {State: store.EffectDone, Result: []byte(`{"id":1}`), Attempts: 1},
+		"e2": {State: store.EffectPending, LastError: "429", Attempts: 1, NextAttemptAt: At(time.Hour)},
+		"e3": {State: store.EffectPending, Attempts: 0, NextAttemptAt: At(0)},
+	} {
+		got, err := s.Effect(ctx, key)
+		if err != nil || got.State != want.State || got.LastError != want.LastError || got.Attempts != want.Attempts ||
+			!slices.Equal(got.Result, want.Result) || (!want.NextAttemptAt.IsZero() && !got.NextAttemptAt.Equal(want.NextAttemptAt)) {
+			t.Errorf("%s = %+v, %v; want %+v", key, got, err, want)
+		}
+	}
+}

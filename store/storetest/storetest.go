@@ -24,6 +24,12 @@ func Run(t *testing.T, open Opener) {
 		run  func(*testing.T, Opener)
 	}{
 		{"PerRepositoryOrderUnderConcurrency", testPerRepositoryOrderUnderConcurrency},
+		{"RunsInOrderUnderConcurrency", testRunsInOrderUnderConcurrency},
+		{"ClaimRunsRules", testClaimRunsRules},
+		{"SettleRunWithAFailure", testSettleRunWithAFailure},
+		{"SettleAllOrNone", testSettleAllOrNone},
+		{"SettleAndClaim", testSettleAndClaim},
+		{"RunLeaseExpiryAndHandBack", testRunLeaseExpiryAndHandBack},
 		{"EngineStateSavedWithItsEffects", testEngineStateSavedWithItsEffects},
 		{"EngineWakeTimes", testEngineWakeTimes},
 		{"NextReleaseID", testNextReleaseID},
@@ -45,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 		{"AddEffectsSkipsExistingKey", testAddEffectsSkipsExistingKey},
 		{"ClaimEffects", testClaimEffects},
 		{"EffectFinishErrors", testEffectFinishErrors},
+		{"SettleEffects", testSettleEffects},
 		{"PruneEffects", testPruneEffects},
 		{"EffectResultSurvivesACrash", testEffectResultSurvivesACrash},
 		{"NextEffectDueIsTheEarliestRetryOrLease", testNextEffectDueIsTheEarliestRetryOrLease},

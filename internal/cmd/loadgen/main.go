@@ -36,8 +36,10 @@ func main() {
 	duration := flag.Duration("duration", 20*time.Second, "how long to send")
 	size := flag.Int("size", 20_000, "payload size in bytes")
 	repos := flag.Int("repos", 100, "distinct repositories the deliveries are spread over")
+	action := flag.String("action", "synchronize",
+		`the pull_request action; "closed" is routed to no handler, so each delivery is a no-op done at once`)
 	flag.Parse()
-	if err := run(*target, *secret, *rate, *concurrency, *duration, *size, *repos); err != nil {
+	if err := run(*target, *secret, *rate, *concurrency, *duration, *size, *repos, *action); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
@@ -45,7 +47,7 @@ func main() {
 
 type payload struct{ body, signature []byte }
 
-func run(target, secret string, rate float64, concurrency int, duration time.Duration, size, repos int) error {
+func run(target, secret string, rate float64, concurrency int, duration time.Duration, size, repos int, action string) error {
 	u, err := url.Parse(target)
 	if err != nil {
 		return err
@@ -58,7 +60,7 @@ func run(target, secret string, rate float64, concurrency int, duration time.Dur
 	}
 	payloads := make([]payload, repos)
 	for i := range payloads {
-		body := pullRequestPayload(i, size)
+		body := pullRequestPayload(i, size, action)
 		mac := hmac.New(sha256.New, []byte(secret))
 		mac.Write(body)
 		payloads[i] = payload{body, []byte("sha256=" + hex.EncodeToString(mac.Sum(nil)))}
@@ -180,14 +182,14 @@ func send(client *http.Client, target string, p payload) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// pullRequestPayload is a pull_request "synchronize" delivery of about size
+// pullRequestPayload is a pull_request delivery with action of about size
 // bytes, its description padded the way long PR descriptions are.
-func pullRequestPayload(repo, size int) []byte {
-	head := fmt.Sprintf(`{"action":"synchronize","number":%d,"installation":{"id":1},`+
+func pullRequestPayload(repo, size int, action string) []byte {
+	head := fmt.Sprintf(`{"action":%q,"number":%d,"installation":{"id":1},`+
 		`"repository":{"id":%d,"name":"svc-%d","full_name":"acme/svc-%d","owner":{"login":"acme"}},`+
 		`"sender":{"login":"octocat","id":1},"pull_request":{"number":%d,"state":"open","title":"Make it faster",`+
 		`"user":{"login":"octocat"},"head":{"sha":"%040d","ref":"feature"},"base":{"ref":"main"},"body":"`,
-		repo+1, 1000+repo, repo, repo, repo+1, repo)
+		action, repo+1, 1000+repo, repo, repo, repo+1, repo)
 	tail := `"}}`
 	pad := max(0, size-len(head)-len(tail))
 	line := "- [x] Sufficient test coverage\\n"
