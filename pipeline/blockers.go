@@ -106,8 +106,11 @@ func (pl *planner) blockers(r *Release, stage Stage, target string) []Blocker {
 // of the evaluation, so that the other's Until (a window opening after a
 // freeze) is not later than when the deploy may really start.
 func (pl *planner) windowBlockers(r *Release, stage Stage, target string) []Blocker {
-	ws := pl.p.Windows
-	if ws == nil || !ws.AppliesTo(stage) {
+	if pl.p.Windows == nil {
+		return nil
+	}
+	ws := pl.p.Windows.effective(stage)
+	if ws == nil {
 		return nil
 	}
 	freezes := !pl.lifted(r, BlockerFreeze, stage.Name, target)

@@ -40,6 +40,7 @@ func schemaDoc() object {
 		"properties": object{
 			"review":    reviewSchema(),
 			"pipelines": pipelinesSchema(),
+			"windows":   windowsSchema(true),
 			"policies": object{
 				"description": "Best-practice rules checked against every pipeline (such as \"each production wave starts one-box\"), each with mode: warn | enforce, an optional enforce_from date before which it only warns, and exempt: entries (repository, until, reason). Read only from the organization's wavegate.yml.",
 				"type":        []string{"object", "null"},
@@ -193,7 +194,7 @@ func pipelineSchema() object {
 				"type":        "string",
 				"pattern":     slackChannelPattern,
 			},
-			"windows": windowsSchema(),
+			"windows": windowsSchema(false),
 			"alarms": object{
 				"description": "What is watched during deploys and bakes: target_label (the Alertmanager/Prometheus label that names a target) and Prometheus queries by name.",
 				"type":        []string{"object", "null"},
@@ -301,9 +302,15 @@ func stageSchema() object {
 	}
 }
 
-func windowsSchema() object {
-	return object{
-		"description":          "When deploys of the production stages (or of stages:) may start: inside an allow window and outside every freeze. A deploy already started finishes and bakes; rollbacks are never held. /deploy override window|freeze lifts them for one release.",
+// windowsSchema is a pipeline's windows: or, org, the organization file's,
+// which has no stages:.
+func windowsSchema(org bool) object {
+	description := "When deploys of the production stages (or of stages:) may start: inside an allow window and outside every freeze. A deploy already started finishes and bakes; rollbacks are never held. /deploy override window|freeze lifts them for one release."
+	if org {
+		description = "Read only from the organization's wavegate.yml: windows and freezes for the production stages of every pipeline of the organization. Their freezes apply beside each pipeline's own; their allow list applies where a pipeline's own windows give none."
+	}
+	s := object{
+		"description":          description,
 		"type":                 []string{"object", "null"},
 		"additionalProperties": false,
 		"properties": object{
@@ -340,14 +347,17 @@ func windowsSchema() object {
 					},
 				},
 			},
-			"stages": object{
-				"description": "The stages the windows and freezes hold. Default: the production stages.",
-				"type":        "array",
-				"minItems":    1,
-				"items":       object{"$ref": "#/$defs/name"},
-			},
 		},
 	}
+	if !org {
+		s["properties"].(object)["stages"] = object{
+			"description": "The stages the windows and freezes hold. Default: the production stages.",
+			"type":        "array",
+			"minItems":    1,
+			"items":       object{"$ref": "#/$defs/name"},
+		}
+	}
+	return s
 }
 
 // windowPattern is ParseWindow's grammar as a regular expression (ECMA

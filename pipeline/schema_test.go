@@ -71,7 +71,8 @@ func TestSchemaKeysMatchParser(t *testing.T) {
 		{"freeze", sortedKeys(dig(t, s, "$defs", "pipeline", "properties", "windows", "properties", "freeze", "items", "properties")), freezeKeys()},
 		{"overrides", sortedKeys(dig(t, s, "$defs", "pipeline", "properties", "overrides", "properties")), overridesKeys()},
 		{"approval stage", sortedKeys(dig(t, s, "$defs", "stage", "then", "properties")), deployKeys()},
-		{"top level", sortedKeys(dig(t, s, "properties")), []string{"review", "pipelines", "policies"}},
+		{"top level", sortedKeys(dig(t, s, "properties")), []string{"review", "pipelines", "policies", "windows"}},
+		{"organization windows", sortedKeys(dig(t, s, "properties", "windows", "properties")), slices.DeleteFunc(windowsKeys(), func(k string) bool { return k == "stages" })},
 	} {
 		if want := slices.Sorted(slices.Values(tc.parser)); !slices.Equal(tc.schema, want) {
 			t.Errorf("%s keys: schema %q, parser %q", tc.name, tc.schema, want)

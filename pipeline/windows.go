@@ -26,6 +26,9 @@ type Windows struct {
 	// Stages names the stages held by the windows and freezes; nil means
 	// the production stages.
 	Stages []string `json:",omitempty"`
+	// Org is the organization's windows, merged in by MergeWindows: they
+	// hold the production stages beside these.
+	Org *Windows `json:",omitempty"`
 
 	loc *time.Location
 	// locErr is why TimeZone could not be loaded after decoding: the

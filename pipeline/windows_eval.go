@@ -53,7 +53,8 @@ func (ws *Windows) Blockers(t time.Time, freezes, windows bool) []Blocker {
 }
 
 // whenText writes an instant for a reason, in the zone: "Mon Jan 4 09:00
-// PST", with the year when it is not now's, and the zone's name when given.
+// PST", with the year when it is not now's, and the zone's name when given
+// and not the abbreviation itself ("UTC").
 func whenText(at, now time.Time, loc *time.Location, zone string) string {
 	at, now = at.In(loc), now.In(loc)
 	layout := "Mon Jan 2 15:04 MST"
@@ -61,7 +62,7 @@ func whenText(at, now time.Time, loc *time.Location, zone string) string {
 		layout = "Mon Jan 2 2006 15:04 MST"
 	}
 	s := at.Format(layout)
-	if zone != "" {
+	if abbr, _ := at.Zone(); zone != "" && zone != abbr {
 		s += " (" + zone + ")"
 	}
 	return s

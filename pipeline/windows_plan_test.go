@@ -99,7 +99,7 @@ func TestFreezeEndStartsTheDeploy(t *testing.T) {
 	s.push(1, "s1")
 	end := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
 	if b := s.last.Held[0].Blockers; len(b) != 1 || b[0].Kind != BlockerFreeze || !b[0].Until.Equal(end) ||
-		b[0].Reason != "Launch day, until Tue Nov 24 00:00 UTC (UTC)" {
+		b[0].Reason != "Launch day, until Tue Nov 24 00:00 UTC" {
 		t.Fatalf("held by %+v", b)
 	}
 	if !s.last.WakeAt.Equal(end) {
