@@ -73,7 +73,7 @@ func (p *parser) windows(n *yaml.Node, path string, pos map[string]Pos) (windows
 		allow, good := p.allow(v, path+".allow", pos)
 		ws.Allow, ok = allow, ok && good
 	}
-	if v := fields["freeze"]; v != nil && ws.loc != nil {
+	if v := fields["freeze"]; v != nil {
 		freezes, good := p.freezes(v, path+".freeze", ws.loc, pos)
 		ws.Freezes, ok = freezes, ok && good
 	}
