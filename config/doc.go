@@ -9,8 +9,8 @@
 // either file has errors, so a broken file can never turn into a permissive
 // default.
 //
-// The package interprets the review: section itself. The pipelines: and
-// policies: sections are kept as YAML nodes with their positions for the
+// The package interprets the review: section itself. The pipelines:,
+// policies: and (organization) windows: sections are kept as YAML nodes with their positions for the
 // pipeline package to interpret, after this package has already guaranteed
 // for the whole document: no duplicate keys, no merge keys ("<<"), only
 // scalar keys, and aliases that are acyclic and expand to a bounded number of

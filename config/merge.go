@@ -66,6 +66,11 @@ type Config struct {
 	// Policies is the organization's policies: section; nil when absent.
 	Policies       *yaml.Node
 	PoliciesSource Source
+	// Windows is the organization's windows: section, which applies to
+	// every pipeline, merged with each one's own (pipeline.MergeWindows);
+	// nil when absent.
+	Windows       *yaml.Node
+	WindowsSource Source
 }
 
 // Merge layers a repository file over an organization file over
@@ -103,6 +108,9 @@ func Merge(org, repo *File) Config {
 	}
 	if org != nil && org.Policies != nil {
 		c.Policies, c.PoliciesSource = org.Policies, nodeSource(LayerOrg, org.Name, org.Policies)
+	}
+	if org != nil && org.Windows != nil {
+		c.Windows, c.WindowsSource = org.Windows, nodeSource(LayerOrg, org.Name, org.Windows)
 	}
 	return c
 }

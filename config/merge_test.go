@@ -97,7 +97,7 @@ func TestMergeDoesNotShareLists(t *testing.T) {
 }
 
 func TestMergeSections(t *testing.T) {
-	org := mustParse(t, ParseOrg, orgFile, "pipelines:\n  shared: {}\npolicies:\n  onebox: {mode: warn}\n")
+	org := mustParse(t, ParseOrg, orgFile, "pipelines:\n  shared: {}\npolicies:\n  onebox: {mode: warn}\nwindows:\n  allow: [Mon-Fri]\n")
 	withOwn := mustParse(t, Parse, repoFile, "pipelines:\n  app: {}\n")
 	withNone := mustParse(t, Parse, repoFile, "pipelines: {}\n")
 	withNull := mustParse(t, Parse, repoFile, "pipelines:\n")
@@ -129,10 +129,13 @@ func TestMergeSections(t *testing.T) {
 			if c.Policies == nil || c.Policies.Content[0].Value != "onebox" || c.PoliciesSource != (Source{LayerOrg, orgFile, 4, 3}) {
 				t.Errorf("policies = %+v from %+v, want the organization's", c.Policies, c.PoliciesSource)
 			}
+			if c.Windows == nil || c.Windows.Content[0].Value != "allow" || c.WindowsSource != (Source{LayerOrg, orgFile, 6, 3}) {
+				t.Errorf("windows = %+v from %+v, want the organization's", c.Windows, c.WindowsSource)
+			}
 		})
 	}
 
-	if c := Merge(nil, nil); c.Pipelines != nil || c.Policies != nil || c.PipelinesSource != (Source{}) {
+	if c := Merge(nil, nil); c.Pipelines != nil || c.Policies != nil || c.Windows != nil || c.PipelinesSource != (Source{}) {
 		t.Errorf("Merge(nil, nil) has sections: %+v", c)
 	}
 }

@@ -33,6 +33,11 @@ type File struct {
 	// like Pipelines. It is always nil for a repository file: a repository
 	// must not set the rules it is checked against.
 	Policies *yaml.Node
+	// Windows is the windows: mapping of an organization file, kept raw
+	// for the pipeline package (pipeline.ParseOrgWindows), which merges it
+	// into every pipeline. Always nil for a repository file, where windows
+	// belong to each pipeline.
+	Windows *yaml.Node
 }
 
 // Parse parses a repository's .github/wavegate.yml. file names it in
@@ -49,7 +54,7 @@ func ParseOrg(file string, data []byte) (*File, Diagnostics) {
 	return parse(file, data, true)
 }
 
-func topLevelKeys() []string { return []string{"review", "pipelines", "policies"} }
+func topLevelKeys() []string { return []string{"review", "pipelines", "policies", "windows"} }
 
 func parse(file string, data []byte, org bool) (*File, Diagnostics) {
 	r := yamlwalk.NewReporter(file)
@@ -84,6 +89,14 @@ func parseTop(r *yamlwalk.Reporter, root *yaml.Node, f *File, org bool) {
 				continue
 			}
 			f.Policies = section(r, "policies", v)
+		case "windows":
+			if !org {
+				// An error, not a warning: a freeze silently ignored
+				// would let deploys through that someone meant to hold.
+				r.Errorf(k, "windows: at the top level is read only from the organization's wavegate.yml (in <owner>/.github); in a repository, put it under each pipeline (pipelines.NAME.windows)")
+				continue
+			}
+			f.Windows = section(r, "windows", v)
 		default:
 			r.UnknownKey(k, "", topLevelKeys())
 		}

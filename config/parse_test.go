@@ -91,7 +91,7 @@ func TestParseDiagnostics(t *testing.T) {
 		{"unknown key far from any", "review:\n  colour: red\n",
 			[]string{`2:3: error: unknown key "colour" in review (known keys: approvals, approver_permission, stale_approvals, checklist, checklist_skip_paths, block_on_changes_requested)`}},
 		{"unknown top-level key", "deploy: {}\n",
-			[]string{`1:1: error: unknown key "deploy" (known keys: review, pipelines, policies)`}},
+			[]string{`1:1: error: unknown key "deploy" (known keys: review, pipelines, policies, windows)`}},
 		{"duplicate key", "review:\n  approvals: 1\n  approvals: 2\n",
 			[]string{`3:3: error: duplicate key "approvals" in review (first at line 2)`}},
 		{"duplicate section", "review: {}\npipelines: {}\nreview: {}\n",
@@ -218,6 +218,8 @@ func TestParseDiagnostics(t *testing.T) {
 			[]string{`2: error: invalid YAML: found character that cannot start any token`}},
 		{"policies in a repository file", "policies:\n  onebox: {mode: warn}\n",
 			[]string{`1:1: warning: policies are read only from the organization's wavegate.yml (in <owner>/.github); ignored here`}},
+		{"windows at a repository file's top level", "windows:\n  freeze: []\n",
+			[]string{`1:1: error: windows: at the top level is read only from the organization's wavegate.yml (in <owner>/.github); in a repository, put it under each pipeline (pipelines.NAME.windows)`}},
 
 		// Several problems are all reported, in file order.
 		{"all problems, in order", "review:\n  approvals: 20\n  aprovals: 1\n  approvals: 2\n",
@@ -343,5 +345,18 @@ func TestParseCapsDiagnostics(t *testing.T) {
 	last := diags[len(diags)-1]
 	if last.Message != "too many problems; 50 more not shown" || last.Severity != SeverityError {
 		t.Errorf("last diagnostic = %v", last)
+	}
+}
+
+func TestParseOrgKeepsWindows(t *testing.T) {
+	f, diags := ParseOrg("acme/.github/wavegate.yml", []byte("windows:\n  freeze: [{from: 2026-12-20, to: 2027-01-04, reason: Holiday freeze}]\n"))
+	if len(diags) != 0 {
+		t.Fatalf("diagnostics: %v", diags)
+	}
+	if f.Windows == nil || f.Windows.Content[0].Value != "freeze" {
+		t.Fatalf("windows = %+v, want the raw mapping", f.Windows)
+	}
+	if _, diags = ParseOrg("org.yml", []byte("windows: [a]\n")); !diags.HasErrors() {
+		t.Error("a list of windows in the organization file must be an error")
 	}
 }

@@ -7,7 +7,8 @@ type BlockerKind string
 
 // The blockers of DESIGN.md. The planner knows paused, rollback, approval,
 // unreviewed and blocked-commit by itself (from the state the commands
-// change); the others come from a BlockerSource.
+// change), and window and freeze from the pipeline's windows:; alarms come
+// from a BlockerSource.
 const (
 	BlockerAlarm         BlockerKind = "alarm"
 	BlockerWindow        BlockerKind = "window"
@@ -28,9 +29,8 @@ type Blocker struct {
 	Until time.Time
 }
 
-// BlockerSource supplies the blockers the planner cannot know by itself:
-// alarms, time windows, freezes. It must answer from data
-// already loaded: Plan is pure.
+// BlockerSource supplies the blockers the planner cannot know by itself,
+// such as alarms. It must answer from data already loaded: Plan is pure.
 type BlockerSource interface {
 	Blockers(r *Release, stage Stage, target string, now time.Time) []Blocker
 }
@@ -86,6 +86,7 @@ func (pl *planner) blockers(r *Release, stage Stage, target string) []Blocker {
 		all = append(all, Blocker{Kind: BlockerUnreviewed, Reason: why})
 	}
 	all = append(all, blockedCommits(&pl.st, r)...)
+	all = append(all, pl.windowBlockers(r, stage, target)...)
 	if pl.in.Blockers != nil {
 		all = append(all, pl.in.Blockers.Blockers(r, stage, target, pl.now)...)
 	}
@@ -96,4 +97,23 @@ func (pl *planner) blockers(r *Release, stage Stage, target string) []Blocker {
 		}
 	}
 	return kept
+}
+
+// windowBlockers are the windows and freezes that hold a deploy of r to
+// target now. They come from the pipeline in force rather than the one r
+// travels with: a freeze declared after a release was made must hold it
+// too, and one lifted early must let it go. An overridden kind is left out
+// of the evaluation, so that the other's Until (a window opening after a
+// freeze) is not later than when the deploy may really start.
+func (pl *planner) windowBlockers(r *Release, stage Stage, target string) []Blocker {
+	if pl.p.Windows == nil {
+		return nil
+	}
+	ws := pl.p.Windows.effective(stage)
+	if ws == nil {
+		return nil
+	}
+	freezes := !pl.lifted(r, BlockerFreeze, stage.Name, target)
+	windows := !pl.lifted(r, BlockerWindow, stage.Name, target)
+	return ws.Blockers(pl.now, freezes, windows)
 }

@@ -48,8 +48,10 @@ func TestDesignExample(t *testing.T) {
 	if !strings.HasPrefix(p.Datapoints, `sum(increase(http_requests_total{env="{{.Target}}"`) {
 		t.Errorf("datapoints = %q", p.Datapoints)
 	}
-	if p.Windows == nil || p.Windows.Kind != yaml.MappingNode || p.Windows.Content[0].Value != "timezone" {
-		t.Errorf("windows not kept as the raw mapping: %+v", p.Windows)
+	if w := p.Windows; w == nil || w.TimeZone != "America/Los_Angeles" || len(w.Allow) != 2 ||
+		w.Allow[0].String() != "Mon-Thu 09:00-17:00" || w.Allow[1].String() != "Fri 09:00-12:00" ||
+		len(w.Freezes) != 1 || w.Freezes[0].Reason != "Holiday freeze" || w.Stages != nil {
+		t.Errorf("windows = %+v", p.Windows)
 	}
 	if p.Alarms == nil || p.Alarms.Content[0].Value != "target_label" || p.Alarms.Line != 24 {
 		t.Errorf("alarms not kept as the raw mapping with its position: %+v", p.Alarms)

@@ -37,6 +37,10 @@ func FuzzParse(f *testing.F) {
 		withKeys("    deployer: {command: blue, inputs: {CLUSTER: blue, FLAGS: --fast}}\n"),
 		withKeys("    datapoints: '{{'\n    paths: ['!', '**/']\n    branch: refs/heads/\n"),
 		withKeys("    windows: &w {a: 1}\n    alarms: *w\n    overrides: ~\n"),
+		windowsFile("timezone: Europe/Berlin", `allow: ["Mon-Thu 09:00-17:00", "Sat 22:00-02:00", daily]`,
+			`freeze: [{from: 2026-12-20, to: "2027-01-04 12:00", reason: x}, {from: 2026-03-29T01:00:00+01:00, to: 2026-03-29, reason: y}]`,
+			"stages: [alpha, wave-1]"),
+		windowsFile("timezone: [x]", "allow: [1, Mon 24:00-01:00]", "freeze: [{from: 1, to: ~, reason: [x]}, x]", "stages: [ok, nope, ~]"),
 		"pipelines:\n  a: &p {stages: [{name: a, targets: [t], bake: 0s}]}\n  b: *p\n",
 		"pipelines:\n  " + strings.Repeat("x", 70) + ": {stages: [{name: " + strings.Repeat("é", 70) + "}]}\n",
 	} {

@@ -86,11 +86,12 @@ type Pipeline struct {
 	Deployer      Deployer
 	DeployTimeout time.Duration
 	SlackChannel  string
-	// Windows and Alarms are kept as written (aliases resolved) for the
-	// packages that interpret them; nil when absent. Parse checks only that
-	// each is a mapping.
-	Windows *yaml.Node `json:"-"`
-	Alarms  *yaml.Node `json:"-"`
+	// Windows says when deploys may start; nil when absent.
+	Windows *Windows `json:",omitempty"`
+	// Alarms is kept as written (aliases resolved) for the package that
+	// interprets it; nil when absent. Parse checks only that it is a
+	// mapping.
+	Alarms *yaml.Node `json:"-"`
 	// Datapoints is a Prometheus query template; empty when absent.
 	Datapoints string
 	Overrides  Overrides

@@ -103,6 +103,7 @@ func (p *parser) pipeline(k, n *yaml.Node) (Pipeline, bool) {
 		return pl, false
 	}
 	hasStages := false
+	var windows windowsSection
 	for key, v := range yamlwalk.Fields(m) {
 		kp := path + "." + key.Value
 		pl.Positions[key.Value] = posOf(v)
@@ -119,7 +120,7 @@ func (p *parser) pipeline(k, n *yaml.Node) (Pipeline, bool) {
 		case "slack_channel":
 			pl.SlackChannel, good = p.slackChannel(v, kp)
 		case "windows":
-			pl.Windows, good = p.rawMapping(v, kp)
+			windows, good = p.windows(v, kp, pl.Positions)
 		case "alarms":
 			pl.Alarms, good = p.rawMapping(v, kp)
 		case "datapoints":
@@ -142,6 +143,10 @@ func (p *parser) pipeline(k, n *yaml.Node) (Pipeline, bool) {
 	}
 	if ok {
 		p.advise(&pl, p.inferProduction(&pl))
+	}
+	if ok && windows.w != nil {
+		ok = p.windowStages(&pl, windows, path+".windows")
+		pl.Windows = windows.w
 	}
 	return pl, ok
 }

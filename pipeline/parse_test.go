@@ -245,7 +245,7 @@ func TestParseDiagnostics(t *testing.T) {
 		{"windows and alarms shapes", "pipelines:\n  app:\n    alarms: [x]\n    windows: yes\n    stages: [{name: a, targets: [t], bake: 0s}]\n",
 			[]string{
 				`3:13: error: pipelines.app.alarms must be a mapping, got a list`,
-				`4:14: error: pipelines.app.windows must be a mapping, got string "yes"`,
+				`4:14: error: pipelines.app.windows must be a mapping with timezone, allow, freeze and stages, got string "yes"`,
 			}},
 		{"no alarms", "pipelines:\n  app:\n    alarms:\n    stages: [{name: a, targets: [t], bake: 0s}]\n",
 			[]string{`2:3: warning: pipeline "app" has no alarms: nothing watches its deploys and bakes, so nothing rolls back by itself`}},

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"unicode"
 )
 
 // Schema returns a JSON Schema (draft 2020-12) of the whole wavegate.yml,
@@ -38,6 +40,7 @@ func schemaDoc() object {
 		"properties": object{
 			"review":    reviewSchema(),
 			"pipelines": pipelinesSchema(),
+			"windows":   windowsSchema(true),
 			"policies": object{
 				"description": "Best-practice rules checked against every pipeline (such as \"each production wave starts one-box\"), each with mode: warn | enforce, an optional enforce_from date before which it only warns, and exempt: entries (repository, until, reason). Read only from the organization's wavegate.yml.",
 				"type":        []string{"object", "null"},
@@ -64,7 +67,12 @@ func schemaDoc() object {
 				"enum": permissionNames(),
 			},
 			"pipeline": pipelineSchema(),
-			"stage":    stageSchema(),
+			"freezeTime": object{
+				"description": "A date (2026-12-20, a whole day in the windows' zone), a local date and time (\"2026-12-20 18:00\") or an RFC 3339 time (2026-12-20T18:00:00-08:00).",
+				"type":        "string",
+				"pattern":     freezeTimePattern(),
+			},
+			"stage": stageSchema(),
 		},
 	}
 }
@@ -186,10 +194,7 @@ func pipelineSchema() object {
 				"type":        "string",
 				"pattern":     slackChannelPattern,
 			},
-			"windows": object{
-				"description": "When deploys may start: timezone, allow (such as \"Mon-Thu 09:00-17:00\") and freeze periods.",
-				"type":        []string{"object", "null"},
-			},
+			"windows": windowsSchema(false),
 			"alarms": object{
 				"description": "What is watched during deploys and bakes: target_label (the Alertmanager/Prometheus label that names a target) and Prometheus queries by name.",
 				"type":        []string{"object", "null"},
@@ -295,4 +300,86 @@ func stageSchema() object {
 		"then": object{"properties": notInApproval},
 		"else": object{"required": []string{"targets", "bake"}},
 	}
+}
+
+// windowsSchema is a pipeline's windows: or, org, the organization file's,
+// which has no stages:.
+func windowsSchema(org bool) object {
+	description := "When deploys of the production stages (or of stages:) may start: inside an allow window and outside every freeze. A deploy already started finishes and bakes; rollbacks are never held. /deploy override window|freeze lifts them for one release."
+	if org {
+		description = "Read only from the organization's wavegate.yml: windows and freezes for the production stages of every pipeline of the organization. Their freezes apply beside each pipeline's own; their allow list applies where a pipeline's own windows give none."
+	}
+	s := object{
+		"description":          description,
+		"type":                 []string{"object", "null"},
+		"additionalProperties": false,
+		"properties": object{
+			"timezone": object{
+				"description": "The IANA time zone of allow and of the freezes' local dates, such as America/Los_Angeles. Default: UTC.",
+				"type":        "string",
+				"minLength":   1,
+				"default":     "UTC",
+			},
+			"allow": object{
+				"description": "Windows when deploys may start, such as \"Mon-Thu 09:00-17:00\", \"Sat 22:00-02:00\" (across midnight), \"Mon-Fri\" (all day) or \"daily 08:00-18:00\". 24:00 may end a window. Default: any time.",
+				"type":        "array",
+				"minItems":    1,
+				"maxItems":    maxAllow,
+				"items":       object{"type": "string", "pattern": windowPattern()},
+			},
+			"freeze": object{
+				"description": "Periods when no deploy starts.",
+				"type":        "array",
+				"maxItems":    maxFreezes,
+				"items": object{
+					"type":                 "object",
+					"additionalProperties": false,
+					"required":             freezeKeys(),
+					"properties": object{
+						"from": object{"description": "The start: a date starts at its midnight.", "$ref": "#/$defs/freezeTime"},
+						"to":   object{"description": "The end: a date is included whole; a date and time is the instant the freeze lifts.", "$ref": "#/$defs/freezeTime"},
+						"reason": object{
+							"description": "Why: what every deploy the freeze holds reports.",
+							"type":        "string",
+							"minLength":   1,
+							"maxLength":   maxFreezeReason,
+						},
+					},
+				},
+			},
+		},
+	}
+	if !org {
+		s["properties"].(object)["stages"] = object{
+			"description": "The stages the windows and freezes hold. Default: the production stages.",
+			"type":        "array",
+			"minItems":    1,
+			"items":       object{"$ref": "#/$defs/name"},
+		}
+	}
+	return s
+}
+
+// windowPattern is ParseWindow's grammar as a regular expression (ECMA
+// 262, which has no case-insensitive group: each letter is a class).
+func windowPattern() string {
+	anyCase := func(word string) string {
+		var b strings.Builder
+		for _, c := range word {
+			fmt.Fprintf(&b, "[%c%c]", unicode.ToUpper(c), unicode.ToLower(c))
+		}
+		return b.String()
+	}
+	var days []string
+	for _, d := range mondayFirst {
+		days = append(days, anyCase(dayName(d)))
+	}
+	day := "(" + strings.Join(days, "|") + ")"
+	part := day + "(-" + day + ")?"
+	clock := "([01][0-9]|2[0-3]):[0-5][0-9]"
+	return `^\s*(` + anyCase("daily") + "|" + part + "(," + part + ")*)" + `(\s+` + clock + "-(" + clock + "|24:00))?" + `\s*$`
+}
+
+func freezeTimePattern() string {
+	return `^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}|T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$`
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/wavegate/wavegate/config"
@@ -66,9 +67,12 @@ func TestSchemaKeysMatchParser(t *testing.T) {
 		{"pipeline", sortedKeys(dig(t, s, "$defs", "pipeline", "properties")), pipelineKeys()},
 		{"stage", sortedKeys(dig(t, s, "$defs", "stage", "properties")), stageKeys()},
 		{"approval", sortedKeys(dig(t, s, "$defs", "stage", "properties", "approval", "properties")), approvalKeys()},
+		{"windows", sortedKeys(dig(t, s, "$defs", "pipeline", "properties", "windows", "properties")), windowsKeys()},
+		{"freeze", sortedKeys(dig(t, s, "$defs", "pipeline", "properties", "windows", "properties", "freeze", "items", "properties")), freezeKeys()},
 		{"overrides", sortedKeys(dig(t, s, "$defs", "pipeline", "properties", "overrides", "properties")), overridesKeys()},
 		{"approval stage", sortedKeys(dig(t, s, "$defs", "stage", "then", "properties")), deployKeys()},
-		{"top level", sortedKeys(dig(t, s, "properties")), []string{"review", "pipelines", "policies"}},
+		{"top level", sortedKeys(dig(t, s, "properties")), []string{"review", "pipelines", "policies", "windows"}},
+		{"organization windows", sortedKeys(dig(t, s, "properties", "windows", "properties")), slices.DeleteFunc(windowsKeys(), func(k string) bool { return k == "stages" })},
 	} {
 		if want := slices.Sorted(slices.Values(tc.parser)); !slices.Equal(tc.schema, want) {
 			t.Errorf("%s keys: schema %q, parser %q", tc.name, tc.schema, want)
@@ -152,6 +156,19 @@ func TestSchemaAgreesWithParser(t *testing.T) {
 		{"approver without @", stages("{name: r, approval: {approvers: [acme/x]}}", "{name: a, targets: [t], bake: 0s}"), false},
 		{"review approvals", "review: {approvals: 11}\n", false},
 		{"review stale", "review: {stale_approvals: drop}\n", false},
+		{"windows", withKeys("    windows: {timezone: Europe/Berlin, allow: ['Mon-Thu 09:00-17:00', 'sat 22:00-24:00', daily, 'Fri-Mon'], freeze: [{from: 2026-12-20, to: '2027-01-04 12:00', reason: x}, {from: '2026-12-01T10:00:00Z', to: '2026-12-01T11:30', reason: y}]}\n"), true},
+		{"windows stages", windowsFile("allow: [Mon]", "stages: [alpha, wave-1]"), true},
+		{"windows null", withKeys("    windows:\n"), true},
+		{"windows key", withKeys("    windows: {timezon: UTC}\n"), false},
+		{"window day", withKeys("    windows: {allow: [Monday]}\n"), false},
+		{"window 24:00 start", withKeys("    windows: {allow: ['Mon 24:00-01:00']}\n"), false},
+		{"window hour", withKeys("    windows: {allow: ['Mon 9:00-17:00']}\n"), false},
+		{"window empty allow", withKeys("    windows: {allow: []}\n"), false},
+		{"freeze reason", withKeys("    windows: {freeze: [{from: 2026-12-20, to: 2026-12-21}]}\n"), false},
+		{"freeze key", withKeys("    windows: {freeze: [{from: 2026-12-20, to: 2026-12-21, reason: x, why: y}]}\n"), false},
+		{"freeze time", withKeys("    windows: {freeze: [{from: '2026-12-20 6pm', to: 2026-12-21, reason: x}]}\n"), false},
+		{"freeze seconds without zone", withKeys("    windows: {freeze: [{from: '2026-12-20T18:00:00', to: 2026-12-21, reason: x}]}\n"), false},
+		{"windows stage name", withKeys("    windows: {allow: [Mon], stages: [Alpha]}\n"), false},
 		{"review ok", "review: {approvals: 2, approver_permission: maintain, stale_approvals: keep, checklist: [a], checklist_skip_paths: [docs/**], block_on_changes_requested: false}\n", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -313,7 +330,12 @@ func typeMatches(ty, inst any) bool {
 		case "array":
 			_, ok = inst.([]any)
 		case "string":
+			// An unquoted date is a YAML 1.1 timestamp to the decoder,
+			// and a string to editors, which read YAML 1.2.
 			_, ok = inst.(string)
+			if _, date := inst.(time.Time); date {
+				ok = true
+			}
 		case "integer":
 			_, ok = inst.(int)
 		case "boolean":

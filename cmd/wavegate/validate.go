@@ -26,7 +26,7 @@ const defaultConfigFile = ".github/wavegate.yml"
 func validate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	org := fs.Bool("org", false, "the file is an organization's wavegate.yml (in <owner>/.github), where policies: belong")
+	org := fs.Bool("org", false, "the file is an organization's wavegate.yml (in <owner>/.github), where policies: and organization-wide windows: belong")
 	serverConfig := fs.String("server-config", "", "Wavegate's own config `FILE` (serve --config): check the file's {command: NAME} deployers against those it defines, and the deployers themselves as start would")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: wavegate validate [--org] [--server-config FILE] [FILE]
@@ -76,6 +76,8 @@ Exits 0 when the file is valid (warnings allowed), 1 when it has errors,
 	if file != nil {
 		ps, more := pipeline.Parse(name, file.Pipelines)
 		pipelines, diags = ps, append(diags, more...)
+		_, more = pipeline.ParseOrgWindows(name, file.Windows)
+		diags = append(diags, more...)
 	}
 	if *serverConfig != "" {
 		diags = append(diags, pipeline.CheckDeployers(name, pipelines, deployers)...)

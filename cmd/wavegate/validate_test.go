@@ -25,6 +25,7 @@ func TestValidate(t *testing.T) {
 	bad := writeFile(t, "bad.yml", "review:\n  approvals: 1\npipelines:\n  app:\n    alarms: {q: 1}\n    stages:\n      - {name: a, targets: [t], bake: 1d}\n      - {name: b, targets: [t], bake: 0s, parallel: 5}\n")
 	badConfig := writeFile(t, "bad-config.yml", "review:\n  aprovals: 2\npipelines:\n  app: {stages: []}\n")
 	orgFile := writeFile(t, "org.yml", "policies:\n  onebox: {mode: warn}\n")
+	orgWindows := writeFile(t, "org-windows.yml", "windows:\n  timezone: America/Los_Angeles\n  freeze: [{from: 2027-01-04, to: 2026-12-20, reason: Holiday freeze}]\n")
 	syntax := writeFile(t, "syntax.yml", "pipelines:\n  app:\n    branch: a: b\n")
 	commands := writeFile(t, "commands.yml", commandPipelines)
 	// config's warning (policies, line 3) comes after pipeline's (line 2).
@@ -56,6 +57,8 @@ func TestValidate(t *testing.T) {
 				"FILE:3:1: warning: policies are read only from the organization's wavegate.yml (in <owner>/.github); ignored here\n" +
 				"FILE: ok (1 pipeline, 1 stage)\n", ""},
 		{"organization file", []string{"validate", "--org", orgFile}, 0, "FILE: ok (0 pipelines, 0 stages)\n", ""},
+		{"organization windows", []string{"validate", "--org", orgWindows}, 1,
+			"FILE:3:35: error: windows.freeze[0] ends (to: 2026-12-20) before it starts (from: 2027-01-04); a date in to is included, so from and to may be the same day\n", ""},
 		{"design example", []string{"validate", design}, 0, "", ""},
 		{"missing file", []string{"validate", filepath.Join(t.TempDir(), "nope.yml")}, 2, "", "no such file or directory"},
 		{"a directory", []string{"validate", t.TempDir()}, 2, "", "is a directory"},
