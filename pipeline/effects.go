@@ -2,10 +2,12 @@ package pipeline
 
 import "time"
 
-// Inputs are what Plan needs besides the state: the blockers it cannot
-// know by itself.
+// Inputs are what Plan needs besides the state: the signals it cannot know
+// by itself. Any may be nil (none).
 type Inputs struct {
-	Blockers BlockerSource
+	Blockers   BlockerSource
+	Alarms     AlarmSource
+	Datapoints DatapointSource
 }
 
 // DeployEffect asks the runner to perform one deploy step.

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/checks"
-	"go.yaml.in/yaml/v3"
 )
 
 // Defaults for keys a file may leave out.
@@ -88,10 +87,8 @@ type Pipeline struct {
 	SlackChannel  string
 	// Windows says when deploys may start; nil when absent.
 	Windows *Windows `json:",omitempty"`
-	// Alarms is kept as written (aliases resolved) for the package that
-	// interprets it; nil when absent. Parse checks only that it is a
-	// mapping.
-	Alarms *yaml.Node `json:"-"`
+	// Alarms is the alarms: section; nil when absent.
+	Alarms *Alarms `json:",omitempty"`
 	// Datapoints is a Prometheus query template; empty when absent.
 	Datapoints string
 	Overrides  Overrides

@@ -122,7 +122,11 @@ func (p *parser) pipeline(k, n *yaml.Node) (Pipeline, bool) {
 		case "windows":
 			windows, good = p.windows(v, kp, pl.Positions)
 		case "alarms":
-			pl.Alarms, good = p.rawMapping(v, kp)
+			var node *yaml.Node
+			if node, good = p.rawMapping(v, kp); good && node != nil && len(node.Content) > 0 {
+				pl.Alarms = &Alarms{TargetLabel: DefaultTargetLabel, Interval: DefaultAlarmInterval,
+					ErrorLimit: DefaultErrorLimit, ResolveTimeout: DefaultResolveTimeout} // TODO(i12): parse the keys
+			}
 		case "datapoints":
 			pl.Datapoints, good = p.datapoints(v, kp)
 		case "overrides":

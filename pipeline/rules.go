@@ -48,7 +48,7 @@ func (p *parser) inferProduction(pl *Pipeline) []string {
 // advise reports the built-in best-practice warnings. (Organization
 // policies, with modes and exemptions, are a separate mechanism.)
 func (p *parser) advise(pl *Pipeline, why []string) {
-	if pl.Alarms == nil || len(pl.Alarms.Content) == 0 {
+	if pl.Alarms == nil {
 		p.r.WarnAt(yamlwalk.Pos(pl.Pos), "pipeline %q has no alarms: nothing watches its deploys and bakes, so nothing rolls back by itself", pl.Name)
 	}
 	for i, s := range pl.Stages {
