@@ -13,8 +13,8 @@ type RefusalView struct {
 	By     string // the login that pressed
 	Action string // the button's label, "Resume"
 	At     time.Time
-	// Reason says why, for the person refused: "pressing the deploy check's
-	// buttons needs the admin role on acme/api; @alice has read".
+	// Reason says why, for the person refused, in the command runner's
+	// words: "resume needs maintain on acme/api; @alice has read".
 	Reason string
 }
 
