@@ -49,8 +49,9 @@ type Runner struct {
 	// Pipelines supplies the pipeline in force; nil when Store is a
 	// PipelineStore, which keeps it with the state.
 	Pipelines Pipelines
-	// Blockers supplies the blockers Plan cannot know (nil: none yet).
-	Blockers func(ctx context.Context, key pipeline.Key) (pipeline.BlockerSource, error)
+	// Inputs supplies what Plan cannot know by itself for a pipeline (its
+	// alarms, its data points); nil: none.
+	Inputs func(ctx context.Context, key pipeline.Key, p pipeline.Pipeline) (pipeline.Inputs, error)
 	Clock    clock.Clock
 	Logger   *slog.Logger
 
@@ -68,13 +69,21 @@ func (r *Runner) wakeup() chan struct{} {
 // pipeline in force and saves. An error from op is returned without saving
 // anything.
 func (r *Runner) Apply(ctx context.Context, key pipeline.Key, op func(p pipeline.Pipeline, st *pipeline.State) error) (pipeline.Result, error) {
-	return r.apply(ctx, key, nil, op)
+	return r.apply(ctx, key, nil, nil, op)
 }
 
 // ApplyWith is Apply with the pipeline given: a push brings the
 // configuration as of its commit, which then stays in force.
 func (r *Runner) ApplyWith(ctx context.Context, key pipeline.Key, p pipeline.Pipeline, op func(p pipeline.Pipeline, st *pipeline.State) error) (pipeline.Result, error) {
-	return r.apply(ctx, key, &p, op)
+	return r.apply(ctx, key, &p, nil, op)
+}
+
+// Reconfigure changes the pipeline in force for key (the organization's
+// windows changed, say) and plans with it, in the same optimistic
+// transaction as any apply: a push saving a newer pipeline meanwhile makes
+// it start over from that one.
+func (r *Runner) Reconfigure(ctx context.Context, key pipeline.Key, change func(p pipeline.Pipeline) pipeline.Pipeline) (pipeline.Result, error) {
+	return r.apply(ctx, key, nil, change, nil)
 }
 
 // load reads the state and the pipeline to plan it with.
@@ -94,16 +103,19 @@ func (r *Runner) load(ctx context.Context, key pipeline.Key, given *pipeline.Pip
 	return p, st, version, err
 }
 
-func (r *Runner) apply(ctx context.Context, key pipeline.Key, given *pipeline.Pipeline, op func(p pipeline.Pipeline, st *pipeline.State) error) (pipeline.Result, error) {
+func (r *Runner) apply(ctx context.Context, key pipeline.Key, given *pipeline.Pipeline, change func(pipeline.Pipeline) pipeline.Pipeline, op func(p pipeline.Pipeline, st *pipeline.State) error) (pipeline.Result, error) {
 	for attempt := 0; ; attempt++ {
 		p, st, version, err := r.load(ctx, key, given)
 		if err != nil {
 			return pipeline.Result{}, err
 		}
+		if change != nil {
+			p = change(p)
+		}
 		var in pipeline.Inputs
-		if r.Blockers != nil {
-			if in.Blockers, err = r.Blockers(ctx, key); err != nil {
-				return pipeline.Result{}, err
+		if r.Inputs != nil {
+			if in, err = r.Inputs(ctx, key, p); err != nil {
+				return pipeline.Result{}, fmt.Errorf("inputs of pipeline %s of %s: %w", key.Pipeline, key.Repository, err)
 			}
 		}
 		if op != nil {

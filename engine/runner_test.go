@@ -29,6 +29,7 @@ type memStore struct {
 	deploys   []pipeline.DeployEffect
 	conflicts int // Save fails with ErrConflict this many times first
 	saved     chan struct{}
+	pipeline  pipeline.Pipeline // the last saved
 }
 
 func newMemStore() *memStore {
@@ -47,7 +48,7 @@ func (m *memStore) Load(_ context.Context, key pipeline.Key) (pipeline.State, in
 	return st, m.versions[key], nil
 }
 
-func (m *memStore) Save(_ context.Context, key pipeline.Key, version int64, _ pipeline.Pipeline, res pipeline.Result, _ time.Time) error {
+func (m *memStore) Save(_ context.Context, key pipeline.Key, version int64, p pipeline.Pipeline, res pipeline.Result, _ time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.conflicts > 0 {
@@ -63,6 +64,7 @@ func (m *memStore) Save(_ context.Context, key pipeline.Key, version int64, _ pi
 		return err
 	}
 	m.states[key], m.versions[key] = doc, version+1
+	m.pipeline = p
 	m.wake[key] = res.WakeAt
 	m.deploys = append(m.deploys, res.Deploys...)
 	m.saved <- struct{}{}
@@ -200,8 +202,8 @@ func TestRunnerSavesWhatHoldsEachRelease(t *testing.T) {
 	opens := simStart.Add(time.Hour)
 	r := &Runner{Store: store, Clock: clock.NewFake(simStart),
 		Pipelines: onePipeline{simplePipeline(pipeline.Stage{Name: "a", Targets: []string{"A"}})},
-		Blockers: func(context.Context, pipeline.Key) (pipeline.BlockerSource, error) {
-			return windowClosed{opens: opens}, nil
+		Inputs: func(context.Context, pipeline.Key, pipeline.Pipeline) (pipeline.Inputs, error) {
+			return pipeline.Inputs{Blockers: windowClosed{opens: opens}}, nil
 		}}
 	if _, err := r.Apply(t.Context(), key, nil); err != nil {
 		t.Fatal(err)
@@ -214,5 +216,32 @@ func TestRunnerSavesWhatHoldsEachRelease(t *testing.T) {
 		{Kind: pipeline.BlockerWindow, Reason: "outside the deploy window", Until: opens}}}}
 	if !reflect.DeepEqual(st.Held, want) {
 		t.Fatalf("saved held %+v, want %+v", st.Held, want)
+	}
+}
+
+// Reconfigure plans with the changed pipeline and saves it; after a
+// conflict the change is made again to the pipeline loaded afresh.
+func TestReconfigureChangesThePipelineInForce(t *testing.T) {
+	store := newMemStore()
+	store.conflicts = 1
+	key := pipeline.Key{Repository: "acme/api", Pipeline: "app"}
+	changes := 0
+	var planned []string
+	r := &Runner{Store: store, Clock: clock.NewFake(simStart),
+		Pipelines: onePipeline{simplePipeline(pipeline.Stage{Name: "a", Targets: []string{"A"}})},
+		Inputs: func(_ context.Context, _ pipeline.Key, p pipeline.Pipeline) (pipeline.Inputs, error) {
+			planned = append(planned, p.SlackChannel)
+			return pipeline.Inputs{}, nil
+		}}
+	_, err := r.Reconfigure(t.Context(), key, func(p pipeline.Pipeline) pipeline.Pipeline {
+		changes++
+		p.SlackChannel = "#changed"
+		return p
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changes != 2 || !reflect.DeepEqual(planned, []string{"#changed", "#changed"}) || store.pipeline.SlackChannel != "#changed" {
+		t.Fatalf("changes %d, planned with %q, saved %q", changes, planned, store.pipeline.SlackChannel)
 	}
 }

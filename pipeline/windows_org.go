@@ -53,20 +53,37 @@ func WithOrgWindows(ps []Pipeline, org *Windows) []Pipeline {
 	return out
 }
 
-// MergeWindows puts the organization's windows beside a pipeline's own;
-// either may be nil.
+// MergeWindows puts the organization's windows beside a pipeline's own,
+// replacing any organization's windows merged before; either may be nil.
+// The organization's stay in Org even when the pipeline has none of its
+// own, so that they can be replaced when the organization's file changes.
 func MergeWindows(org, own *Windows) *Windows {
+	own = ownWindows(own)
 	if org == nil {
 		return own
 	}
 	o := *org
 	o.Stages, o.Org = nil, nil
-	if own == nil {
-		return &o
+	m := Windows{}
+	if own != nil {
+		m = *own
 	}
-	m := *own
 	m.Org = &o
 	return &m
+}
+
+// ownWindows is ws less the organization's windows, nil when nothing is
+// left.
+func ownWindows(ws *Windows) *Windows {
+	if ws == nil || ws.Org == nil {
+		return ws
+	}
+	c := *ws
+	c.Org = nil
+	if c.TimeZone == "" && len(c.Allow) == 0 && len(c.Freezes) == 0 && c.Stages == nil {
+		return nil
+	}
+	return &c
 }
 
 // effective is what holds deploys of stage: the pipeline's own windows, the

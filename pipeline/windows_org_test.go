@@ -103,6 +103,37 @@ func TestMergeWindows(t *testing.T) {
 	}
 }
 
+// Merging again, as when the organization's file changes, replaces the
+// organization's windows and keeps the pipeline's own; merging none
+// leaves the pipeline's own, or nothing.
+func TestMergeWindowsAgainReplacesTheOrganizations(t *testing.T) {
+	wave := Stage{Name: "wave-1", Targets: []string{"w"}, Production: true}
+	oldOrg := utcWindows(t, nil, [3]string{"2026-12-20", "2027-01-04", "Old freeze"})
+	newOrg := utcWindows(t, nil, [3]string{"2027-02-01", "2027-02-02", "New freeze"})
+	own := utcWindows(t, []string{"Mon"})
+	freezes := func(ws *Windows) (reasons []string) {
+		if ws == nil {
+			return nil
+		}
+		for _, f := range ws.effective(wave).Freezes {
+			reasons = append(reasons, f.Reason)
+		}
+		return reasons
+	}
+	if got := freezes(MergeWindows(newOrg, MergeWindows(oldOrg, own))); !slices.Equal(got, []string{"New freeze"}) {
+		t.Errorf("with its own windows: freezes %q, want only the new organization's", got)
+	}
+	if got := freezes(MergeWindows(newOrg, MergeWindows(oldOrg, nil))); !slices.Equal(got, []string{"New freeze"}) {
+		t.Errorf("without windows of its own: freezes %q, want only the new organization's", got)
+	}
+	if m := MergeWindows(nil, MergeWindows(oldOrg, own)); m == nil || m.Org != nil || len(m.Allow) != 1 {
+		t.Errorf("organization's windows removed: %+v, want the pipeline's own", m)
+	}
+	if m := MergeWindows(nil, MergeWindows(oldOrg, nil)); m != nil {
+		t.Errorf("organization's windows removed from a pipeline with none: %+v, want nil", m)
+	}
+}
+
 // An organization's freeze holds the production stages of two
 // repositories' pipelines; one with its own windows keeps them on its
 // other stages. The merged windows survive the engine state's JSON.
