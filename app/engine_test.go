@@ -489,8 +489,8 @@ func TestReportReadsWhatHoldsTheReleaseFromTheSavedState(t *testing.T) {
 			}
 			performed <- e
 		}}, func(a *App) {
-		a.runner.Blockers = func(context.Context, pipeline.Key) (pipeline.BlockerSource, error) {
-			return closedWindow{opens: opens}, nil
+		a.runner.Inputs = func(context.Context, pipeline.Key, pipeline.Pipeline) (pipeline.Inputs, error) {
+			return pipeline.Inputs{Blockers: closedWindow{opens: opens}}, nil
 		}
 	})
 	installAcme(t, r.app.Store(), clk.Now())

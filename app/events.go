@@ -32,7 +32,7 @@ func (a *App) registerEventHandlers() error {
 		},
 		Releases: &handlers.Releases{
 			GitHub: a.installationClient, Engine: a.runner, Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
-			Deployers: a.deployerNames(),
+			Deployers: a.deployerNames(), Index: a.store,
 		},
 		CheckRunAction: a.onCheckRunAction,
 		Comments: &handlers.Comments{Runner: a.commands, Effects: a.store, Notify: a.effects.Notify,

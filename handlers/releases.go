@@ -23,6 +23,7 @@ import (
 type Engine interface {
 	Apply(ctx context.Context, key pipeline.Key, op func(p pipeline.Pipeline, st *pipeline.State) error) (pipeline.Result, error)
 	ApplyWith(ctx context.Context, key pipeline.Key, p pipeline.Pipeline, op func(p pipeline.Pipeline, st *pipeline.State) error) (pipeline.Result, error)
+	Reconfigure(ctx context.Context, key pipeline.Key, change func(p pipeline.Pipeline) pipeline.Pipeline) (pipeline.Result, error)
 }
 
 // ReleaseStore is what the release handlers read and allocate.
@@ -42,6 +43,9 @@ type Releases struct {
 	// Deployers are the names of the command deployers the server defines:
 	// a pipeline naming another starts no release.
 	Deployers []string
+	// Index lists the pipelines a change of the organization's file is
+	// re-applied to; nil: none is.
+	Index store.EngineIndex
 }
 
 func (h *Releases) onPush(ctx context.Context, ev Event) error {
@@ -61,6 +65,11 @@ func (h *Releases) onPush(ctx context.Context, ev Event) error {
 		return err
 	}
 	log := h.Logger.With(deliveryAttrs(ev.Delivery)...)
+	if changesOrgConfig(e, branch) {
+		if err := h.refreshOrg(ctx, client, owner, log); err != nil {
+			return err
+		}
+	}
 	pipelines, err := h.pipelinesAt(ctx, client, owner, name, e.GetAfter(), log)
 	if err != nil || len(pipelines) == 0 {
 		return err
@@ -82,8 +91,9 @@ func (h *Releases) onPush(ctx context.Context, ev Event) error {
 	return nil
 }
 
-// pipelinesAt reads the pipelines as of the pushed commit. A file with
-// errors starts no release: the configuration already in force stays, and
+// pipelinesAt reads the pipelines as of the pushed commit, with the
+// organization's windows merged in. A file with errors (the organization's
+// included) starts no release: the configuration already in force stays, and
 // the errors are logged (and annotated on the pull request that made them).
 func (h *Releases) pipelinesAt(ctx context.Context, client *github.Client, owner, name, sha string, log *slog.Logger) ([]pipeline.Pipeline, error) {
 	data, err := githubapp.FetchFile(ctx, client, owner, name, githubapp.RepoConfigPath, sha)
@@ -106,7 +116,15 @@ func (h *Releases) pipelinesAt(ctx context.Context, client *github.Client, owner
 		log.Error("pipelines name deployers the server does not define; no release started", "sha", sha, "errors", diags.Error())
 		return nil, nil
 	}
-	return ps, nil
+	org, err := orgWindows(ctx, client, owner)
+	if errors.Is(err, errOrgConfigInvalid) {
+		log.Error("organization configuration has errors; no release started", "sha", sha, "errors", err)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.WithOrgWindows(ps, org), nil
 }
 
 func (h *Releases) release(ctx context.Context, e *github.PushEvent, repo string, p pipeline.Pipeline, log *slog.Logger) error {

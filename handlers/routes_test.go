@@ -133,6 +133,10 @@ func (e *releaseLog) Apply(context.Context, pipeline.Key, func(pipeline.Pipeline
 	return pipeline.Result{}, errors.New("not expected")
 }
 
+func (e *releaseLog) Reconfigure(context.Context, pipeline.Key, func(pipeline.Pipeline) pipeline.Pipeline) (pipeline.Result, error) {
+	return pipeline.Result{}, nil
+}
+
 func (e *releaseLog) ApplyWith(_ context.Context, _ pipeline.Key, p pipeline.Pipeline, op func(pipeline.Pipeline, *pipeline.State) error) (pipeline.Result, error) {
 	return pipeline.Result{}, op(p, &e.st)
 }
