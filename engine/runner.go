@@ -52,8 +52,8 @@ type Runner struct {
 	// Inputs supplies what Plan cannot know by itself for a pipeline (its
 	// alarms, its data points); nil: none.
 	Inputs func(ctx context.Context, key pipeline.Key, p pipeline.Pipeline) (pipeline.Inputs, error)
-	Clock    clock.Clock
-	Logger   *slog.Logger
+	Clock  clock.Clock
+	Logger *slog.Logger
 
 	wakeOnce sync.Once
 	wake     chan struct{}
