@@ -35,17 +35,19 @@ func (d DatapointProgress) Reached() bool {
 }
 
 // String says where the count stands, for reports and reasons: "1,240 of
-// 3,000 data points", "no data yet", "data points query failing: ...".
+// 3,000 data points", "no data yet, 3,000 data points needed", "data
+// points query failing, 3,000 needed: ...".
 func (d DatapointProgress) String() string {
+	need := FormatCount(int64(d.Min))
 	switch {
 	case d.At.IsZero():
-		return fmt.Sprintf("data points not counted yet (%s needed)", FormatCount(int64(d.Min)))
+		return fmt.Sprintf("data points not counted yet, %s needed", need)
 	case d.Err != "":
-		return fmt.Sprintf("data points query failing (%s needed): %s", FormatCount(int64(d.Min)), d.Err)
+		return fmt.Sprintf("data points query failing, %s needed: %s", need, d.Err)
 	case d.NoData:
-		return fmt.Sprintf("no data yet (%s data points needed)", FormatCount(int64(d.Min)))
+		return fmt.Sprintf("no data yet, %s data points needed", need)
 	}
-	return fmt.Sprintf("%s of %s data points", FormatCount(d.Count), FormatCount(int64(d.Min)))
+	return fmt.Sprintf("%s of %s data points", FormatCount(d.Count), need)
 }
 
 // progressOf reads a count the source gave into a bake's progress; now

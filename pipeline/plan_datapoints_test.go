@@ -39,16 +39,16 @@ func TestDatapointsGateBakes(t *testing.T) {
 			want:    []string{"+0m deploy B full r1 s1", "+11m deploy P1 onebox r1 s1", "+100m deploy P1 full r1 s1"},
 			dpAt80m: DatapointProgress{Count: 1240, Min: 3000, At: simStart.Add(70 * time.Minute)}},
 		{name: "no data is not zero", count: &DatapointCount{NoData: true, At: simStart.Add(70 * time.Minute)}, later: ptr(count(3001)),
-			waiting: "waiting for data points: no data yet (3,000 data points needed)",
+			waiting: "waiting for data points: no data yet, 3,000 data points needed",
 			want:    []string{"+0m deploy B full r1 s1", "+11m deploy P1 onebox r1 s1", "+100m deploy P1 full r1 s1"},
 			dpAt80m: DatapointProgress{Min: 3000, NoData: true, At: simStart.Add(70 * time.Minute)}},
 		{name: "a query error waits", count: &DatapointCount{Err: "bad_data: parse error", At: simStart.Add(70 * time.Minute)},
-			waiting: "waiting for data points: data points query failing (3,000 needed): bad_data: parse error",
+			waiting: "waiting for data points: data points query failing, 3,000 needed: bad_data: parse error",
 			want:    []string{"+0m deploy B full r1 s1", "+11m deploy P1 onebox r1 s1", "+252m failed r1 wave-1", "+252m nothing-to-roll-back r1 wave-1/P1"},
 			reason:  "the one-box bake of P1 could not count its 3,000 data points within 4h (datapoints_timeout): the datapoints query failed: bad_data: parse error",
 			dpAt80m: DatapointProgress{Min: 3000, Err: "bad_data: parse error", At: simStart.Add(70 * time.Minute)}},
 		{name: "never counted (no source) waits, then times out", nilSrc: true,
-			waiting: "waiting for data points: data points not counted yet (3,000 needed)",
+			waiting: "waiting for data points: data points not counted yet, 3,000 needed",
 			want:    []string{"+0m deploy B full r1 s1", "+11m deploy P1 onebox r1 s1", "+252m failed r1 wave-1", "+252m nothing-to-roll-back r1 wave-1/P1"},
 			reason:  "the one-box bake of P1 had no data-point count within 4h (datapoints_timeout) (3,000 data points needed)",
 			dpAt80m: DatapointProgress{Min: 3000}},
@@ -105,7 +105,7 @@ func TestDatapointsAreCountedPerStep(t *testing.T) {
 	s.run(200 * time.Minute)
 	s.wantLog("+0m deploy B full r1 s1", "+11m deploy P1 onebox r1 s1", "+72m deploy P1 full r1 s1")
 	tr := s.st.Release(1).Stages["wave-1"].Targets["P1"]
-	if tr.Phase != PhaseFullBaking || tr.Waiting != "waiting for data points: data points not counted yet (3,000 needed)" {
+	if tr.Phase != PhaseFullBaking || tr.Waiting != "waiting for data points: data points not counted yet, 3,000 needed" {
 		t.Fatalf("P1 %s waiting %q", tr.Phase, tr.Waiting)
 	}
 }
