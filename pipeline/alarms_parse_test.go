@@ -219,3 +219,18 @@ func mustOrgNode(t *testing.T, src string) *yaml.Node {
 	}
 	return f.Alarms
 }
+
+func TestAdviseDetectionTime(t *testing.T) {
+	const head = "pipelines:\n  app:\n    alarms:\n      interval: 1m\n      queries: {q: 'sum(rate(e{env=\"{{.Target}}\"}[10m])) > 0', s: 'max_over_time(x[1h:1m]) > 1', t: 'y[{{.Since}}]'}\n"
+	_, diags := parseYAML(t, head+"    stages:\n      - {name: a, targets: [a], bake: 0s}\n      - {name: b, targets: [b], bake: 30m}\n      - {name: c, targets: [c], bake: 1h3m}\n      - {name: d, targets: [d], bake: 2h}\n")
+	// b bakes less than 3 × 1m + 1h; c bakes exactly that, d more.
+	want := []string{`8:39: warning: stage "b" bakes 30m, less than the alarms' worst-case detection time 1h3m (interval 1m × error_limit 3 + the longest query range 1h): a bad step could finish its bake before an alarm fires`}
+	if got := lines(diags); !slices.Equal(got, want) {
+		t.Errorf("got:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	for s, want := range map[string]time.Duration{"up": 0, "x[5m] + y[1h30m]": 90 * time.Minute, "x[2d]": 48 * time.Hour, "x[99999999y]": 0, "x[": 0, "x[5q]": 0, "x[500ms]": 500 * time.Millisecond} {
+		if got := longestRange(s); got != want {
+			t.Errorf("longestRange(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
