@@ -50,12 +50,12 @@ func (pl *planner) target(r *Release, rp Pipeline, stage Stage, target string, t
 			pl.wakeAt(tr.BakeUntil)
 			return false
 		}
-		switch {
-		case !reached:
+		// Its time is up: it ends unless data points or an alarm query
+		// that cannot be evaluated keep it going, which it records for
+		// the reports. The source wakes the runner when either changes.
+		tr.Waiting = pl.queryErrorWait(r, stage, target)
+		if !reached {
 			tr.Waiting = "waiting for data points: " + tr.Datapoints.String()
-			return false
-		default:
-			tr.Waiting = pl.queryErrorWait(r, stage, target)
 		}
 		if tr.Waiting != "" {
 			return false
