@@ -266,7 +266,7 @@ func stageSchema() object {
 				"$ref":        "#/$defs/duration",
 			},
 			"min_datapoints": object{
-				"description": "Successful requests (the pipeline's datapoints query) the new version must serve before a bake ends.",
+				"description": "Successful requests (the pipeline's datapoints query) each step must have served before its bake ends; no data is not zero. Not reached within the pipeline's datapoints_timeout after the step's deploy finished, the release fails in the stage.",
 				"type":        "integer",
 				"minimum":     0,
 				"maximum":     maxMinDatapoints,
