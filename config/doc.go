@@ -10,7 +10,7 @@
 // default.
 //
 // The package interprets the review: section itself. The pipelines:,
-// policies: and (organization) windows: sections are kept as YAML nodes with their positions for the
+// policies: and (organization) windows: and alarms: sections are kept as YAML nodes with their positions for the
 // pipeline package to interpret, after this package has already guaranteed
 // for the whole document: no duplicate keys, no merge keys ("<<"), only
 // scalar keys, and aliases that are acyclic and expand to a bounded number of

@@ -73,8 +73,8 @@ func FuzzParse(f *testing.F) {
 		if file == nil {
 			return
 		}
-		if file.Policies != nil || file.Windows != nil {
-			t.Fatal("a repository file kept policies or top-level windows")
+		if file.Policies != nil || file.Windows != nil || file.Alarms != nil {
+			t.Fatal("a repository file kept policies or top-level windows or alarms")
 		}
 		c := Merge(org, file)
 		p := c.Review

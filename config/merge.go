@@ -71,6 +71,10 @@ type Config struct {
 	// nil when absent.
 	Windows       *yaml.Node
 	WindowsSource Source
+	// Alarms is the organization's alarms: section, whose alerts concern
+	// every pipeline (pipeline.ParseOrgAlarms); nil when absent.
+	Alarms       *yaml.Node
+	AlarmsSource Source
 }
 
 // Merge layers a repository file over an organization file over
@@ -111,6 +115,9 @@ func Merge(org, repo *File) Config {
 	}
 	if org != nil && org.Windows != nil {
 		c.Windows, c.WindowsSource = org.Windows, nodeSource(LayerOrg, org.Name, org.Windows)
+	}
+	if org != nil && org.Alarms != nil {
+		c.Alarms, c.AlarmsSource = org.Alarms, nodeSource(LayerOrg, org.Name, org.Alarms)
 	}
 	return c
 }

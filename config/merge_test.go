@@ -97,7 +97,7 @@ func TestMergeDoesNotShareLists(t *testing.T) {
 }
 
 func TestMergeSections(t *testing.T) {
-	org := mustParse(t, ParseOrg, orgFile, "pipelines:\n  shared: {}\npolicies:\n  onebox: {mode: warn}\nwindows:\n  allow: [Mon-Fri]\n")
+	org := mustParse(t, ParseOrg, orgFile, "pipelines:\n  shared: {}\npolicies:\n  onebox: {mode: warn}\nwindows:\n  allow: [Mon-Fri]\nalarms:\n  match: {team: api}\n")
 	withOwn := mustParse(t, Parse, repoFile, "pipelines:\n  app: {}\n")
 	withNone := mustParse(t, Parse, repoFile, "pipelines: {}\n")
 	withNull := mustParse(t, Parse, repoFile, "pipelines:\n")
@@ -132,10 +132,13 @@ func TestMergeSections(t *testing.T) {
 			if c.Windows == nil || c.Windows.Content[0].Value != "allow" || c.WindowsSource != (Source{LayerOrg, orgFile, 6, 3}) {
 				t.Errorf("windows = %+v from %+v, want the organization's", c.Windows, c.WindowsSource)
 			}
+			if c.Alarms == nil || c.Alarms.Content[0].Value != "match" || c.AlarmsSource != (Source{LayerOrg, orgFile, 8, 3}) {
+				t.Errorf("alarms = %+v from %+v, want the organization's", c.Alarms, c.AlarmsSource)
+			}
 		})
 	}
 
-	if c := Merge(nil, nil); c.Pipelines != nil || c.Policies != nil || c.Windows != nil || c.PipelinesSource != (Source{}) {
+	if c := Merge(nil, nil); c.Pipelines != nil || c.Policies != nil || c.Windows != nil || c.Alarms != nil || c.PipelinesSource != (Source{}) {
 		t.Errorf("Merge(nil, nil) has sections: %+v", c)
 	}
 }

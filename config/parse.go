@@ -38,6 +38,11 @@ type File struct {
 	// into every pipeline. Always nil for a repository file, where windows
 	// belong to each pipeline.
 	Windows *yaml.Node
+	// Alarms is the alarms: mapping of an organization file, kept raw for
+	// the pipeline package (pipeline.ParseOrgAlarms): its match claims
+	// Alertmanager alerts for every pipeline of the organization. Always
+	// nil for a repository file, where alarms belong to each pipeline.
+	Alarms *yaml.Node
 }
 
 // Parse parses a repository's .github/wavegate.yml. file names it in
@@ -54,7 +59,9 @@ func ParseOrg(file string, data []byte) (*File, Diagnostics) {
 	return parse(file, data, true)
 }
 
-func topLevelKeys() []string { return []string{"review", "pipelines", "policies", "windows"} }
+func topLevelKeys() []string {
+	return []string{"review", "pipelines", "policies", "windows", "alarms"}
+}
 
 func parse(file string, data []byte, org bool) (*File, Diagnostics) {
 	r := yamlwalk.NewReporter(file)
@@ -97,6 +104,14 @@ func parseTop(r *yamlwalk.Reporter, root *yaml.Node, f *File, org bool) {
 				continue
 			}
 			f.Windows = section(r, "windows", v)
+		case "alarms":
+			if !org {
+				// An error, not a warning: alarms silently ignored would
+				// let deploys through while what they watch is failing.
+				r.Errorf(k, "alarms: at the top level is read only from the organization's wavegate.yml (in <owner>/.github); in a repository, put it under each pipeline (pipelines.NAME.alarms)")
+				continue
+			}
+			f.Alarms = section(r, "alarms", v)
 		default:
 			r.UnknownKey(k, "", topLevelKeys())
 		}

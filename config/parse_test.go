@@ -91,7 +91,7 @@ func TestParseDiagnostics(t *testing.T) {
 		{"unknown key far from any", "review:\n  colour: red\n",
 			[]string{`2:3: error: unknown key "colour" in review (known keys: approvals, approver_permission, stale_approvals, checklist, checklist_skip_paths, block_on_changes_requested)`}},
 		{"unknown top-level key", "deploy: {}\n",
-			[]string{`1:1: error: unknown key "deploy" (known keys: review, pipelines, policies, windows)`}},
+			[]string{`1:1: error: unknown key "deploy" (known keys: review, pipelines, policies, windows, alarms)`}},
 		{"duplicate key", "review:\n  approvals: 1\n  approvals: 2\n",
 			[]string{`3:3: error: duplicate key "approvals" in review (first at line 2)`}},
 		{"duplicate section", "review: {}\npipelines: {}\nreview: {}\n",
@@ -218,6 +218,8 @@ func TestParseDiagnostics(t *testing.T) {
 			[]string{`2: error: invalid YAML: found character that cannot start any token`}},
 		{"policies in a repository file", "policies:\n  onebox: {mode: warn}\n",
 			[]string{`1:1: warning: policies are read only from the organization's wavegate.yml (in <owner>/.github); ignored here`}},
+		{"alarms at a repository file's top level", "alarms:\n  match: {team: api}\n",
+			[]string{`1:1: error: alarms: at the top level is read only from the organization's wavegate.yml (in <owner>/.github); in a repository, put it under each pipeline (pipelines.NAME.alarms)`}},
 		{"windows at a repository file's top level", "windows:\n  freeze: []\n",
 			[]string{`1:1: error: windows: at the top level is read only from the organization's wavegate.yml (in <owner>/.github); in a repository, put it under each pipeline (pipelines.NAME.windows)`}},
 

@@ -3,6 +3,7 @@ package notify
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wavegate/wavegate/pipeline"
@@ -50,6 +51,10 @@ type TargetView struct {
 	State string // waiting, one-box deploying, one-box baking, deploying, baking, done, rolling back, rolled back, ...
 	// Left is the bake time left, rounded to the minute; empty when not baking.
 	Left string
+	// Detail is what a bake waits for besides time: its data points
+	// ("1,240 of 3,000 data points", "no data yet ..."), or why it goes on
+	// past its time (an alarm query that cannot be evaluated).
+	Detail string
 }
 
 // BlockedView is one blocker holding a deploy.
@@ -133,6 +138,7 @@ func stageView(s pipeline.Stage, run *pipeline.StageRun, now time.Time) StageVie
 				if !tr.BakeUntil.IsZero() && now.Before(tr.BakeUntil) {
 					tv.Left = formatLeft(tr.BakeUntil.Sub(now))
 				}
+				tv.Detail = bakeDetail(tr)
 			}
 		}
 		sv.Targets = append(sv.Targets, tv)
@@ -175,4 +181,22 @@ func formatLeft(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// bakeDetail says what a baking target waits for besides time, from what
+// Plan recorded: the data points while the stage counts them, and why the
+// bake goes on past its time when the data points are not the reason.
+func bakeDetail(tr *pipeline.TargetRun) string {
+	if tr.Phase != pipeline.PhaseOneboxBaking && tr.Phase != pipeline.PhaseFullBaking {
+		return ""
+	}
+	var parts []string
+	dp := tr.Datapoints
+	if dp.Min > 0 {
+		parts = append(parts, dp.String())
+	}
+	if tr.Waiting != "" && (dp.Min == 0 || dp.Reached()) {
+		parts = append(parts, tr.Waiting)
+	}
+	return strings.Join(parts, "; ")
 }

@@ -16,7 +16,7 @@ import (
 func TestWindowAndFreezeBlockersAreReported(t *testing.T) {
 	f, diags := config.Parse("wavegate.yml", []byte(`pipelines:
   app:
-    alarms: {q: 1}
+    alarms: {queries: {q: up}}
     windows:
       timezone: America/Los_Angeles
       allow: ["Mon-Thu 09:00-17:00", "Fri 09:00-12:00"]

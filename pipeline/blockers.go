@@ -7,8 +7,8 @@ type BlockerKind string
 
 // The blockers of DESIGN.md. The planner knows paused, rollback, approval,
 // unreviewed and blocked-commit by itself (from the state the commands
-// change), and window and freeze from the pipeline's windows:; alarms come
-// from a BlockerSource.
+// change), window and freeze from the pipeline's windows:, and alarm from
+// the Inputs' AlarmSource (plan_alarms.go).
 const (
 	BlockerAlarm         BlockerKind = "alarm"
 	BlockerWindow        BlockerKind = "window"
@@ -87,6 +87,7 @@ func (pl *planner) blockers(r *Release, stage Stage, target string) []Blocker {
 	}
 	all = append(all, blockedCommits(&pl.st, r)...)
 	all = append(all, pl.windowBlockers(r, stage, target)...)
+	all = append(all, pl.alarmBlockers(target)...)
 	if pl.in.Blockers != nil {
 		all = append(all, pl.in.Blockers.Blockers(r, stage, target, pl.now)...)
 	}

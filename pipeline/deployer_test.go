@@ -11,9 +11,9 @@ import (
 // Parse alone cannot tell, since the names are the server's.
 func TestCheckDeployers(t *testing.T) {
 	const file = "pipelines:\n" +
-		"  app:\n    alarms: {q: 1}\n    deployer: {command: bleu}\n    stages: [{name: a, targets: [a], bake: 0s}]\n" +
-		"  infra:\n    alarms: {q: 1}\n    deployer:\n      command: terraform\n    stages: [{name: b, targets: [b], bake: 0s}]\n" +
-		"  site:\n    alarms: {q: 1}\n    stages: [{name: c, targets: [c], bake: 0s}]\n"
+		"  app:\n    alarms: {queries: {q: up}}\n    deployer: {command: bleu}\n    stages: [{name: a, targets: [a], bake: 0s}]\n" +
+		"  infra:\n    alarms: {queries: {q: up}}\n    deployer:\n      command: terraform\n    stages: [{name: b, targets: [b], bake: 0s}]\n" +
+		"  site:\n    alarms: {queries: {q: up}}\n    stages: [{name: c, targets: [c], bake: 0s}]\n"
 	ps, diags := parseYAML(t, file)
 	if diags.HasErrors() {
 		t.Fatal(diags)

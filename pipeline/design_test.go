@@ -30,8 +30,8 @@ func TestDesignExample(t *testing.T) {
 	// wave-3 is production (it follows the approval) with neither one-box
 	// nor an hour's bake: the example shows the warnings as well.
 	wantDiags := []string{
-		`36:9: warning: production stage "wave-3" does not start each target with a one-box deploy (onebox: true) (production because it follows approval stage "release-approval"; set production: false if it is not)`,
-		`36:107: warning: production stage "wave-3" bakes 30m, less than 1h (production because it follows approval stage "release-approval"; set production: false if it is not)`,
+		`40:9: warning: production stage "wave-3" does not start each target with a one-box deploy (onebox: true) (production because it follows approval stage "release-approval"; set production: false if it is not)`,
+		`40:107: warning: production stage "wave-3" bakes 30m, less than 1h (production because it follows approval stage "release-approval"; set production: false if it is not)`,
 	}
 	if got := lines(diags); !slices.Equal(got, wantDiags) {
 		t.Fatalf("diagnostics:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(wantDiags, "\n  "))
@@ -53,8 +53,19 @@ func TestDesignExample(t *testing.T) {
 		len(w.Freezes) != 1 || w.Freezes[0].Reason != "Holiday freeze" || w.Stages != nil {
 		t.Errorf("windows = %+v", p.Windows)
 	}
-	if p.Alarms == nil { // TODO(i12): the keys, once parsed
-		t.Errorf("alarms not read: %+v", p.Alarms)
+	if a := p.Alarms; a == nil || len(a.Match) != 1 || a.Match[0].Name != "service" || a.Match[0].Value != "api" || a.Match[0].Regex ||
+		a.TargetLabel != "env" || a.Interval != 15*time.Second || a.ErrorLimit != DefaultErrorLimit || a.ResolveTimeout != DefaultResolveTimeout ||
+		len(a.Queries) != 1 || a.Queries[0].Name != "fault-rate" || !strings.HasPrefix(a.Queries[0].Query, `sum(rate(http_requests_total{env="{{.Target}}",code=~"5.."}`) ||
+		len(a.Compare) != 1 || a.Compare[0].Name != "compare[0]" || a.Compare[0].MinRatio != 0.5 || a.Compare[0].MaxRatio != 0 ||
+		a.Compare[0].Query != `sum(rate(http_requests_total{env="{{.Target}}"}[5m]))` {
+		t.Errorf("alarms = %+v", p.Alarms)
+	}
+	if p.At("alarms.match.service") != (Pos{24, 24}) || p.At("alarms.queries.fault-rate") != (Pos{30, 21}) || p.At("alarms.compare[0]") != (Pos{28, 11}) {
+		t.Errorf("alarms positions: match.service %v, queries.fault-rate %v, compare[0] %v",
+			p.At("alarms.match.service"), p.At("alarms.queries.fault-rate"), p.At("alarms.compare[0]"))
+	}
+	if p.DatapointsTimeout != 0 || p.DatapointsTimeoutFor(p.Stages[4]) != 4*time.Hour || !p.CountsDatapoints(p.Stages[4]) || p.CountsDatapoints(p.Stages[5]) {
+		t.Errorf("datapoints_timeout %v, for wave-1 %v", p.DatapointsTimeout, p.DatapointsTimeoutFor(p.Stages[4]))
 	}
 	if p.Pos != (Pos{13, 3}) || p.At("deploy_timeout") != (Pos{17, 21}) || p.At("paths[1]") != (Pos{15, 19}) {
 		t.Errorf("pipeline positions: %v, deploy_timeout %v, paths[1] %v", p.Pos, p.At("deploy_timeout"), p.At("paths[1]"))
@@ -95,11 +106,11 @@ func TestDesignExample(t *testing.T) {
 		t.Errorf("approval = %+v", a)
 	}
 	w1 := p.Stages[4]
-	if w1.Pos != (Pos{34, 9}) || w1.At("bake") != (Pos{34, 106}) || w1.At("targets[2]") != (Pos{34, 68}) || w1.At("parallel") != w1.Pos {
+	if w1.Pos != (Pos{38, 9}) || w1.At("bake") != (Pos{38, 106}) || w1.At("targets[2]") != (Pos{38, 68}) || w1.At("parallel") != w1.Pos {
 		t.Errorf("wave-1 positions: stage %v, bake %v, targets[2] %v, parallel (unset) %v",
 			w1.Pos, w1.At("bake"), w1.At("targets[2]"), w1.At("parallel"))
 	}
-	if p.Stages[3].At("approval.timeout") != (Pos{33, 93}) {
+	if p.Stages[3].At("approval.timeout") != (Pos{37, 93}) {
 		t.Errorf("approval.timeout at %v", p.Stages[3].At("approval.timeout"))
 	}
 }
@@ -185,7 +196,7 @@ func TestParseDeployerForms(t *testing.T) {
 
 // An invalid file never half-applies: one bad pipeline voids them all.
 func TestParseAllOrNothing(t *testing.T) {
-	src := "pipelines:\n  good:\n    alarms: {q: 1}\n    stages: [{name: a, targets: [t], bake: 0s}]\n  bad:\n    alarms: {q: 1}\n    stages: [{name: a, targets: [u], bake: 1d}]\n"
+	src := "pipelines:\n  good:\n    alarms: {queries: {q: up}}\n    stages: [{name: a, targets: [t], bake: 0s}]\n  bad:\n    alarms: {queries: {q: up}}\n    stages: [{name: a, targets: [u], bake: 1d}]\n"
 	ps, diags := parseYAML(t, src)
 	if ps != nil || !diags.HasErrors() {
 		t.Fatalf("pipelines = %+v, diagnostics %v; want none and an error", ps, diags)
@@ -217,7 +228,7 @@ func TestParseOrderAndCap(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("pipelines:\n")
 	for _, name := range []string{"zeta", "alpha", "mid"} {
-		b.WriteString("  " + name + ":\n    alarms: {q: 1}\n    stages: [{name: s, targets: [" + name + "], bake: 0s}]\n")
+		b.WriteString("  " + name + ":\n    alarms: {queries: {q: up}}\n    stages: [{name: s, targets: [" + name + "], bake: 0s}]\n")
 	}
 	ps, diags := parseYAML(t, b.String())
 	if diags.HasErrors() {

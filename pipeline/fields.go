@@ -3,7 +3,6 @@ package pipeline
 import (
 	"fmt"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/wavegate/wavegate/checks"
@@ -83,23 +82,8 @@ func (p *parser) slackChannel(n *yaml.Node, path string) (string, bool) {
 	return "", false
 }
 
-// rawMapping checks the shape of a section that later packages interpret.
-// Null is absent, as for config's sections: a block whose every line is
-// commented out is empty, not wrong.
-func (p *parser) rawMapping(n *yaml.Node, path string) (*yaml.Node, bool) {
-	if yamlwalk.IsNull(n) {
-		return nil, true
-	}
-	v := yamlwalk.Deref(n)
-	if v.Kind != yaml.MappingNode {
-		p.r.Errorf(n, "%s must be a mapping, got %s", path, yamlwalk.Describe(n))
-		return nil, false
-	}
-	return v, true
-}
-
-// datapoints reads the query template. Only its syntax is checked here: the
-// data it is executed with belongs to the alarms package.
+// datapoints reads the query template, checked as alarm queries are; the
+// alarms package executes it.
 func (p *parser) datapoints(n *yaml.Node, path string) (string, bool) {
 	s, ok := yamlwalk.String(p.r, n, path)
 	if !ok {
@@ -109,11 +93,36 @@ func (p *parser) datapoints(n *yaml.Node, path string) (string, bool) {
 		p.r.Errorf(n, "%s must not be empty; leave it out to count no data points", path)
 		return "", false
 	}
-	if _, err := template.New("datapoints").Parse(s); err != nil {
-		p.r.Errorf(n, "%s is not a valid template: %v", path, err)
+	if err := CheckQueryTemplate(s); err != nil {
+		p.r.Errorf(n, "%s %v", path, err)
 		return "", false
 	}
 	return s, true
+}
+
+// datapointStages checks what data points and their timeout mean for
+// each stage, once the stages and the pipeline's keys are all known.
+func (p *parser) datapointStages(pl *Pipeline) bool {
+	counts := false
+	ok := true
+	for _, s := range pl.Stages {
+		if !pl.CountsDatapoints(s) {
+			continue
+		}
+		counts = true
+		timeout := pl.DatapointsTimeoutFor(s)
+		switch {
+		case timeout == 0:
+			p.r.ErrorAt(yamlwalk.Pos(s.At("min_datapoints")), "stage %q waits for %d data points but bakes 0s, so the default datapoints_timeout (%d × bake) is 0s and its bakes would fail at once: set a bake or the pipeline's datapoints_timeout", s.Name, s.MinDatapoints, DatapointsTimeoutBakes)
+			ok = false
+		case timeout < s.Bake:
+			p.r.WarnAt(yamlwalk.Pos(pl.At("datapoints_timeout")), "datapoints_timeout %s is shorter than stage %q's bake %s: a bake that has not counted its %d data points by then fails before its time is up", formatDuration(timeout), s.Name, formatDuration(s.Bake), s.MinDatapoints)
+		}
+	}
+	if _, set := pl.Positions["datapoints_timeout"]; set && !counts {
+		p.r.WarnAt(yamlwalk.Pos(pl.At("datapoints_timeout")), "datapoints_timeout has no effect: no stage of pipeline %q waits for data points (datapoints: and a stage's min_datapoints)", pl.Name)
+	}
+	return ok
 }
 
 func overridesKeys() []string { return []string{"permission"} }

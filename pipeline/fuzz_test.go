@@ -41,6 +41,15 @@ func FuzzParse(f *testing.F) {
 			`freeze: [{from: 2026-12-20, to: "2027-01-04 12:00", reason: x}, {from: 2026-03-29T01:00:00+01:00, to: 2026-03-29, reason: y}]`,
 			"stages: [alpha, wave-1]"),
 		windowsFile("timezone: [x]", "allow: [1, Mon 24:00-01:00]", "freeze: [{from: 1, to: ~, reason: [x]}, x]", "stages: [ok, nope, ~]"),
+		alarmsFile(`match: {service: api, env: "=~prod-.*"}`, "target_label: env", "interval: 15s", "error_limit: 3", "resolve_timeout: 5m",
+			`queries: {fault-rate: 'sum(rate(e{env="{{.Target}}"}[5m])) > 0.01'}`,
+			`compare: [{name: traffic, query: 'sum(rate(r{env="{{.Target}}",v="{{.Variant}}"}[5m]))', min_ratio: 0.5, max_ratio: 3}]`),
+		alarmsFile(`match: {0x: "=~(", s: "!=a", c: 1, "": x}`, "target_label: [env]", "interval: 1ms", "error_limit: -1",
+			`queries: {Bad: '{{.Env}}', ok: '{{range 9}}{{end}}', d: '{{define "x"}}{{end}}', e: ""}`,
+			`compare: [{query: up}, {max_ratio: .nan, min_ratio: .inf}, {name: ok, query: '{{.}}', max_ratio: 1}, x]`),
+		alarmsFile("match: &m {a: b}", "queries: *m", "compare: ~", "matchh: 1"),
+		"pipelines:\n  app:\n    alarms: {queries: {q: up}}\n    datapoints: 'sum({{.SHA}})'\n    datapoints_timeout: 1h\n    stages: [{name: a, targets: [t], bake: 0s, min_datapoints: 10}]\n",
+		"alarms:\n  match: {team: x}\n  queries: {q: up}\n  resolve_timeout: 1s\n",
 		"pipelines:\n  a: &p {stages: [{name: a, targets: [t], bake: 0s}]}\n  b: *p\n",
 		"pipelines:\n  " + strings.Repeat("x", 70) + ": {stages: [{name: " + strings.Repeat("é", 70) + "}]}\n",
 	} {
@@ -76,6 +85,33 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// FuzzParseOrgAlarms feeds an organization file's alarms: through
+// config.ParseOrg and ParseOrgAlarms.
+func FuzzParseOrgAlarms(f *testing.F) {
+	for _, seed := range []string{
+		"alarms:\n  match: {team: \"=~payments|checkout\", severity: page}\n  target_label: env\n  resolve_timeout: 2m\n",
+		"alarms:\n  match: {team: '=~('}\n  queries: {q: up}\n  compare: []\n  interval: 1s\n  nope: 1\n",
+		"alarms: [x]\n",
+		"alarms:\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, _ := config.ParseOrg(testFile, data)
+		if file == nil {
+			return
+		}
+		a, diags := ParseOrgAlarms(testFile, file.Alarms)
+		if diags.HasErrors() && a != nil {
+			t.Fatalf("alarms returned with errors: %v", diags)
+		}
+		if a != nil && (len(a.Queries) > 0 || len(a.Compare) > 0 || a.Interval != DefaultAlarmInterval || a.ErrorLimit != DefaultErrorLimit) {
+			t.Fatalf("organization alarms with pipeline keys: %+v", a)
+		}
+		checkAlarms(t, a)
+	})
+}
+
 // checkInvariants holds for every pipeline Parse returns.
 func checkInvariants(t *testing.T, ps []Pipeline) {
 	t.Helper()
@@ -99,6 +135,10 @@ func checkInvariants(t *testing.T, ps []Pipeline) {
 				t.Fatalf("invalid input %q=%q", k, v)
 			}
 		}
+		checkAlarms(t, pl.Alarms)
+		if pl.Datapoints != "" && CheckQueryTemplate(pl.Datapoints) != nil || pl.DatapointsTimeout < 0 {
+			t.Fatalf("invalid datapoints %q, timeout %v", pl.Datapoints, pl.DatapointsTimeout)
+		}
 		names := map[string]bool{}
 		for _, s := range pl.Stages {
 			if !p.validName(s.Name) || names[s.Name] || s.Bake < 0 || s.MinDatapoints < 0 {
@@ -121,6 +161,33 @@ func checkInvariants(t *testing.T, ps []Pipeline) {
 				}
 				targets[key] = true
 			}
+		}
+	}
+}
+
+// checkAlarms holds for every alarms: section a parse returns.
+func checkAlarms(t *testing.T, a *Alarms) {
+	t.Helper()
+	if a == nil {
+		return
+	}
+	label := regexp.MustCompile(labelPattern)
+	if !label.MatchString(a.TargetLabel) || a.Interval < minAlarmInterval || a.ErrorLimit < 1 || a.ResolveTimeout <= 0 {
+		t.Fatalf("invalid alarms %+v", a)
+	}
+	for _, m := range a.Match {
+		if !label.MatchString(m.Name) || m.Regex && m.re == nil {
+			t.Fatalf("invalid matcher %+v", m)
+		}
+	}
+	for _, q := range a.Queries {
+		if CheckQueryTemplate(q.Query) != nil || q.Name == "" {
+			t.Fatalf("invalid query %+v", q)
+		}
+	}
+	for _, c := range a.Compare {
+		if CheckQueryTemplate(c.Query) != nil || c.MaxRatio == 0 && c.MinRatio == 0 || c.MaxRatio != 0 && c.MaxRatio <= 1 || c.MinRatio < 0 || c.MinRatio >= 1 {
+			t.Fatalf("invalid compare %+v", c)
 		}
 	}
 }

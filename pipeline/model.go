@@ -91,8 +91,12 @@ type Pipeline struct {
 	Alarms *Alarms `json:",omitempty"`
 	// Datapoints is a Prometheus query template; empty when absent.
 	Datapoints string
-	Overrides  Overrides
-	Stages     []Stage
+	// DatapointsTimeout is how long after its deploy finished a bake may
+	// wait for its stage's min_datapoints before the release fails there;
+	// zero: DatapointsTimeoutBakes times the stage's bake (DatapointsTimeoutFor).
+	DatapointsTimeout time.Duration `json:",omitempty"`
+	Overrides         Overrides
+	Stages            []Stage
 
 	// Pos is where the pipeline's name is written.
 	Pos Pos `json:"-"`
@@ -128,6 +132,24 @@ type Stage struct {
 	// Positions holds where each key's value is written: "bake",
 	// "targets[2]", "approval.timeout".
 	Positions map[string]Pos `json:"-"`
+}
+
+// DatapointsTimeoutBakes is the default datapoints_timeout, in bakes of
+// the stage.
+const DatapointsTimeoutBakes = 4
+
+// DatapointsTimeoutFor is how long after its deploy finished a bake of
+// stage may wait for its data points.
+func (p Pipeline) DatapointsTimeoutFor(stage Stage) time.Duration {
+	if p.DatapointsTimeout > 0 {
+		return p.DatapointsTimeout
+	}
+	return DatapointsTimeoutBakes * stage.Bake
+}
+
+// CountsDatapoints reports whether a bake of stage waits for data points.
+func (p Pipeline) CountsDatapoints(stage Stage) bool {
+	return stage.MinDatapoints > 0 && p.Datapoints != "" && !stage.IsApproval()
 }
 
 // IsApproval reports whether the stage waits for a manual approval instead

@@ -36,7 +36,7 @@ const (
 // patterns holds the compiled regular expressions of one Parse: the
 // package keeps no globals.
 type patterns struct {
-	name, duration, approver, slack *regexp.Regexp
+	name, duration, approver, slack, label *regexp.Regexp
 }
 
 func compilePatterns() patterns {
@@ -45,6 +45,7 @@ func compilePatterns() patterns {
 		duration: regexp.MustCompile(durationPattern),
 		approver: regexp.MustCompile(approverPattern),
 		slack:    regexp.MustCompile(slackChannelPattern),
+		label:    regexp.MustCompile(labelPattern),
 	}
 }
 

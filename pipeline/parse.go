@@ -70,7 +70,7 @@ func (p *parser) all(n *yaml.Node) []Pipeline {
 func pipelineKeys() []string {
 	return []string{
 		"branch", "paths", "deployer", "deploy_timeout", "slack_channel",
-		"windows", "alarms", "datapoints", "overrides", "stages",
+		"windows", "alarms", "datapoints", "datapoints_timeout", "overrides", "stages",
 	}
 }
 
@@ -122,13 +122,11 @@ func (p *parser) pipeline(k, n *yaml.Node) (Pipeline, bool) {
 		case "windows":
 			windows, good = p.windows(v, kp, pl.Positions)
 		case "alarms":
-			var node *yaml.Node
-			if node, good = p.rawMapping(v, kp); good && node != nil && len(node.Content) > 0 {
-				pl.Alarms = &Alarms{TargetLabel: DefaultTargetLabel, Interval: DefaultAlarmInterval,
-					ErrorLimit: DefaultErrorLimit, ResolveTimeout: DefaultResolveTimeout} // TODO(i12): parse the keys
-			}
+			pl.Alarms, good = p.alarms(v, kp, pl.Positions, false)
 		case "datapoints":
 			pl.Datapoints, good = p.datapoints(v, kp)
+		case "datapoints_timeout":
+			pl.DatapointsTimeout, good = p.positiveDuration(v, kp)
 		case "overrides":
 			pl.Overrides, good = p.overrides(v, kp, pl.Positions)
 		case "stages":
@@ -147,6 +145,7 @@ func (p *parser) pipeline(k, n *yaml.Node) (Pipeline, bool) {
 	}
 	if ok {
 		p.advise(&pl, p.inferProduction(&pl))
+		ok = p.datapointStages(&pl)
 	}
 	if ok && windows.w != nil {
 		ok = p.windowStages(&pl, windows, path+".windows")

@@ -21,7 +21,7 @@ func stages(lines ...string) string {
 // withKeys makes a file with one valid pipeline (with alarms) and the given
 // pipeline-level lines, starting at line 4.
 func withKeys(keys string) string {
-	return "pipelines:\n  app:\n    alarms: {q: 1}\n" + keys + "    stages: [{name: a, targets: [t], bake: 0s}]\n"
+	return "pipelines:\n  app:\n    alarms: {queries: {q: up}}\n" + keys + "    stages: [{name: a, targets: [t], bake: 0s}]\n"
 }
 
 func TestParseDiagnostics(t *testing.T) {
@@ -36,7 +36,7 @@ func TestParseDiagnostics(t *testing.T) {
 			[]string{`5:43: error: unknown key "bakee" in pipelines.app.stages[0] (did you mean "bake"?)`}},
 		{"stage key far from any", stages("{name: a, targets: [t], bake: 0s, colour: red}"),
 			[]string{`5:43: error: unknown key "colour" in pipelines.app.stages[0] (known keys: name, targets, parallel, onebox, bake, min_datapoints, production, approval)`}},
-		{"pipeline key typo", "pipelines:\n  app:\n    alarms: {q: 1}\n    satges: []\n",
+		{"pipeline key typo", "pipelines:\n  app:\n    alarms: {queries: {q: up}}\n    satges: []\n",
 			[]string{
 				`2:3: error: pipeline "app" has no stages: it needs at least one`,
 				`4:5: error: unknown key "satges" in pipelines.app (did you mean "stages"?)`,
@@ -49,17 +49,17 @@ func TestParseDiagnostics(t *testing.T) {
 			[]string{`4:16: error: unknown key "comand" in pipelines.app.deployer (did you mean "command"?)`}},
 
 		// Shapes and names.
-		{"pipeline name", "pipelines:\n  App:\n    alarms: {q: 1}\n    stages: [{name: a, targets: [t], bake: 0s}]\n",
+		{"pipeline name", "pipelines:\n  App:\n    alarms: {queries: {q: up}}\n    stages: [{name: a, targets: [t], bake: 0s}]\n",
 			[]string{`2:3: error: pipeline name "App" is not allowed: use lower-case letters, digits, "-" and "_", starting with a letter or digit, at most 64 characters (it is typed in commands such as /deploy status)`}},
 		{"pipeline null", "pipelines:\n  app:\n",
 			[]string{`2:3: error: pipeline "app" is empty; it needs at least one stage`}},
 		{"pipeline list", "pipelines:\n  app: [a]\n",
 			[]string{`2:8: error: pipelines.app must be a mapping, got a list`}},
-		{"no stages", "pipelines:\n  app:\n    alarms: {q: 1}\n",
+		{"no stages", "pipelines:\n  app:\n    alarms: {queries: {q: up}}\n",
 			[]string{`2:3: error: pipeline "app" has no stages: it needs at least one`}},
-		{"empty stages", "pipelines:\n  app:\n    alarms: {q: 1}\n    stages: []\n",
+		{"empty stages", "pipelines:\n  app:\n    alarms: {queries: {q: up}}\n    stages: []\n",
 			[]string{`4:13: error: pipelines.app.stages is empty: a pipeline needs at least one stage`}},
-		{"stages mapping", "pipelines:\n  app:\n    alarms: {q: 1}\n    stages: {a: 1}\n",
+		{"stages mapping", "pipelines:\n  app:\n    alarms: {queries: {q: up}}\n    stages: {a: 1}\n",
 			[]string{`4:13: error: pipelines.app.stages must be a list of stages, got a mapping`}},
 		{"stage scalar", stages("alpha"),
 			[]string{`5:9: error: pipelines.app.stages[0] must be a mapping with a name and either targets or approval, got string "alpha"`}},
@@ -141,7 +141,7 @@ func TestParseDiagnostics(t *testing.T) {
 		{"target in two stages", stages("{name: a, targets: [t], bake: 0s}", "{name: b, targets: [u, t], bake: 0s}"),
 			[]string{`6:32: error: target "t" is already in stage "a" of pipeline "app" (line 5); a target belongs to one stage of one pipeline`}},
 		{"target in two pipelines",
-			"pipelines:\n  app:\n    alarms: {q: 1}\n    stages: [{name: a, targets: [t], bake: 0s}]\n  infra:\n    alarms: {q: 1}\n    stages: [{name: a, targets: [T], bake: 0s}]\n",
+			"pipelines:\n  app:\n    alarms: {queries: {q: up}}\n    stages: [{name: a, targets: [t], bake: 0s}]\n  infra:\n    alarms: {queries: {q: up}}\n    stages: [{name: a, targets: [T], bake: 0s}]\n",
 			[]string{`7:34: error: target "T" is already in stage "a" of pipeline "app" (line 4, as "t"; GitHub environment names ignore case); a target belongs to one stage of one pipeline`}},
 		{"target list through an alias", stages("{name: a, targets: &t [t], bake: 0s}", "{name: b, targets: *t, bake: 0s}"),
 			[]string{`6:28: error: target "t" is already in stage "a" of pipeline "app" (line 5); a target belongs to one stage of one pipeline`}},
@@ -244,7 +244,7 @@ func TestParseDiagnostics(t *testing.T) {
 		{"slack channel ID", withKeys("    slack_channel: C0123456789\n"), nil},
 		{"windows and alarms shapes", "pipelines:\n  app:\n    alarms: [x]\n    windows: yes\n    stages: [{name: a, targets: [t], bake: 0s}]\n",
 			[]string{
-				`3:13: error: pipelines.app.alarms must be a mapping, got a list`,
+				`3:13: error: pipelines.app.alarms must be a mapping with match, target_label, queries and the other alarm keys, got a list`,
 				`4:14: error: pipelines.app.windows must be a mapping with timezone, allow, freeze and stages, got string "yes"`,
 			}},
 		{"no alarms", "pipelines:\n  app:\n    alarms:\n    stages: [{name: a, targets: [t], bake: 0s}]\n",
@@ -252,7 +252,7 @@ func TestParseDiagnostics(t *testing.T) {
 		{"empty alarms", "pipelines:\n  app:\n    alarms: {}\n    stages: [{name: a, targets: [t], bake: 0s}]\n",
 			[]string{`2:3: warning: pipeline "app" has no alarms: nothing watches its deploys and bakes, so nothing rolls back by itself`}},
 		{"datapoints template", withKeys("    datapoints: 'sum({{.Target}'\n"),
-			[]string{`4:17: error: pipelines.app.datapoints is not a valid template: template: datapoints:1: bad character U+007D '}'`}},
+			[]string{`4:17: error: pipelines.app.datapoints is not a valid template: template: query:1: bad character U+007D '}'`}},
 		{"datapoints blank", withKeys("    datapoints: ' '\n"),
 			[]string{`4:17: error: pipelines.app.datapoints must not be empty; leave it out to count no data points`}},
 		{"override permission", withKeys("    overrides: {permission: owner}\n"),
@@ -277,7 +277,7 @@ func TestParseDiagnostics(t *testing.T) {
 
 		// Several problems across pipelines, in file order.
 		{"all problems reported, in order",
-			"pipelines:\n  infra:\n    alarms: {q: 1}\n    stages: [{name: a, targets: [t], bake: 1d}]\n  app:\n    alarms: {q: 1}\n    branch: 2\n    stages: [{name: a, targets: [t], bake: 0s}]\n",
+			"pipelines:\n  infra:\n    alarms: {queries: {q: up}}\n    stages: [{name: a, targets: [t], bake: 1d}]\n  app:\n    alarms: {queries: {q: up}}\n    branch: 2\n    stages: [{name: a, targets: [t], bake: 0s}]\n",
 			[]string{
 				`4:44: error: pipelines.infra.stages[0].bake: durations have no days; use hours: 24h for 1d`,
 				`7:13: error: pipelines.app.branch must be a string, got number 2`,

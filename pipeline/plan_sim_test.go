@@ -191,3 +191,11 @@ func designPipeline(t *testing.T) Pipeline {
 func simplePipeline(stages ...Stage) Pipeline {
 	return Pipeline{Name: "app", DeployTimeout: 30 * time.Minute, Stages: stages}
 }
+
+// plenty is a data-point source by which every bake has counted more than
+// it needs.
+type plenty struct{}
+
+func (plenty) Datapoints(string) (DatapointCount, bool) {
+	return DatapointCount{Value: 1e9, At: simStart}, true
+}

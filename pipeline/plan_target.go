@@ -11,6 +11,13 @@ import "fmt"
 func (pl *planner) target(r *Release, rp Pipeline, stage Stage, target string, tr *TargetRun) (failed bool) {
 	timeout := deployTimeout(rp)
 	switch tr.Phase {
+	case PhaseOneboxDeploying, PhaseFullDeploying, PhaseOneboxBaking, PhaseFullBaking:
+		if why := pl.alarmFailure(r, stage, target, tr); why != "" {
+			pl.failStage(r, rp, stage, why)
+			return true
+		}
+	}
+	switch tr.Phase {
 	case PhaseOneboxDeploying, PhaseFullDeploying:
 		s := tr.Step
 		switch s.Outcome {
@@ -34,8 +41,23 @@ func (pl *planner) target(r *Release, rp Pipeline, stage Stage, target string, t
 			pl.wakeAt(deadline)
 		}
 	case PhaseOneboxBaking, PhaseFullBaking:
+		reached, failure := pl.datapointsGate(rp, stage, target, tr)
+		if failure != "" {
+			pl.failStage(r, rp, stage, failure)
+			return true
+		}
 		if pl.now.Before(tr.BakeUntil) {
 			pl.wakeAt(tr.BakeUntil)
+			return false
+		}
+		// Its time is up: it ends unless data points or an alarm query
+		// that cannot be evaluated keep it going, which it records for
+		// the reports. The source wakes the runner when either changes.
+		tr.Waiting = pl.queryErrorWait(r, stage, target)
+		if !reached {
+			tr.Waiting = "waiting for data points: " + tr.Datapoints.String()
+		}
+		if tr.Waiting != "" {
 			return false
 		}
 		if tr.Phase == PhaseOneboxBaking {

@@ -16,6 +16,9 @@ func TestReleaseThroughEveryWave(t *testing.T) {
 	// overnight: windows_plan_test.go shows that.
 	p.Windows = nil
 	s := newSim(t, p)
+	// wave-1 waits for 3,000 data points; they are there by its bakes' end
+	// (alarm_plan_test.go shows the waiting).
+	s.in.Datapoints = plenty{}
 	s.push(1, "sha1")
 	s.run(100 * time.Minute)
 	s.wantLog(

@@ -51,6 +51,7 @@ func (p *parser) advise(pl *Pipeline, why []string) {
 	if pl.Alarms == nil {
 		p.r.WarnAt(yamlwalk.Pos(pl.Pos), "pipeline %q has no alarms: nothing watches its deploys and bakes, so nothing rolls back by itself", pl.Name)
 	}
+	p.adviseDetection(pl)
 	for i, s := range pl.Stages {
 		if s.IsApproval() {
 			if i == len(pl.Stages)-1 {

@@ -41,6 +41,7 @@ func schemaDoc() object {
 			"review":    reviewSchema(),
 			"pipelines": pipelinesSchema(),
 			"windows":   windowsSchema(true),
+			"alarms":    alarmsSchema(true),
 			"policies": object{
 				"description": "Best-practice rules checked against every pipeline (such as \"each production wave starts one-box\"), each with mode: warn | enforce, an optional enforce_from date before which it only warns, and exempt: entries (repository, until, reason). Read only from the organization's wavegate.yml.",
 				"type":        []string{"object", "null"},
@@ -195,14 +196,16 @@ func pipelineSchema() object {
 				"pattern":     slackChannelPattern,
 			},
 			"windows": windowsSchema(false),
-			"alarms": object{
-				"description": "What is watched during deploys and bakes: target_label (the Alertmanager/Prometheus label that names a target) and Prometheus queries by name.",
-				"type":        []string{"object", "null"},
-			},
+			"alarms":  alarmsSchema(false),
 			"datapoints": object{
-				"description": "A Prometheus query template ({{.Target}}, {{.SHA}}, {{.Since}}) counting successful requests served by the new version; a bake ends only when both its time and its min_datapoints are reached.",
+				"description": "A Prometheus query template ({{.Target}}, {{.Stage}}, {{.SHA}}, {{.Since}}, {{.Variant}}) counting the successful requests the new version served since the step's deploy finished; a bake of a stage with min_datapoints ends only when both its time and its data points are reached. No data is not zero: the bake keeps waiting.",
 				"type":        "string",
 				"minLength":   1,
+				"maxLength":   maxQueryLen,
+			},
+			"datapoints_timeout": object{
+				"description": fmt.Sprintf("How long after its deploy finished a bake may wait for its stage's min_datapoints; then the release fails in that stage and is rolled back. Default: %d × the stage's bake.", DatapointsTimeoutBakes),
+				"$ref":        "#/$defs/duration",
 			},
 			"overrides": object{
 				"type":                 []string{"object", "null"},
@@ -263,7 +266,7 @@ func stageSchema() object {
 				"$ref":        "#/$defs/duration",
 			},
 			"min_datapoints": object{
-				"description": "Successful requests (the pipeline's datapoints query) the new version must serve before a bake ends.",
+				"description": "Successful requests (the pipeline's datapoints query) each step must have served before its bake ends; no data is not zero. Not reached within the pipeline's datapoints_timeout after the step's deploy finished, the release fails in the stage.",
 				"type":        "integer",
 				"minimum":     0,
 				"maximum":     maxMinDatapoints,

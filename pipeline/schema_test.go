@@ -71,7 +71,10 @@ func TestSchemaKeysMatchParser(t *testing.T) {
 		{"freeze", sortedKeys(dig(t, s, "$defs", "pipeline", "properties", "windows", "properties", "freeze", "items", "properties")), freezeKeys()},
 		{"overrides", sortedKeys(dig(t, s, "$defs", "pipeline", "properties", "overrides", "properties")), overridesKeys()},
 		{"approval stage", sortedKeys(dig(t, s, "$defs", "stage", "then", "properties")), deployKeys()},
-		{"top level", sortedKeys(dig(t, s, "properties")), []string{"review", "pipelines", "policies", "windows"}},
+		{"top level", sortedKeys(dig(t, s, "properties")), []string{"review", "pipelines", "policies", "windows", "alarms"}},
+		{"alarms", sortedKeys(dig(t, s, "$defs", "pipeline", "properties", "alarms", "properties")), alarmsKeys()},
+		{"compare", sortedKeys(dig(t, s, "$defs", "pipeline", "properties", "alarms", "properties", "compare", "items", "properties")), compareKeys()},
+		{"organization alarms", sortedKeys(dig(t, s, "properties", "alarms", "properties")), orgAlarmsKeys()},
 		{"organization windows", sortedKeys(dig(t, s, "properties", "windows", "properties")), slices.DeleteFunc(windowsKeys(), func(k string) bool { return k == "stages" })},
 	} {
 		if want := slices.Sorted(slices.Values(tc.parser)); !slices.Equal(tc.schema, want) {
@@ -130,7 +133,7 @@ func TestSchemaAgreesWithParser(t *testing.T) {
 		{"missing bake", stages("{name: a, targets: [t]}"), false},
 		{"missing targets", stages("{name: a, bake: 0s}"), false},
 		{"missing name", stages("{targets: [t], bake: 0s}"), false},
-		{"no stages", "pipelines:\n  app: {alarms: {q: 1}}\n", false},
+		{"no stages", "pipelines:\n  app: {alarms: {queries: {q: up}}}\n", false},
 		{"empty stages", "pipelines:\n  app: {stages: []}\n", false},
 		{"days", stages("{name: a, targets: [t], bake: 1d}"), false},
 		{"fraction", stages("{name: a, targets: [t], bake: 1.5h}"), false},
@@ -253,6 +256,19 @@ func (v *validator) check(schema, inst any, path string) []string {
 		if n, ok := s["maximum"].(float64); ok && float64(x) > n {
 			fail("above maximum")
 		}
+		if n, ok := s["exclusiveMinimum"].(float64); ok && float64(x) <= n {
+			fail("not above the exclusive minimum")
+		}
+		if n, ok := s["exclusiveMaximum"].(float64); ok && float64(x) >= n {
+			fail("not below the exclusive maximum")
+		}
+	case float64:
+		if n, ok := s["exclusiveMinimum"].(float64); ok && x <= n {
+			fail("not above the exclusive minimum")
+		}
+		if n, ok := s["exclusiveMaximum"].(float64); ok && x >= n {
+			fail("not below the exclusive maximum")
+		}
 	case []any:
 		if n, ok := s["minItems"].(float64); ok && len(x) < int(n) {
 			fail("too few items")
@@ -279,6 +295,12 @@ func (v *validator) check(schema, inst any, path string) []string {
 				errs = append(errs, v.check(ap, val, path+"."+k)...)
 			}
 		}
+	}
+	if alts, ok := s["anyOf"].([]any); ok && !slices.ContainsFunc(alts, func(alt any) bool { return len(v.check(alt, inst, path)) == 0 }) {
+		fail("matches none of anyOf")
+	}
+	if not, ok := s["not"]; ok && len(v.check(not, inst, path)) == 0 {
+		fail("matches what it must not")
 	}
 	if alts, ok := s["oneOf"].([]any); ok {
 		n := 0
@@ -338,6 +360,10 @@ func typeMatches(ty, inst any) bool {
 			}
 		case "integer":
 			_, ok = inst.(int)
+		case "number":
+			_, isInt := inst.(int)
+			_, isFloat := inst.(float64)
+			ok = isInt || isFloat
 		case "boolean":
 			_, ok = inst.(bool)
 		case "null":

@@ -125,6 +125,14 @@ type TargetRun struct {
 	// reached it: what a rollback puts back, even after the target itself
 	// finished baking this release and recorded it as good.
 	RollbackTo string
+	// Datapoints is the current bake's data-point count as Plan last saw
+	// it, when the stage waits for data points (Min > 0): reports read it
+	// here, not from the source.
+	Datapoints DatapointProgress `json:",omitzero"`
+	// Waiting says why a bake whose time is up has not ended yet (data
+	// points short, no data, an alarm query that cannot be evaluated);
+	// empty otherwise.
+	Waiting string `json:",omitempty"`
 }
 
 // Step is one deploy to a target: the unit a deployer performs.

@@ -12,7 +12,7 @@ import (
 // section is the given lines (from line 4, indented under windows:).
 func windowsFile(lines ...string) string {
 	var b strings.Builder
-	b.WriteString("pipelines:\n  app:\n    alarms: {q: 1}\n    windows:\n")
+	b.WriteString("pipelines:\n  app:\n    alarms: {queries: {q: up}}\n    windows:\n")
 	for _, l := range lines {
 		b.WriteString("      " + l + "\n")
 	}

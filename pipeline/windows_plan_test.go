@@ -46,6 +46,7 @@ func prodPipeline(ws *Windows, targets ...string) Pipeline {
 // finishes and bakes past it, and the next waits for the next morning.
 func TestDesignWindowsHoldTheWaves(t *testing.T) {
 	s := newSim(t, designPipeline(t))
+	s.in.Datapoints = plenty{}
 	s.push(1, "sha1")
 	s.run(100 * time.Minute)
 	s.wantLog(

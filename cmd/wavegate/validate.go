@@ -26,7 +26,7 @@ const defaultConfigFile = ".github/wavegate.yml"
 func validate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	org := fs.Bool("org", false, "the file is an organization's wavegate.yml (in <owner>/.github), where policies: and organization-wide windows: belong")
+	org := fs.Bool("org", false, "the file is an organization's wavegate.yml (in <owner>/.github), where policies: and organization-wide windows: and alarms: belong")
 	serverConfig := fs.String("server-config", "", "Wavegate's own config `FILE` (serve --config): check the file's {command: NAME} deployers against those it defines, and the deployers themselves as start would")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: wavegate validate [--org] [--server-config FILE] [FILE]
@@ -77,6 +77,8 @@ Exits 0 when the file is valid (warnings allowed), 1 when it has errors,
 		ps, more := pipeline.Parse(name, file.Pipelines)
 		pipelines, diags = ps, append(diags, more...)
 		_, more = pipeline.ParseOrgWindows(name, file.Windows)
+		diags = append(diags, more...)
+		_, more = pipeline.ParseOrgAlarms(name, file.Alarms)
 		diags = append(diags, more...)
 	}
 	if *serverConfig != "" {

@@ -20,11 +20,12 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 func TestValidate(t *testing.T) {
-	good := writeFile(t, "good.yml", "pipelines:\n  app:\n    alarms: {q: 1}\n    stages:\n      - {name: a, targets: [t], bake: 0s}\n      - {name: wave-1, targets: [p], bake: 1h, onebox: true}\n")
+	good := writeFile(t, "good.yml", "pipelines:\n  app:\n    alarms: {queries: {q: up}}\n    stages:\n      - {name: a, targets: [t], bake: 0s}\n      - {name: wave-1, targets: [p], bake: 1h, onebox: true}\n")
 	warned := writeFile(t, "warned.yml", "pipelines:\n  app:\n    stages: [{name: a, targets: [t], bake: 0s}]\n")
-	bad := writeFile(t, "bad.yml", "review:\n  approvals: 1\npipelines:\n  app:\n    alarms: {q: 1}\n    stages:\n      - {name: a, targets: [t], bake: 1d}\n      - {name: b, targets: [t], bake: 0s, parallel: 5}\n")
+	bad := writeFile(t, "bad.yml", "review:\n  approvals: 1\npipelines:\n  app:\n    alarms: {queries: {q: up}}\n    stages:\n      - {name: a, targets: [t], bake: 1d}\n      - {name: b, targets: [t], bake: 0s, parallel: 5}\n")
 	badConfig := writeFile(t, "bad-config.yml", "review:\n  aprovals: 2\npipelines:\n  app: {stages: []}\n")
 	orgFile := writeFile(t, "org.yml", "policies:\n  onebox: {mode: warn}\n")
+	orgAlarms := writeFile(t, "org-alarms.yml", "alarms:\n  match: {team: \"=~(payments\"}\n  queries: {q: up}\n")
 	orgWindows := writeFile(t, "org-windows.yml", "windows:\n  timezone: America/Los_Angeles\n  freeze: [{from: 2027-01-04, to: 2026-12-20, reason: Holiday freeze}]\n")
 	syntax := writeFile(t, "syntax.yml", "pipelines:\n  app:\n    branch: a: b\n")
 	commands := writeFile(t, "commands.yml", commandPipelines)
@@ -59,6 +60,9 @@ func TestValidate(t *testing.T) {
 		{"organization file", []string{"validate", "--org", orgFile}, 0, "FILE: ok (0 pipelines, 0 stages)\n", ""},
 		{"organization windows", []string{"validate", "--org", orgWindows}, 1,
 			"FILE:3:35: error: windows.freeze[0] ends (to: 2026-12-20) before it starts (from: 2027-01-04); a date in to is included, so from and to may be the same day\n", ""},
+		{"organization alarms", []string{"validate", "--org", orgAlarms}, 1,
+			"FILE:2:17: error: alarms.match.team \"(payments\" is not a valid regular expression: label team: error parsing regexp: missing closing ): `^(?:(payments)$`\n" +
+				"FILE:3:3: error: an organization's alarms only claim Alertmanager alerts for every pipeline (match, target_label, resolve_timeout); queries belongs to a pipeline's own alarms (pipelines.NAME.alarms.queries), where targets and stages are known\n", ""},
 		{"design example", []string{"validate", design}, 0, "", ""},
 		{"missing file", []string{"validate", filepath.Join(t.TempDir(), "nope.yml")}, 2, "", "no such file or directory"},
 		{"a directory", []string{"validate", t.TempDir()}, 2, "", "is a directory"},
@@ -120,11 +124,11 @@ func TestSchemaCommand(t *testing.T) {
 // (line 8).
 const commandPipelines = `pipelines:
   app:
-    alarms: {q: 1}
+    alarms: {queries: {q: up}}
     deployer: {command: blue, inputs: {CLUSTER: eu}}
     stages: [{name: a, targets: [a], bake: 0s}]
   infra:
-    alarms: {q: 1}
+    alarms: {queries: {q: up}}
     deployer: {command: green}
     stages: [{name: b, targets: [b], bake: 0s}]
 `
