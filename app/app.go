@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/wavegate/wavegate/alarms"
 	"github.com/wavegate/wavegate/commandrun"
 	"github.com/wavegate/wavegate/deploy"
 	"github.com/wavegate/wavegate/effects"
@@ -107,6 +108,11 @@ type App struct {
 	deployers   map[string]deploy.Command // the operator's, by name
 	slack       *handlers.Slack
 	slackRun    *handlers.SlackRun
+	// Alertmanager's intake, the handler that keeps its alerts, and the
+	// view of those firing (alertmanager.go).
+	alertmanager    *handlers.Alertmanager
+	alertmanagerRun *handlers.AlertmanagerRun
+	alerts          *alarms.Alerts
 }
 
 // New opens the store and builds every component; nothing runs until Serve.
@@ -130,6 +136,10 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	}
 	a.store = st
 	if err := a.build(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if err := a.loadAlerts(ctx); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -186,6 +196,9 @@ func (a *App) build() error {
 		return fmt.Errorf("build inbox workers: %w", err)
 	}
 	if err := a.buildSlackCommands(); err != nil {
+		return err
+	}
+	if err := a.buildAlertmanager(); err != nil {
 		return err
 	}
 	a.handler, err = a.routes()

@@ -31,6 +31,7 @@ func (a *App) routes() (http.Handler, error) {
 	}
 	mux.Handle("/webhooks/github", budget.Limit(handlers.MaxWebhookBody, webhook))
 	a.slackRoutes(mux, budget)
+	a.alertmanagerRoutes(mux, budget)
 
 	setup, err := handlers.NewSetup(handlers.SetupConfig{
 		Manifest:   wavegate.Manifest(),

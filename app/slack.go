@@ -51,6 +51,9 @@ func (a *App) handleDelivery(ctx context.Context, d store.Delivery) error {
 	if strings.HasPrefix(d.Event, "slack_") {
 		return a.slackRun.Handle(ctx, d)
 	}
+	if d.Event == handlers.EventAlertmanager {
+		return a.alertmanagerRun.Handle(ctx, d)
+	}
 	return a.router.Handle(ctx, d)
 }
 

@@ -43,11 +43,15 @@ type Config struct {
 	SlackSigningSecretFile string
 	SlackAppToken          string
 	SlackAppTokenFile      string
-	LogFormat              string
-	LogLevel               string
-	Workers                int
-	Retention              time.Duration
-	ShutdownTimeout        time.Duration
+	// AlertmanagerToken authenticates Alertmanager's notifications
+	// (Authorization: Bearer); empty turns POST /webhooks/alertmanager off.
+	AlertmanagerToken     string
+	AlertmanagerTokenFile string
+	LogFormat             string
+	LogLevel              string
+	Workers               int
+	Retention             time.Duration
+	ShutdownTimeout       time.Duration
 	// Deployers are the command deployers the operator defines, by name:
 	// the only programs a pipeline's {command: NAME} can run.
 	Deployers map[string]DeployerConfig
@@ -80,6 +84,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("slack_api_url", c.SlackAPIURL),
 		slog.String("slack_signing_secret", redact(c.SlackSigningSecret)), slog.String("slack_signing_secret_file", c.SlackSigningSecretFile),
 		slog.String("slack_app_token", redact(c.SlackAppToken)), slog.String("slack_app_token_file", c.SlackAppTokenFile),
+		slog.String("alertmanager_token", redact(c.AlertmanagerToken)), slog.String("alertmanager_token_file", c.AlertmanagerTokenFile),
 		slog.String("log_format", c.LogFormat), slog.String("log_level", c.LogLevel),
 		slog.Int("workers", c.Workers), slog.Duration("retention", c.Retention),
 		// Names only: a deployer's env may hold the operator's own secrets.
@@ -122,6 +127,9 @@ func (c *Config) options() []option {
 		{name: "slack-app-token", usage: "Slack app-level `TOKEN` (xapp-...) with connections:write, which receives /deploy and button presses over Socket Mode, with no public URL; prefer --slack-app-token-file or the environment: a flag's value is visible to every local user", value: stringValue{&c.SlackAppToken},
 			file: "slack-app-token-file"},
 		{name: "slack-app-token-file", usage: "`FILE` holding the Slack app-level token (a trailing newline is ignored)", value: stringValue{&c.SlackAppTokenFile}},
+		{name: "alertmanager-token", usage: "bearer `TOKEN` Alertmanager sends (http_config.authorization), which turns on POST /webhooks/alertmanager; prefer --alertmanager-token-file or the environment: a flag's value is visible to every local user", value: stringValue{&c.AlertmanagerToken},
+			file: "alertmanager-token-file"},
+		{name: "alertmanager-token-file", usage: "`FILE` holding the Alertmanager bearer token (a trailing newline is ignored)", value: stringValue{&c.AlertmanagerTokenFile}},
 		{name: "log-format", usage: "`FORMAT` of the log: text or json (default: text on a terminal, json otherwise)", value: stringValue{&c.LogFormat}},
 		{name: "log-level", usage: "`LEVEL` of the log: debug, info, warn or error", value: stringValue{&c.LogLevel}},
 		{name: "workers", usage: "`N` webhook deliveries processed at once", value: intValue{&c.Workers}},
@@ -248,6 +256,7 @@ func (c *Config) readSecretFiles() error {
 		{"slack-bot-token-file", c.SlackBotTokenFile, &c.SlackBotToken},
 		{"slack-signing-secret-file", c.SlackSigningSecretFile, &c.SlackSigningSecret},
 		{"slack-app-token-file", c.SlackAppTokenFile, &c.SlackAppToken},
+		{"alertmanager-token-file", c.AlertmanagerTokenFile, &c.AlertmanagerToken},
 	} {
 		if s.path == "" {
 			continue
@@ -302,6 +311,7 @@ func (c Config) validate() error {
 		{c.SlackBotToken, c.SlackBotTokenFile, "slack-bot-token", "slack-bot-token-file"},
 		{c.SlackSigningSecret, c.SlackSigningSecretFile, "slack-signing-secret", "slack-signing-secret-file"},
 		{c.SlackAppToken, c.SlackAppTokenFile, "slack-app-token", "slack-app-token-file"},
+		{c.AlertmanagerToken, c.AlertmanagerTokenFile, "alertmanager-token", "alertmanager-token-file"},
 	} {
 		if s.value != "" && s.file != "" {
 			return fmt.Errorf("give either --%s or --%s (flag, environment or config file), not both", s.valueFlag, s.fileFlag)

@@ -266,3 +266,50 @@ func TestSlackCommandSecrets(t *testing.T) {
 		})
 	}
 }
+
+// The Alertmanager token follows the secret rules: a -file twin, the
+// environment, never both, never in the log.
+func TestAlertmanagerToken(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "am-token")
+	if err := os.WriteFile(file, []byte("am-7c1d0e\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{name: "file", args: []string{"--alertmanager-token-file", file}, want: "am-7c1d0e"},
+		{name: "environment", env: map[string]string{"WAVEGATE_ALERTMANAGER_TOKEN": "am-7c1d0e"}, want: "am-7c1d0e"},
+		{name: "environment file", env: map[string]string{"WAVEGATE_ALERTMANAGER_TOKEN_FILE": file}, want: "am-7c1d0e"},
+		{name: "none", want: ""},
+		{name: "both forms", args: []string{"--alertmanager-token-file", file}, env: map[string]string{"WAVEGATE_ALERTMANAGER_TOKEN": "x"},
+			wantErr: "give either --alertmanager-token or --alertmanager-token-file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.AlertmanagerToken != tc.want {
+				t.Errorf("token %q, want %q", cfg.AlertmanagerToken, tc.want)
+			}
+			if s := cfg.LogValue().String(); strings.Contains(s, "am-7c1d0e") {
+				t.Errorf("the token in the log value %s", s)
+			}
+		})
+	}
+	cfg, err := ParseConfig([]string{"--alertmanager-token", "am-7c1d0e"}, func(string) string { return "" }, io.Discard)
+	if err != nil || !slices.ContainsFunc(cfg.Warnings(), func(w string) bool { return strings.Contains(w, "--alertmanager-token-file") }) {
+		t.Errorf("the token on the command line: warnings %v, %v; want one pointing to --alertmanager-token-file", cfg.Warnings(), err)
+	}
+}

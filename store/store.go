@@ -229,6 +229,7 @@ type Store interface {
 	Audit
 	Links
 	EngineIndex
+	Alerts
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// SchemaVersion returns the applied and the embedded latest migration version.

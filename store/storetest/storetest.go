@@ -78,6 +78,10 @@ func Run(t *testing.T, open Opener) {
 		{"Unlink", testUnlink},
 		{"ConcurrentRedeemsOneWins", testConcurrentRedeemsOneWins},
 		{"EngineKeys", testEngineKeys},
+		{"AlertsUpsertAndResolve", testAlertsUpsertAndResolve},
+		{"AlertsOlderNewsLeftOut", testAlertsOlderNewsLeftOut},
+		{"AlertsRejectsInvalid", testAlertsRejectsInvalid},
+		{"AlertsPrune", testAlertsPrune},
 		{"PingAndCloseTwice", testPingAndCloseTwice},
 	}
 	for _, tc := range tests {
