@@ -20,7 +20,7 @@ import (
 )
 
 const (
-	orgFreeze   = "windows:\n  freeze: [{from: 2026-12-20, to: 2027-01-04, reason: Holiday freeze}]\n"
+	orgFreeze   = "windows:\n  freeze: [{from: 2026-12-20, to: 2027-01-04, reason: Holiday freeze}]\nalarms:\n  match: {team: platform}\n"
 	repoOneWave = "pipelines:\n  app:\n    branch: main\n    stages:\n      - {name: wave-1, targets: [eu], bake: 0s}\n"
 )
 
@@ -108,6 +108,9 @@ func TestPushMergesTheOrganizationsWindows(t *testing.T) {
 	if len(engine.started) != 1 || !slices.Equal(freezeReasons(engine.started[0].Windows), []string{"Holiday freeze"}) {
 		t.Fatalf("started %d releases, windows %+v", len(engine.started), engine.started)
 	}
+	if oa := engine.started[0].OrgAlarms; oa == nil || !pipeline.MatchAll(oa.Match, map[string]string{"team": "platform"}) {
+		t.Fatalf("organization alarms not merged: %+v", oa)
+	}
 
 	h, engine = orgReleases(t, "windows:\n  freeze: [{from: 2026-12-20, to: 2027-01-04}]\n") // no reason
 	if err := h.onPush(t.Context(), pushEvent(t, "acme/api", "main.go")); err != nil {
@@ -141,6 +144,9 @@ func TestOrgFilePushReappliesWindows(t *testing.T) {
 		if got := freezeReasons(p.Windows); !slices.Equal(got, []string{"Holiday freeze"}) {
 			t.Errorf("%v: freezes %q, want the new organization's only", k, got)
 		}
+		if p.OrgAlarms == nil {
+			t.Errorf("%v: organization alarms not re-applied", k)
+		}
 	}
 	slices.Sort(keys)
 	if !slices.Equal(keys, []string{"Acme/web/site", "acme/api/app"}) {
@@ -152,9 +158,9 @@ func orgWindowsOf(t *testing.T, src string) (*pipeline.Windows, error) {
 	t.Helper()
 	h, _ := orgReleases(t, src)
 	client, _ := h.GitHub(1)
-	ws, err := orgWindows(t.Context(), client, "acme")
-	if err != nil || ws == nil {
-		t.Fatalf("org windows %+v: %v", ws, err)
+	org, err := readOrgPolicy(t.Context(), client, "acme")
+	if err != nil || org.windows == nil {
+		t.Fatalf("org policy %+v: %v", org, err)
 	}
-	return ws, err
+	return org.windows, err
 }

@@ -92,7 +92,7 @@ func (h *Releases) onPush(ctx context.Context, ev Event) error {
 }
 
 // pipelinesAt reads the pipelines as of the pushed commit, with the
-// organization's windows merged in. A file with errors (the organization's
+// organization's windows and alarms merged in. A file with errors (the organization's
 // included) starts no release: the configuration already in force stays, and
 // the errors are logged (and annotated on the pull request that made them).
 func (h *Releases) pipelinesAt(ctx context.Context, client *github.Client, owner, name, sha string, log *slog.Logger) ([]pipeline.Pipeline, error) {
@@ -116,7 +116,7 @@ func (h *Releases) pipelinesAt(ctx context.Context, client *github.Client, owner
 		log.Error("pipelines name deployers the server does not define; no release started", "sha", sha, "errors", diags.Error())
 		return nil, nil
 	}
-	org, err := orgWindows(ctx, client, owner)
+	org, err := readOrgPolicy(ctx, client, owner)
 	if errors.Is(err, errOrgConfigInvalid) {
 		log.Error("organization configuration has errors; no release started", "sha", sha, "errors", err)
 		return nil, nil
@@ -124,7 +124,10 @@ func (h *Releases) pipelinesAt(ctx context.Context, client *github.Client, owner
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.WithOrgWindows(ps, org), nil
+	for i := range ps {
+		ps[i] = org.apply(ps[i])
+	}
+	return ps, nil
 }
 
 func (h *Releases) release(ctx context.Context, e *github.PushEvent, repo string, p pipeline.Pipeline, log *slog.Logger) error {

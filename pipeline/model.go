@@ -89,6 +89,10 @@ type Pipeline struct {
 	Windows *Windows `json:",omitempty"`
 	// Alarms is the alarms: section; nil when absent.
 	Alarms *Alarms `json:",omitempty"`
+	// OrgAlarms is the organization's alarms: section, merged in with each
+	// push (and again when the organization's file changes): the alerts it
+	// matches concern this pipeline too. Nil when absent.
+	OrgAlarms *Alarms `json:",omitempty"`
 	// Datapoints is a Prometheus query template; empty when absent.
 	Datapoints string
 	// DatapointsTimeout is how long after its deploy finished a bake may
