@@ -113,6 +113,7 @@ type App struct {
 	alertmanager    *handlers.Alertmanager
 	alertmanagerRun *handlers.AlertmanagerRun
 	alerts          *alarms.Alerts
+	alarmPipelines  *alarms.Pipelines
 }
 
 // New opens the store and builds every component; nothing runs until Serve.
@@ -136,6 +137,10 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	}
 	a.store = st
 	if err := a.build(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if err := a.loadAlarmPipelines(ctx); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -201,6 +206,7 @@ func (a *App) build() error {
 	if err := a.buildAlertmanager(); err != nil {
 		return err
 	}
+	a.wireAlarms()
 	a.handler, err = a.routes()
 	return err
 }

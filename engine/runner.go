@@ -52,6 +52,9 @@ type Runner struct {
 	// Inputs supplies what Plan cannot know by itself for a pipeline (its
 	// alarms, its data points); nil: none.
 	Inputs func(ctx context.Context, key pipeline.Key, p pipeline.Pipeline) (pipeline.Inputs, error)
+	// Saved, when set, is told each saved plan with the pipeline it was
+	// planned with: the alarm sources learn from it what to watch.
+	Saved  func(key pipeline.Key, p pipeline.Pipeline, res pipeline.Result)
 	Clock  clock.Clock
 	Logger *slog.Logger
 
@@ -133,6 +136,9 @@ func (r *Runner) apply(ctx context.Context, key pipeline.Key, given *pipeline.Pi
 			return pipeline.Result{}, err
 		}
 		r.log(key, res)
+		if r.Saved != nil {
+			r.Saved(key, p, res)
+		}
 		r.Notify()
 		return res, nil
 	}

@@ -1,0 +1,62 @@
+package alarms
+
+import (
+	"sync"
+
+	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/store"
+)
+
+// Pipelines knows the alarms: sections of the pipelines in force (their
+// own and their organization's), so that an Alertmanager notification
+// wakes only the pipelines its alerts concern without loading every
+// engine state. The engine tells it each saved plan; at start it is
+// filled from the stored states. Safe for concurrent use.
+type Pipelines struct {
+	mu   sync.Mutex
+	keys map[string]pipeline.Key
+	list map[string]PipelineAlarms
+}
+
+// NewPipelines returns an empty index.
+func NewPipelines() *Pipelines {
+	return &Pipelines{keys: map[string]pipeline.Key{}, list: map[string]PipelineAlarms{}}
+}
+
+// KeyString names a pipeline in the alarm views and their logs.
+func KeyString(key pipeline.Key) string { return key.Repository + "#" + key.Pipeline }
+
+// Set records the alarms sections of p, the pipeline in force for key; a
+// pipeline with neither is forgotten.
+func (ps *Pipelines) Set(key pipeline.Key, p pipeline.Pipeline) {
+	k := KeyString(key)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if p.Alarms == nil && p.OrgAlarms == nil {
+		delete(ps.keys, k)
+		delete(ps.list, k)
+		return
+	}
+	ps.keys[k] = key
+	ps.list[k] = PipelineAlarms{Key: k, Alarms: p.Alarms, Org: p.OrgAlarms}
+}
+
+// Concerned returns the pipelines the alerts concern, by asking alerts.
+func (ps *Pipelines) Concerned(alerts *Alerts, changed []store.Alert) []pipeline.Key {
+	ps.mu.Lock()
+	list := make([]PipelineAlarms, 0, len(ps.list))
+	for _, p := range ps.list {
+		list = append(list, p)
+	}
+	ps.mu.Unlock()
+	var out []pipeline.Key
+	for _, k := range alerts.Concerned(changed, list) {
+		ps.mu.Lock()
+		key, ok := ps.keys[k]
+		ps.mu.Unlock()
+		if ok {
+			out = append(out, key)
+		}
+	}
+	return out
+}

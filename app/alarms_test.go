@@ -1,0 +1,182 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake"
+	"github.com/wavegate/wavegate/internal/fakes/slackfake"
+	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/store"
+)
+
+const alarmedWave = `pipelines:
+  app:
+    branch: release
+    deployer: {command: deploy}
+    slack_channel: "#deploys"
+    alarms:
+      match: {service: api}
+    stages:
+      - {name: wave-1, targets: [prod-1], bake: 10m}
+`
+
+// alarmWorld runs Wavegate with Alertmanager notifications on, a fake
+// GitHub and a fake Slack, and waits on finished effects.
+type alarmWorld struct {
+	t       *testing.T
+	fake    *githubfake.Server
+	slack   *slackfake.Server
+	clk     *clock.Fake
+	r       *running
+	workDir string
+	key     pipeline.Key
+	done    chan store.Effect
+}
+
+func newAlarmWorld(t *testing.T) *alarmWorld {
+	w := &alarmWorld{t: t, fake: newFake(t), slack: slackfake.New(t), clk: clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)),
+		key: pipeline.Key{Repository: "acme/api", Pipeline: "app"}, done: make(chan store.Effect, 1000)}
+	w.fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
+	w.fake.AddPull("acme/api", githubfake.Pull{Number: 8, Title: "Cache the cart", User: "octo", HeadSHA: "h8"})
+	cfg, workDir := deployingConfig(t, w.fake, deployScript)
+	cfg.SlackBotToken, cfg.SlackAPIURL = "xoxb-test-token", w.slack.URL()
+	cfg.AlertmanagerToken = amTestToken
+	w.workDir = workDir
+	w.r = startWith(t, cfg, w.fake, w.clk, Options{WorkDir: workDir,
+		OnEffectDone: func(e store.Effect, err error) {
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("effect %s: %v", e.Key, err)
+			}
+			w.done <- e
+		}}, func(a *App) { installAcme(t, a.Store(), w.clk.Now()) })
+	return w
+}
+
+func (w *alarmWorld) alert(status string) {
+	w.t.Helper()
+	if code := w.r.postAlertmanager(amTestToken, amNotification(status)); code != http.StatusAccepted {
+		w.t.Fatalf("%s notification: %d", status, code)
+	}
+	if o := w.r.next(); o.State != store.DeliveryDone {
+		w.t.Fatalf("%s notification: %s (%v)", status, o.State, o.Err)
+	}
+}
+
+func (w *alarmWorld) release(id int64, sha string, pull int) {
+	w.t.Helper()
+	if _, err := w.r.app.runner.ApplyWith(w.t.Context(), w.key, parsePipelines(w.t, alarmedWave)[0],
+		func(_ pipeline.Pipeline, st *pipeline.State) error {
+			return pipeline.AddRelease(st, pipeline.Release{ID: id, SHA: sha, Pulls: []int{pull}, Authors: []string{"octo"}, CreatedAt: w.clk.Now()})
+		}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *alarmWorld) state() pipeline.State {
+	w.t.Helper()
+	st, _, err := w.r.app.engine.Load(w.t.Context(), w.key)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return st
+}
+
+func (w *alarmWorld) invocations() []string {
+	data, err := os.ReadFile(filepath.Join(w.workDir, "invocations.log"))
+	if err != nil && !os.IsNotExist(err) {
+		w.t.Fatal(err)
+	}
+	return strings.Fields(strings.ReplaceAll(strings.TrimSpace(string(data)), " ", "_"))
+}
+
+// waitFor consumes finished effects until done holds.
+func (w *alarmWorld) waitFor(what string, done func() bool) {
+	w.t.Helper()
+	for !done() {
+		select {
+		case <-w.done:
+		case <-time.After(10 * time.Second): // deadlock guard only
+			w.t.Fatalf("waiting for %s; invocations %q; state %v", what, w.invocations(), stateDigest(w.state()))
+		}
+	}
+}
+
+func (w *alarmWorld) comment(pull int) string {
+	cs := w.fake.Comments("acme/api", pull)
+	if len(cs) == 0 {
+		return ""
+	}
+	return cs[0].Body
+}
+
+func (w *alarmWorld) slackShows(s string) bool {
+	for _, m := range w.slack.Messages("C0DEPLOYS") {
+		if strings.Contains(string(m.Blocks), s) || strings.Contains(m.Text, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// An Alertmanager alert firing on a target holds the deploy there until
+// it resolves; firing during a later release's bake, it rolls that
+// release back, and the reports name it.
+func TestAlertmanagerAlarmHoldsThenRollsBack(t *testing.T) {
+	w := newAlarmWorld(t)
+	w.alert("firing")
+	w.release(1, "c1", 7)
+	held := func() bool {
+		for _, h := range w.state().Held {
+			for _, b := range h.Blockers {
+				if b.Kind == pipeline.BlockerAlarm && strings.Contains(b.Reason, "HighErrorRate") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !held() {
+		t.Fatalf("release 1 not held by the alarm: %+v", w.state().Held)
+	}
+	w.waitFor("the comment to name the alarm", func() bool { return strings.Contains(w.comment(7), "HighErrorRate") })
+	if inv := w.invocations(); len(inv) != 0 {
+		t.Fatalf("deployed while the alarm fired: %q", inv)
+	}
+
+	w.clk.Advance(time.Minute)
+	w.alert("resolved")
+	w.waitFor("release 1 deployed", func() bool { return slices.Contains(w.invocations(), "deploy_prod-1_full_c1") })
+	bakeEnd := w.clk.Now().Add(10 * time.Minute)
+	w.clk.BlockUntilTimerAt(bakeEnd)
+	w.clk.Set(bakeEnd)
+	w.waitFor("release 1 done", func() bool {
+		r := w.state().Release(1)
+		return r == nil || r.Status == pipeline.ReleaseSucceeded
+	})
+
+	w.release(2, "c2", 8)
+	w.waitFor("release 2 deployed", func() bool { return slices.Contains(w.invocations(), "deploy_prod-1_full_c2") })
+	w.waitFor("release 2 baking", func() bool {
+		r := w.state().Release(2)
+		return r != nil && r.Stages["wave-1"] != nil && r.Stages["wave-1"].Targets["prod-1"].Phase == pipeline.PhaseFullBaking
+	})
+	w.clk.Advance(time.Minute)
+	w.alert("firing")
+	w.waitFor("the rollback to c1", func() bool { return slices.Contains(w.invocations(), "rollback_prod-1_full_c1") })
+	r := w.state().Release(2)
+	if r == nil || r.Status != pipeline.ReleaseFailed || !strings.Contains(r.Reason, "HighErrorRate") {
+		t.Fatalf("release 2 after the alarm: %+v", r)
+	}
+	w.waitFor("the reports to name the alarm", func() bool {
+		return strings.Contains(w.comment(8), "HighErrorRate") && w.slackShows("HighErrorRate")
+	})
+}
