@@ -8,14 +8,17 @@ import (
 )
 
 // baselineWindow is how far before the deploy's start the baseline looks,
-// and baselineStep how finely it samples the query over that hour.
+// and baselineStep how finely it samples the query over that hour: as
+// often as a common scrape interval, so that a service Prometheus began
+// watching moments before the deploy still has a baseline (240 evaluations
+// of one query are cheap for Prometheus).
 const (
 	baselineWindow = time.Hour
-	baselineStep   = time.Minute
+	baselineStep   = 15 * time.Second
 )
 
 // baselineQuery is an alarms.compare query's value over the hour before
-// the deploy started: its average over that hour, sampled each minute, when
+// the deploy started: its average over that hour, sampled every 15s, when
 // evaluated at the deploy's start time. An average, not the query's value
 // at one instant, so that a spike or a dip just before the deploy does not
 // become the yardstick. The query must return an instant vector: a

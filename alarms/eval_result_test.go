@@ -225,7 +225,7 @@ func TestJudgeCompare(t *testing.T) {
 
 func TestBaselineQuery(t *testing.T) {
 	got := baselineQuery(`sum(rate(x{env="a"}[5m]))`)
-	if want := `avg_over_time((sum(rate(x{env="a"}[5m])))[1h:1m])`; got != want {
+	if want := `avg_over_time((sum(rate(x{env="a"}[5m])))[1h:15s])`; got != want {
 		t.Fatalf("baselineQuery = %q, want %q", got, want)
 	}
 }

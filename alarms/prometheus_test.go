@@ -350,12 +350,12 @@ func TestCompare(t *testing.T) {
 			w: Watch{Key: key, Alarms: compare(requests), Target: "prod-1", Variant: pipeline.VariantFull,
 				DeployStartedAt: started, DeployFinishedAt: started.Add(5 * time.Minute)},
 			values: map[string]model.Value{
-				`sum(rate(http_requests_total{env="prod-1"}[5m]))`:                         model.Vector{sample(12)},
-				`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:1m])`: model.Vector{sample(120)},
+				`sum(rate(http_requests_total{env="prod-1"}[5m]))`:                          model.Vector{sample(12)},
+				`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`: model.Vector{sample(120)},
 			},
 			wantCalls: []fakeCall{
 				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, t0},
-				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:1m])`, started},
+				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`, started},
 			},
 			want: []pipeline.Alarm{{Origin: pipeline.AlarmCompare, Name: "requests", Target: "prod-1", Since: t0,
 				Summary: "12 is 0.10× the hour before the deploy (120); min 0.5×"}},
@@ -365,12 +365,12 @@ func TestCompare(t *testing.T) {
 			w: Watch{Key: key, Alarms: compare(requests), Target: "prod-1",
 				DeployStartedAt: started, DeployFinishedAt: started.Add(5 * time.Minute)},
 			values: map[string]model.Value{
-				`sum(rate(http_requests_total{env="prod-1"}[5m]))`:                         model.Vector{sample(110)},
-				`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:1m])`: model.Vector{sample(120)},
+				`sum(rate(http_requests_total{env="prod-1"}[5m]))`:                          model.Vector{sample(110)},
+				`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`: model.Vector{sample(120)},
 			},
 			wantCalls: []fakeCall{
 				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, t0},
-				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:1m])`, started},
+				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`, started},
 			},
 		},
 		{
@@ -380,7 +380,7 @@ func TestCompare(t *testing.T) {
 			values: map[string]model.Value{`sum(rate(http_requests_total{env="prod-1"}[5m]))`: model.Vector{sample(0)}},
 			wantCalls: []fakeCall{
 				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, t0},
-				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:1m])`, started},
+				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`, started},
 			},
 		},
 		{
@@ -407,12 +407,12 @@ func TestCompare(t *testing.T) {
 			w: Watch{Key: key, Alarms: compare(requests), Target: "prod-1", Variant: pipeline.VariantOnebox,
 				DeployStartedAt: started, DeployFinishedAt: started.Add(5 * time.Minute)},
 			values: map[string]model.Value{
-				`sum(rate(http_requests_total{env="prod-1"}[5m]))`:                         model.Vector{sample(100)},
-				`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:1m])`: model.Vector{sample(100)},
+				`sum(rate(http_requests_total{env="prod-1"}[5m]))`:                          model.Vector{sample(100)},
+				`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`: model.Vector{sample(100)},
 			},
 			wantCalls: []fakeCall{
 				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, t0},
-				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:1m])`, started},
+				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`, started},
 			},
 		},
 	} {
