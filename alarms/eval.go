@@ -267,7 +267,9 @@ func (e *Evaluator) query(ctx context.Context, w Watch, name, text string, ts ti
 			outcome = "timeout"
 			err = fmt.Errorf("Prometheus gave no answer within %s", timeout)
 		}
-		e.logger.WarnContext(ctx, "prometheus query failed", "repository", w.Key.Repository, "pipeline", w.Key.Pipeline,
+		// Debug: each failure counts toward the limit, and what the limit
+		// raises is logged once, as a warning.
+		e.logger.DebugContext(ctx, "prometheus query failed", "repository", w.Key.Repository, "pipeline", w.Key.Pipeline,
 			"target", w.Target, "query_name", name, "query", text, "error", err)
 	}
 	e.metrics.queries.WithLabelValues(outcome).Inc()

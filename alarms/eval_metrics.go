@@ -1,7 +1,6 @@
 package alarms
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -73,7 +72,7 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.left -= int64(n)
 	if b.left < 0 {
-		return n, errors.New(fmt.Sprintf("Prometheus' answer is larger than %d KiB: make the query return fewer series", b.max>>10))
+		return n, fmt.Errorf("Prometheus' answer is larger than %d KiB: make the query return fewer series", b.max>>10)
 	}
 	return n, err
 }

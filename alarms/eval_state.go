@@ -48,11 +48,20 @@ type checkState struct {
 	note    string
 }
 
+// checkNote is something about a check worth one log line: said when it
+// happens, not at every evaluation, so that a Prometheus that is down for
+// an hour does not fill the log.
+type checkNote struct {
+	warn bool
+	id   checkID
+	text string
+}
+
 // apply records an evaluation's outcome and reports whether anything the
 // planner acts on changed: an alarm fired or cleared, a query's error
 // alarm came or went, the data-point count moved. A summary's new value
 // alone is no change: the plan would be the same.
-func (ws *watchState) apply(o watchOutcome) (changed bool, notes []string) {
+func (ws *watchState) apply(o watchOutcome) (changed bool, notes []checkNote) {
 	before := ws.signature()
 	seen := map[checkID]bool{}
 	for _, c := range o.checks {
@@ -76,13 +85,19 @@ func (ws *watchState) apply(o watchOutcome) (changed bool, notes []string) {
 				} else {
 					a.Summary = fmt.Sprintf("%d evaluations in a row failed; the last: %v", st.errors, c.err)
 				}
+				if st.failing == nil {
+					notes = append(notes, checkNote{warn: true, id: c.id, text: "holds deploys and bakes: " + a.Summary})
+				}
 				st.failing = &a
 			}
 			continue
 		}
+		if st.failing != nil {
+			notes = append(notes, checkNote{id: c.id, text: "answers again; its query-error alarm is lifted"})
+		}
 		st.errors, st.failing = 0, nil
 		if c.note != st.note && c.note != "" {
-			notes = append(notes, c.id.name+": "+c.note)
+			notes = append(notes, checkNote{id: c.id, text: c.note})
 		}
 		st.note = c.note
 		if !c.fires {

@@ -321,8 +321,12 @@ func (e *Evaluator) evaluateWatch(ctx context.Context, id watchID, st *watchStat
 	st.next = now.Add(w.interval())
 	changed, notes := st.apply(o)
 	for _, n := range notes {
-		e.logger.InfoContext(ctx, "compare verdict", "repository", id.key.Repository, "pipeline", id.key.Pipeline,
-			"target", id.target, "verdict", n)
+		level := slog.LevelInfo
+		if n.warn {
+			level = slog.LevelWarn
+		}
+		e.logger.Log(ctx, level, "prometheus check", "repository", id.key.Repository, "pipeline", id.key.Pipeline,
+			"target", id.target, "check", string(n.id.origin)+" "+n.id.name, "org", n.id.org, "says", n.text)
 	}
 	return changed && e.watches[id] == st, nil
 }

@@ -3,8 +3,10 @@ package alarms
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/internal/testlog"
 	"github.com/wavegate/wavegate/pipeline"
 )
 
@@ -656,5 +659,79 @@ func recv[T any](t *testing.T, ch <-chan T) T {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the evaluator never reported")
 		panic("unreachable")
+	}
+}
+
+// A Prometheus down for long logs once when its query-error alarm is
+// raised and once when it lifts, not at every evaluation; a compare
+// without baseline says so once.
+func TestLogsWhatChanges(t *testing.T) {
+	prom := &fakeProm{}
+	var logs testlog.Buffer
+	e, err := NewEvaluator(EvaluatorConfig{API: prom, Clock: clock.NewFake(t0),
+		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := faultRate()
+	a.Compare = []pipeline.Compare{{Name: "requests", Query: `sum(rate(x[5m]))`, MinRatio: 0.5}}
+	w := Watch{Key: key, Alarms: a, Target: "prod-1", DeployStartedAt: t0.Add(-time.Hour), DeployFinishedAt: t0.Add(-time.Minute)}
+	prom.set(answerAll(nil, errors.New("connection refused")))
+	for range 6 {
+		e.EvaluateNow(t.Context(), w)
+	}
+	prom.set(answerAll(model.Vector{}, nil))
+	e.EvaluateNow(t.Context(), w)
+	e.EvaluateNow(t.Context(), w)
+	var says []string
+	for _, r := range logs.Records(t, "prometheus check") {
+		says = append(says, r["level"].(string)+" "+r["check"].(string)+": "+r["says"].(string))
+	}
+	want := []string{
+		"WARN query fault-rate: holds deploys and bakes: 3 evaluations in a row failed; the last: connection refused",
+		"WARN compare requests: holds deploys and bakes: 3 evaluations in a row failed; the last: connection refused",
+		"INFO query fault-rate: answers again; its query-error alarm is lifted",
+		"INFO compare requests: answers again; its query-error alarm is lifted",
+		"INFO compare requests: no baseline: the query had no value over the hour before the deploy, so 0 is not compared",
+	}
+	slices.Sort(says)
+	slices.Sort(want)
+	if !slices.Equal(says, want) {
+		t.Fatalf("logged:\n%s\nwant:\n%s", strings.Join(says, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// movingClock is a fake clock that moves on by jump while the code under
+// test arms its first timer: what a busy machine does between reading the
+// time and arming a timer from it.
+type movingClock struct {
+	*clock.Fake
+	once sync.Once
+	jump time.Duration
+}
+
+func (c *movingClock) NewTimer(d time.Duration) clock.Timer {
+	c.once.Do(func() { c.Fake.Advance(c.jump) })
+	return c.Fake.NewTimer(d)
+}
+
+// The loop notices when the clock passed the next evaluation while it
+// armed the timer for it, instead of waiting a whole interval more.
+func TestRunLoopClockMovesWhileArming(t *testing.T) {
+	prom := &fakeProm{}
+	prom.set(answerAll(model.Vector{}, nil))
+	clk := &movingClock{Fake: clock.NewFake(t0), jump: 15 * time.Second}
+	e := newTestEvaluator(t, prom, clk, nil, nil)
+	rounds := make(chan struct{}, 10)
+	e.roundDone = func() { rounds <- struct{}{} }
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- e.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	e.SetWatches([]Watch{{Key: key, Alarms: faultRate(), Target: "prod-1"}})
+	recv(t, rounds)
+	recv(t, rounds) // due at t0+15s, which the clock reached while the first timer was armed
+	if n := len(prom.recorded()); n != 2 {
+		t.Fatalf("%d queries, want 2", n)
 	}
 }
