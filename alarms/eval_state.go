@@ -84,6 +84,9 @@ func (ws *watchState) apply(o watchOutcome) (changed bool, notes []checkNote) {
 					a.Summary = c.err.Error()
 				} else {
 					a.Summary = fmt.Sprintf("%d evaluations in a row failed; the last: %v", st.errors, c.err)
+					if st.errors == 1 { // error_limit 1
+						a.Summary = fmt.Sprintf("the evaluation failed: %v", c.err)
+					}
 				}
 				if st.failing == nil {
 					notes = append(notes, checkNote{warn: true, id: c.id, text: "holds deploys and bakes: " + a.Summary})

@@ -240,7 +240,7 @@ func TestQueryTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].Summary != "1 evaluations in a row failed; the last: Prometheus gave no answer within 1ms" {
+	if len(got) != 1 || got[0].Summary != "the evaluation failed: Prometheus gave no answer within 1ms" {
 		t.Fatalf("got %+v", got)
 	}
 	if n := testutil.ToFloat64(e.metrics.queries.WithLabelValues("timeout")); n != 1 {
@@ -385,6 +385,10 @@ func TestCompare(t *testing.T) {
 				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, t0},
 				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`, started},
 			},
+		},
+		{
+			name: "baking with no deploy start known: not compared",
+			w:    Watch{Key: key, Alarms: compare(requests), Target: "prod-1", DeployFinishedAt: started},
 		},
 		{
 			name: "while deploying, not compared",
@@ -733,5 +737,36 @@ func TestRunLoopClockMovesWhileArming(t *testing.T) {
 	recv(t, rounds) // due at t0+15s, which the clock reached while the first timer was armed
 	if n := len(prom.recorded()); n != 2 {
 		t.Fatalf("%d queries, want 2", n)
+	}
+}
+
+// A user and password in the URL reach Prometheus as basic
+// authentication, as the README says, and never appear in an alarm.
+func TestBasicAuthFromURL(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "wavegate" || p != "hunter2" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"status":"error","errorType":"unauthorized","error":"who are you"}`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"env":"prod-1"},"value":[1,"0.5"]}]}}`))
+	}))
+	defer srv.Close()
+	a := faultRate()
+	a.ErrorLimit = 1
+	for _, tc := range []struct {
+		user   string
+		origin pipeline.AlarmOrigin
+	}{{"wavegate:hunter2", pipeline.AlarmQueryResult}, {"wavegate:wrong", pipeline.AlarmQueryError}} {
+		e, err := NewEvaluator(EvaluatorConfig{URL: strings.Replace(srv.URL, "http://", "http://"+tc.user+"@", 1), Clock: clock.NewFake(t0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := e.EvaluateNow(t.Context(), Watch{Key: key, Alarms: a, Target: "prod-1"})
+		if len(got) != 1 || got[0].Origin != tc.origin || strings.Contains(got[0].Summary, "hunter2") || strings.Contains(got[0].Summary, "wrong") {
+			t.Fatalf("%s: got %+v", tc.user, got)
+		}
 	}
 }
