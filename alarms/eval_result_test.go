@@ -73,7 +73,7 @@ func TestWatchSince(t *testing.T) {
 	}
 }
 
-func sample(v float64, labels ...string) *model.Sample {
+func promSample(v float64, labels ...string) *model.Sample {
 	m := model.Metric{}
 	for i := 0; i+1 < len(labels); i += 2 {
 		m[model.LabelName(labels[i])] = model.LabelValue(labels[i+1])
@@ -93,16 +93,16 @@ func TestQueryVerdict(t *testing.T) {
 	}{
 		{name: "empty vector clears", v: model.Vector{}},
 		{name: "no result clears", v: nil},
-		{name: "one series fires", v: model.Vector{sample(0.0523456, "env", "prod-1")}, fires: true,
+		{name: "one series fires", v: model.Vector{promSample(0.0523456, "env", "prod-1")}, fires: true,
 			summary: `{env="prod-1"} 0.05235`, labels: map[string]string{"env": "prod-1"}},
-		{name: "series sorted, the rest counted", v: model.Vector{sample(3, "env", "prod-3"), sample(1, "env", "prod-1"), sample(2, "env", "prod-2")},
+		{name: "series sorted, the rest counted", v: model.Vector{promSample(3, "env", "prod-3"), promSample(1, "env", "prod-1"), promSample(2, "env", "prod-2")},
 			fires: true, summary: `{env="prod-1"} 1 (and 2 more series)`, labels: map[string]string{"env": "prod-1"}},
-		{name: "two series", v: model.Vector{sample(3, "env", "b"), sample(1, "env", "a")}, fires: true,
+		{name: "two series", v: model.Vector{promSample(3, "env", "b"), promSample(1, "env", "a")}, fires: true,
 			summary: `{env="a"} 1 (and 1 more series)`, labels: map[string]string{"env": "a"}},
-		{name: "a series at 0 fires: a filter let it through", v: model.Vector{sample(0, "env", "a")}, fires: true,
+		{name: "a series at 0 fires: a filter let it through", v: model.Vector{promSample(0, "env", "a")}, fires: true,
 			summary: `{env="a"} 0`, labels: map[string]string{"env": "a"}},
-		{name: "NaN sample is no value", v: model.Vector{sample(nan, "env", "a")}},
-		{name: "NaN left out of the count", v: model.Vector{sample(nan, "env", "a"), sample(2, "env", "b")}, fires: true,
+		{name: "NaN sample is no value", v: model.Vector{promSample(nan, "env", "a")}},
+		{name: "NaN left out of the count", v: model.Vector{promSample(nan, "env", "a"), promSample(2, "env", "b")}, fires: true,
 			summary: `{env="b"} 2`, labels: map[string]string{"env": "b"}},
 		{name: "scalar 0 clears", v: &model.Scalar{Value: 0}},
 		{name: "scalar 1 fires", v: &model.Scalar{Value: 1}, fires: true, summary: "scalar 1"},
@@ -111,7 +111,7 @@ func TestQueryVerdict(t *testing.T) {
 		{name: "matrix fires with its last sample", v: model.Matrix{{Metric: model.Metric{"env": "a"},
 			Values: []model.SamplePair{{Value: 1}, {Value: 7}}}}, fires: true, summary: `{env="a"} 7`, labels: map[string]string{"env": "a"}},
 		{name: "matrix series without samples", v: model.Matrix{{Metric: model.Metric{"env": "a"}}}},
-		{name: "named metric", v: model.Vector{sample(1, "__name__", "up", "job", "api")}, fires: true,
+		{name: "named metric", v: model.Vector{promSample(1, "__name__", "up", "job", "api")}, fires: true,
 			summary: `up{job="api"} 1`, labels: map[string]string{"__name__": "up", "job": "api"}},
 		{name: "string is an error", v: &model.String{Value: "hi"}, err: `returns a string ("hi")`},
 	} {
@@ -148,12 +148,12 @@ func TestResultNumber(t *testing.T) {
 		err   string
 	}{
 		{name: "no series is no data", v: model.Vector{}, addUp: true},
-		{name: "zero is a value", v: model.Vector{sample(0)}, addUp: true, ok: true},
-		{name: "NaN is no data", v: model.Vector{sample(math.NaN())}, addUp: true},
-		{name: "counts add up", v: model.Vector{sample(1200, "code", "200"), sample(40, "code", "201")}, addUp: true, value: 1240, ok: true},
+		{name: "zero is a value", v: model.Vector{promSample(0)}, addUp: true, ok: true},
+		{name: "NaN is no data", v: model.Vector{promSample(math.NaN())}, addUp: true},
+		{name: "counts add up", v: model.Vector{promSample(1200, "code", "200"), promSample(40, "code", "201")}, addUp: true, value: 1240, ok: true},
 		{name: "scalar", v: &model.Scalar{Value: 7}, value: 7, ok: true},
-		{name: "one series", v: model.Vector{sample(12.5, "env", "a")}, value: 12.5, ok: true},
-		{name: "several series refused", v: model.Vector{sample(1, "env", "a"), sample(2, "env", "b")},
+		{name: "one series", v: model.Vector{promSample(12.5, "env", "a")}, value: 12.5, ok: true},
+		{name: "several series refused", v: model.Vector{promSample(1, "env", "a"), promSample(2, "env", "b")},
 			err: `the query returns 2 series (first {env="a"}); it must return one: aggregate it`},
 		{name: "histogram refused", v: model.Vector{{Metric: model.Metric{"env": "a"}, Histogram: &model.SampleHistogram{}}},
 			addUp: true, err: "native histogram"},

@@ -67,17 +67,17 @@ func (s *testService) set(failing bool, perScrape int) {
 	s.failing, s.perScrape = failing, perScrape
 }
 
-func nonEmpty(v model.Value) bool {
+func promNonEmpty(v model.Value) bool {
 	ss, err := resultSeries(v)
 	return err == nil && len(ss) > 0
 }
 
-func empty(v model.Value) bool {
+func promEmpty(v model.Value) bool {
 	ss, err := resultSeries(v)
 	return err == nil && len(ss) == 0
 }
 
-func below(limit float64) func(model.Value) bool {
+func promBelow(limit float64) func(model.Value) bool {
 	return func(v model.Value) bool {
 		n, ok, err := resultNumber(v, false)
 		return err == nil && ok && n < limit
@@ -100,14 +100,14 @@ func TestAgainstPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prom.WaitFor(`sum(http_requests_total{env="prod-1"})`, nonEmpty)
+	prom.WaitFor(`sum(http_requests_total{env="prod-1"})`, promNonEmpty)
 	served := time.Now()
 
-	faultRate := `sum(rate(http_requests_total{env="{{.Target}}",code=~"5.."}[3s])) / sum(rate(http_requests_total{env="{{.Target}}"}[3s])) > 0.01`
+	faultRateQuery := `sum(rate(http_requests_total{env="{{.Target}}",code=~"5.."}[3s])) / sum(rate(http_requests_total{env="{{.Target}}"}[3s])) > 0.01`
 	alarms := &pipeline.Alarms{Interval: 15 * time.Second, ErrorLimit: 2,
-		Queries: []pipeline.AlarmQuery{{Name: "fault-rate", Query: faultRate}}}
-	w := Watch{Key: key, Alarms: alarms, Stage: "wave-1", Target: "prod-1", SHA: "abc123", Variant: pipeline.VariantFull}
-	rendered, err := renderQuery("fault-rate", faultRate, queryFields{Target: "prod-1"})
+		Queries: []pipeline.AlarmQuery{{Name: "fault-rate", Query: faultRateQuery}}}
+	w := Watch{Key: promKey, Alarms: alarms, Stage: "wave-1", Target: "prod-1", SHA: "abc123", Variant: pipeline.VariantFull}
+	rendered, err := renderQuery("fault-rate", faultRateQuery, queryFields{Target: "prod-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,14 +125,14 @@ func TestAgainstPrometheus(t *testing.T) {
 			t.Fatalf("before any error: %+v", got)
 		}
 		svc.set(true, 10)
-		prom.WaitFor(rendered, nonEmpty)
+		prom.WaitFor(rendered, promNonEmpty)
 		got := evaluate(w)
 		if len(got) != 1 || got[0].Origin != pipeline.AlarmQueryResult || got[0].Name != "fault-rate" ||
 			!regexp.MustCompile(`^\{\} 0\.\d+$`).MatchString(got[0].Summary) {
 			t.Fatalf("while failing: %+v", got)
 		}
 		svc.set(false, 10)
-		prom.WaitFor(rendered, empty)
+		prom.WaitFor(rendered, promEmpty)
 		if got := evaluate(w); len(got) != 0 {
 			t.Fatalf("after the errors stopped: %+v", got)
 		}
@@ -142,15 +142,15 @@ func TestAgainstPrometheus(t *testing.T) {
 		dw := w
 		dw.StepKey, dw.DeployStartedAt, dw.DeployFinishedAt = "r1/wave-1/prod-1/full/deploy", served, served
 		dw.Datapoints = `sum(increase(http_requests_total{env="{{.Target}}",version="{{.SHA}}",code!~"5.."}[{{.Since}}]))`
-		prom.WaitFor(`sum(http_requests_total{version="abc123",code="200"}) > 50`, nonEmpty)
+		prom.WaitFor(`sum(http_requests_total{version="abc123",code="200"}) > 50`, promNonEmpty)
 		evaluate(dw)
-		got, ok := e.Datapoints(key).Datapoints(dw.StepKey)
+		got, ok := e.Datapoints(promKey).Datapoints(dw.StepKey)
 		if !ok || got.NoData || got.Err != "" || got.Value < 20 {
 			t.Fatalf("Datapoints = %+v, %t; want at least 20", got, ok)
 		}
 		dw.SHA = "def456" // never served
 		evaluate(dw)
-		if got, ok := e.Datapoints(key).Datapoints(dw.StepKey); !ok || !got.NoData || got.Value != 0 || got.Err != "" {
+		if got, ok := e.Datapoints(promKey).Datapoints(dw.StepKey); !ok || !got.NoData || got.Value != 0 || got.Err != "" {
 			t.Fatalf("a version never served: %+v, %t; want no data", got, ok)
 		}
 	})
@@ -164,14 +164,14 @@ func TestAgainstPrometheus(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The baseline samples every 15s: wait for a sample with data.
-		prom.WaitFor(baselineQuery(now), nonEmpty)
+		prom.WaitFor(baselineQuery(now), promNonEmpty)
 		cw.DeployStartedAt = time.Now()
 		cw.DeployFinishedAt = cw.DeployStartedAt
 		if got := evaluate(cw); len(got) != 0 {
 			t.Fatalf("before the drop: %+v", got)
 		}
 		svc.set(false, 1)
-		prom.WaitFor(now, below(3))
+		prom.WaitFor(now, promBelow(3))
 		got := evaluate(cw)
 		if len(got) != 1 || got[0].Origin != pipeline.AlarmCompare || got[0].Name != "requests" ||
 			!regexp.MustCompile(`^[\d.]+ is 0\.\d\d× the hour before the deploy \([\d.]+\); min 0\.5×$`).MatchString(got[0].Summary) {
@@ -203,9 +203,9 @@ func TestNothingListens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := faultRate()
+	a := promFaultRate()
 	a.ErrorLimit = 1
-	got, err := e.EvaluateNow(t.Context(), Watch{Key: key, Alarms: a, Target: "prod-1"})
+	got, err := e.EvaluateNow(t.Context(), Watch{Key: promKey, Alarms: a, Target: "prod-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

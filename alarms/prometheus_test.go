@@ -57,16 +57,16 @@ func (f *fakeProm) recorded() []fakeCall {
 }
 
 // answerAll gives every query the same answer.
-func answerAll(v model.Value, err error) func(context.Context, string, time.Time) (model.Value, error) {
+func promAnswerAll(v model.Value, err error) func(context.Context, string, time.Time) (model.Value, error) {
 	return func(context.Context, string, time.Time) (model.Value, error) { return v, err }
 }
 
 var (
-	t0  = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	key = pipeline.Key{Repository: "acme/api", Pipeline: "api"}
+	promT0  = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	promKey = pipeline.Key{Repository: "acme/api", Pipeline: "api"}
 )
 
-func faultRate() *pipeline.Alarms {
+func promFaultRate() *pipeline.Alarms {
 	return &pipeline.Alarms{Interval: 15 * time.Second, ErrorLimit: 3, Queries: []pipeline.AlarmQuery{
 		{Name: "fault-rate", Query: `rate(errors{env="{{.Target}}"}[5m]) > 0.01`},
 	}}
@@ -83,27 +83,27 @@ func newTestEvaluator(t *testing.T, api Querier, clk clock.Clock, reg prometheus
 
 func TestEvaluateNowFiresAndClears(t *testing.T) {
 	prom := &fakeProm{}
-	clk := clock.NewFake(t0)
+	clk := clock.NewFake(promT0)
 	e := newTestEvaluator(t, prom, clk, nil, nil)
-	w := Watch{Key: key, Alarms: faultRate(), Stage: "wave-1", Target: "prod-1", SHA: "abc"}
+	w := Watch{Key: promKey, Alarms: promFaultRate(), Stage: "wave-1", Target: "prod-1", SHA: "abc"}
 
-	prom.set(answerAll(model.Vector{sample(0.052, "env", "prod-1")}, nil))
+	prom.set(promAnswerAll(model.Vector{promSample(0.052, "env", "prod-1")}, nil))
 	got, err := e.EvaluateNow(t.Context(), w)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := pipeline.Alarm{Origin: pipeline.AlarmQueryResult, Name: "fault-rate", Target: "prod-1",
-		Summary: `{env="prod-1"} 0.052`, Labels: map[string]string{"env": "prod-1"}, Since: t0}
-	if len(got) != 1 || !sameAlarm(got[0], want) {
+		Summary: `{env="prod-1"} 0.052`, Labels: map[string]string{"env": "prod-1"}, Since: promT0}
+	if len(got) != 1 || !samePromAlarm(got[0], want) {
 		t.Fatalf("EvaluateNow = %+v, want [%+v]", got, want)
 	}
-	if calls := prom.recorded(); len(calls) != 1 || calls[0].query != `rate(errors{env="prod-1"}[5m]) > 0.01` || !calls[0].ts.Equal(t0) {
+	if calls := prom.recorded(); len(calls) != 1 || calls[0].query != `rate(errors{env="prod-1"}[5m]) > 0.01` || !calls[0].ts.Equal(promT0) {
 		t.Fatalf("queries = %+v", calls)
 	}
-	if f := e.Source(key).Firing("prod-1"); len(f) != 1 || !sameAlarm(f[0], want) {
+	if f := e.Source(promKey).Firing("prod-1"); len(f) != 1 || !samePromAlarm(f[0], want) {
 		t.Fatalf("Source.Firing = %+v", f)
 	}
-	if f := e.Source(key).Firing("prod-2"); len(f) != 0 {
+	if f := e.Source(promKey).Firing("prod-2"); len(f) != 0 {
 		t.Fatalf("another target: %+v", f)
 	}
 	if f := e.Source(pipeline.Key{Repository: "acme/web", Pipeline: "api"}).Firing("prod-1"); len(f) != 0 {
@@ -112,19 +112,19 @@ func TestEvaluateNowFiresAndClears(t *testing.T) {
 
 	// Still firing a minute later: Since stays when it first fired.
 	clk.Advance(time.Minute)
-	prom.set(answerAll(model.Vector{sample(0.06, "env", "prod-1")}, nil))
+	prom.set(promAnswerAll(model.Vector{promSample(0.06, "env", "prod-1")}, nil))
 	got, _ = e.EvaluateNow(t.Context(), w)
-	if len(got) != 1 || !got[0].Since.Equal(t0) || got[0].Summary != `{env="prod-1"} 0.06` {
+	if len(got) != 1 || !got[0].Since.Equal(promT0) || got[0].Summary != `{env="prod-1"} 0.06` {
 		t.Fatalf("still firing: %+v", got)
 	}
 
-	prom.set(answerAll(model.Vector{}, nil))
+	prom.set(promAnswerAll(model.Vector{}, nil))
 	if got, _ = e.EvaluateNow(t.Context(), w); len(got) != 0 {
 		t.Fatalf("empty result should clear: %+v", got)
 	}
 }
 
-func sameAlarm(a, b pipeline.Alarm) bool {
+func samePromAlarm(a, b pipeline.Alarm) bool {
 	if a.Origin != b.Origin || a.Name != b.Name || a.Target != b.Target || a.Summary != b.Summary ||
 		!a.Since.Equal(b.Since) || a.Org != b.Org || len(a.Labels) != len(b.Labels) {
 		return false
@@ -142,10 +142,10 @@ func sameAlarm(a, b pipeline.Alarm) bool {
 // the count.
 func TestErrorLimit(t *testing.T) {
 	prom := &fakeProm{}
-	clk := clock.NewFake(t0)
+	clk := clock.NewFake(promT0)
 	reg := prometheus.NewRegistry()
 	e := newTestEvaluator(t, prom, clk, reg, nil)
-	w := Watch{Key: key, Alarms: faultRate(), Target: "prod-1"}
+	w := Watch{Key: promKey, Alarms: promFaultRate(), Target: "prod-1"}
 	down := errors.New(`Post "http://prometheus:9090/api/v1/query": dial tcp: connection refused`)
 
 	evaluate := func() []pipeline.Alarm {
@@ -157,34 +157,34 @@ func TestErrorLimit(t *testing.T) {
 		clk.Advance(15 * time.Second)
 		return got
 	}
-	prom.set(answerAll(nil, down))
+	prom.set(promAnswerAll(nil, down))
 	for i := 1; i < 3; i++ {
 		if got := evaluate(); len(got) != 0 {
 			t.Fatalf("error %d of 3 already raised %+v", i, got)
 		}
 	}
 	got := evaluate()
-	want := pipeline.Alarm{Origin: pipeline.AlarmQueryError, Name: "fault-rate", Target: "prod-1", Since: t0,
+	want := pipeline.Alarm{Origin: pipeline.AlarmQueryError, Name: "fault-rate", Target: "prod-1", Since: promT0,
 		Summary: `3 evaluations in a row failed; the last: ` + down.Error()}
-	if len(got) != 1 || !sameAlarm(got[0], want) {
+	if len(got) != 1 || !samePromAlarm(got[0], want) {
 		t.Fatalf("after 3 errors = %+v, want [%+v]", got, want)
 	}
-	if got := evaluate(); len(got) != 1 || !strings.HasPrefix(got[0].Summary, "4 evaluations in a row failed") || !got[0].Since.Equal(t0) {
+	if got := evaluate(); len(got) != 1 || !strings.HasPrefix(got[0].Summary, "4 evaluations in a row failed") || !got[0].Since.Equal(promT0) {
 		t.Fatalf("after 4 errors = %+v", got)
 	}
 
-	prom.set(answerAll(model.Vector{}, nil))
+	prom.set(promAnswerAll(model.Vector{}, nil))
 	if got := evaluate(); len(got) != 0 {
 		t.Fatalf("a success should clear the error alarm: %+v", got)
 	}
 	// The count starts again from zero.
-	prom.set(answerAll(nil, down))
+	prom.set(promAnswerAll(nil, down))
 	for i := 1; i < 3; i++ {
 		if got := evaluate(); len(got) != 0 {
 			t.Fatalf("after the reset, error %d of 3 raised %+v", i, got)
 		}
 	}
-	if got := evaluate(); len(got) != 1 || got[0].Origin != pipeline.AlarmQueryError || !got[0].Since.Equal(t0.Add(5*15*time.Second)) {
+	if got := evaluate(); len(got) != 1 || got[0].Origin != pipeline.AlarmQueryError || !got[0].Since.Equal(promT0.Add(5*15*time.Second)) {
 		t.Fatalf("after the reset, 3 errors = %+v", got)
 	}
 	if n := testutil.ToFloat64(e.metrics.queries.WithLabelValues("error")); n != 7 {
@@ -202,11 +202,11 @@ func TestErrorLimit(t *testing.T) {
 // because Prometheus stopped answering.
 func TestErrorKeepsFiring(t *testing.T) {
 	prom := &fakeProm{}
-	e := newTestEvaluator(t, prom, clock.NewFake(t0), nil, nil)
-	w := Watch{Key: key, Alarms: faultRate(), Target: "prod-1"}
-	prom.set(answerAll(model.Vector{sample(0.5, "env", "prod-1")}, nil))
+	e := newTestEvaluator(t, prom, clock.NewFake(promT0), nil, nil)
+	w := Watch{Key: promKey, Alarms: promFaultRate(), Target: "prod-1"}
+	prom.set(promAnswerAll(model.Vector{promSample(0.5, "env", "prod-1")}, nil))
 	e.EvaluateNow(t.Context(), w)
-	prom.set(answerAll(nil, errors.New("connection refused")))
+	prom.set(promAnswerAll(nil, errors.New("connection refused")))
 	got, _ := e.EvaluateNow(t.Context(), w)
 	if len(got) != 1 || got[0].Origin != pipeline.AlarmQueryResult {
 		t.Fatalf("after one error = %+v, want the query alarm kept", got)
@@ -215,10 +215,10 @@ func TestErrorKeepsFiring(t *testing.T) {
 
 func TestTemplateErrorReportedAtOnce(t *testing.T) {
 	prom := &fakeProm{}
-	e := newTestEvaluator(t, prom, clock.NewFake(t0), nil, nil)
-	a := faultRate()
+	e := newTestEvaluator(t, prom, clock.NewFake(promT0), nil, nil)
+	a := promFaultRate()
 	a.Queries[0].Query = `rate(errors{env="{{.Environment}}"}[5m])`
-	got, _ := e.EvaluateNow(t.Context(), Watch{Key: key, Alarms: a, Target: "prod-1"})
+	got, _ := e.EvaluateNow(t.Context(), Watch{Key: promKey, Alarms: a, Target: "prod-1"})
 	if len(got) != 1 || got[0].Origin != pipeline.AlarmQueryError || !strings.Contains(got[0].Summary, "can't evaluate field Environment") {
 		t.Fatalf("got %+v", got)
 	}
@@ -229,14 +229,14 @@ func TestTemplateErrorReportedAtOnce(t *testing.T) {
 
 func TestQueryTimeout(t *testing.T) {
 	prom := &fakeProm{}
-	e := newTestEvaluator(t, prom, clock.NewFake(t0), nil, nil)
-	a := faultRate()
+	e := newTestEvaluator(t, prom, clock.NewFake(promT0), nil, nil)
+	a := promFaultRate()
 	a.Interval, a.ErrorLimit = time.Millisecond, 1 // the timeout is the interval, when shorter than 10s
 	prom.set(func(ctx context.Context, _ string, _ time.Time) (model.Value, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	})
-	got, err := e.EvaluateNow(t.Context(), Watch{Key: key, Alarms: a, Target: "prod-1"})
+	got, err := e.EvaluateNow(t.Context(), Watch{Key: promKey, Alarms: a, Target: "prod-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,32 +264,32 @@ func TestQueryTimeoutBound(t *testing.T) {
 }
 
 func TestDatapoints(t *testing.T) {
-	finished := t0.Add(-37 * time.Minute)
-	w := Watch{Key: key, Target: "prod-1", SHA: "abc", StepKey: "r1/wave-1/prod-1/full/deploy",
+	finished := promT0.Add(-37 * time.Minute)
+	w := Watch{Key: promKey, Target: "prod-1", SHA: "abc", StepKey: "r1/wave-1/prod-1/full/deploy",
 		Datapoints:      `sum(increase(http_requests_total{env="{{.Target}}",version="{{.SHA}}"}[{{.Since}}]))`,
-		DeployStartedAt: t0.Add(-40 * time.Minute), DeployFinishedAt: finished}
+		DeployStartedAt: promT0.Add(-40 * time.Minute), DeployFinishedAt: finished}
 	for _, tc := range []struct {
 		name   string
 		answer model.Value
 		err    error
 		want   pipeline.DatapointCount
 	}{
-		{name: "counted", answer: model.Vector{sample(1240)}, want: pipeline.DatapointCount{Value: 1240, At: t0}},
-		{name: "zero is a count", answer: model.Vector{sample(0)}, want: pipeline.DatapointCount{Value: 0, At: t0}},
-		{name: "no series is no data", answer: model.Vector{}, want: pipeline.DatapointCount{NoData: true, At: t0}},
-		{name: "error", err: errors.New("bad_data: parse error"), want: pipeline.DatapointCount{Err: "bad_data: parse error", At: t0}},
+		{name: "counted", answer: model.Vector{promSample(1240)}, want: pipeline.DatapointCount{Value: 1240, At: promT0}},
+		{name: "zero is a count", answer: model.Vector{promSample(0)}, want: pipeline.DatapointCount{Value: 0, At: promT0}},
+		{name: "no series is no data", answer: model.Vector{}, want: pipeline.DatapointCount{NoData: true, At: promT0}},
+		{name: "error", err: errors.New("bad_data: parse error"), want: pipeline.DatapointCount{Err: "bad_data: parse error", At: promT0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prom := &fakeProm{}
-			prom.set(answerAll(tc.answer, tc.err))
-			e := newTestEvaluator(t, prom, clock.NewFake(t0), nil, nil)
-			if _, ok := e.Datapoints(key).Datapoints(w.StepKey); ok {
+			prom.set(promAnswerAll(tc.answer, tc.err))
+			e := newTestEvaluator(t, prom, clock.NewFake(promT0), nil, nil)
+			if _, ok := e.Datapoints(promKey).Datapoints(w.StepKey); ok {
 				t.Fatal("a count before any evaluation")
 			}
 			if _, err := e.EvaluateNow(t.Context(), w); err != nil {
 				t.Fatal(err)
 			}
-			got, ok := e.Datapoints(key).Datapoints(w.StepKey)
+			got, ok := e.Datapoints(promKey).Datapoints(w.StepKey)
 			if !ok || got != tc.want {
 				t.Fatalf("Datapoints = %+v, %t; want %+v", got, ok, tc.want)
 			}
@@ -297,7 +297,7 @@ func TestDatapoints(t *testing.T) {
 			if len(calls) != 1 || calls[0].query != `sum(increase(http_requests_total{env="prod-1",version="abc"}[37m]))` {
 				t.Fatalf("queries = %+v", calls)
 			}
-			if _, ok := e.Datapoints(key).Datapoints("another step"); ok {
+			if _, ok := e.Datapoints(promKey).Datapoints("another step"); ok {
 				t.Fatal("a count for a step not watched")
 			}
 		})
@@ -308,34 +308,34 @@ func TestDatapoints(t *testing.T) {
 // without a step, it is not sent.
 func TestDatapointsOnlyWhileBaking(t *testing.T) {
 	prom := &fakeProm{}
-	prom.set(answerAll(model.Vector{sample(5)}, nil))
-	e := newTestEvaluator(t, prom, clock.NewFake(t0), nil, nil)
-	w := Watch{Key: key, Target: "prod-1", StepKey: "s1", Datapoints: `sum(x)`, DeployStartedAt: t0.Add(-time.Minute)}
+	prom.set(promAnswerAll(model.Vector{promSample(5)}, nil))
+	e := newTestEvaluator(t, prom, clock.NewFake(promT0), nil, nil)
+	w := Watch{Key: promKey, Target: "prod-1", StepKey: "s1", Datapoints: `sum(x)`, DeployStartedAt: promT0.Add(-time.Minute)}
 	e.EvaluateNow(t.Context(), w)
 	if calls := prom.recorded(); len(calls) != 0 {
 		t.Fatalf("queried while deploying: %+v", calls)
 	}
-	if _, ok := e.Datapoints(key).Datapoints("s1"); ok {
+	if _, ok := e.Datapoints(promKey).Datapoints("s1"); ok {
 		t.Fatal("a count while deploying")
 	}
 	// Baking: counted. Then the next step: the old count is not its own.
-	w.DeployFinishedAt = t0
+	w.DeployFinishedAt = promT0
 	e.EvaluateNow(t.Context(), w)
-	if _, ok := e.Datapoints(key).Datapoints("s1"); !ok {
+	if _, ok := e.Datapoints(promKey).Datapoints("s1"); !ok {
 		t.Fatal("no count while baking")
 	}
 	w.StepKey, w.DeployFinishedAt = "s2", time.Time{}
 	e.SetWatches([]Watch{w})
-	if _, ok := e.Datapoints(key).Datapoints("s1"); ok {
+	if _, ok := e.Datapoints(promKey).Datapoints("s1"); ok {
 		t.Fatal("the previous step's count outlived it")
 	}
-	if _, ok := e.Datapoints(key).Datapoints("s2"); ok {
+	if _, ok := e.Datapoints(promKey).Datapoints("s2"); ok {
 		t.Fatal("the new step has a count before its bake")
 	}
 }
 
 func TestCompare(t *testing.T) {
-	started := t0.Add(-30 * time.Minute)
+	started := promT0.Add(-30 * time.Minute)
 	compare := func(c pipeline.Compare) *pipeline.Alarms {
 		return &pipeline.Alarms{Interval: 15 * time.Second, ErrorLimit: 3, Compare: []pipeline.Compare{c}}
 	}
@@ -350,75 +350,75 @@ func TestCompare(t *testing.T) {
 	}{
 		{
 			name: "request rate dropped: both numbers and the ratio",
-			w: Watch{Key: key, Alarms: compare(requests), Target: "prod-1", Variant: pipeline.VariantFull,
+			w: Watch{Key: promKey, Alarms: compare(requests), Target: "prod-1", Variant: pipeline.VariantFull,
 				DeployStartedAt: started, DeployFinishedAt: started.Add(5 * time.Minute)},
 			values: map[string]model.Value{
-				`sum(rate(http_requests_total{env="prod-1"}[5m]))`:                          model.Vector{sample(12)},
-				`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`: model.Vector{sample(120)},
+				`sum(rate(http_requests_total{env="prod-1"}[5m]))`:                          model.Vector{promSample(12)},
+				`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`: model.Vector{promSample(120)},
 			},
 			wantCalls: []fakeCall{
-				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, t0},
+				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, promT0},
 				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`, started},
 			},
-			want: []pipeline.Alarm{{Origin: pipeline.AlarmCompare, Name: "requests", Target: "prod-1", Since: t0,
+			want: []pipeline.Alarm{{Origin: pipeline.AlarmCompare, Name: "requests", Target: "prod-1", Since: promT0,
 				Summary: "12 is 0.10× the hour before the deploy (120); min 0.5×"}},
 		},
 		{
 			name: "within bounds",
-			w: Watch{Key: key, Alarms: compare(requests), Target: "prod-1",
+			w: Watch{Key: promKey, Alarms: compare(requests), Target: "prod-1",
 				DeployStartedAt: started, DeployFinishedAt: started.Add(5 * time.Minute)},
 			values: map[string]model.Value{
-				`sum(rate(http_requests_total{env="prod-1"}[5m]))`:                          model.Vector{sample(110)},
-				`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`: model.Vector{sample(120)},
+				`sum(rate(http_requests_total{env="prod-1"}[5m]))`:                          model.Vector{promSample(110)},
+				`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`: model.Vector{promSample(120)},
 			},
 			wantCalls: []fakeCall{
-				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, t0},
+				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, promT0},
 				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`, started},
 			},
 		},
 		{
 			name: "no baseline does not fire",
-			w: Watch{Key: key, Alarms: compare(requests), Target: "prod-1",
+			w: Watch{Key: promKey, Alarms: compare(requests), Target: "prod-1",
 				DeployStartedAt: started, DeployFinishedAt: started.Add(5 * time.Minute)},
-			values: map[string]model.Value{`sum(rate(http_requests_total{env="prod-1"}[5m]))`: model.Vector{sample(0)}},
+			values: map[string]model.Value{`sum(rate(http_requests_total{env="prod-1"}[5m]))`: model.Vector{promSample(0)}},
 			wantCalls: []fakeCall{
-				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, t0},
+				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, promT0},
 				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`, started},
 			},
 		},
 		{
 			name: "baking with no deploy start known: not compared",
-			w:    Watch{Key: key, Alarms: compare(requests), Target: "prod-1", DeployFinishedAt: started},
+			w:    Watch{Key: promKey, Alarms: compare(requests), Target: "prod-1", DeployFinishedAt: started},
 		},
 		{
 			name: "while deploying, not compared",
-			w:    Watch{Key: key, Alarms: compare(requests), Target: "prod-1", DeployStartedAt: started},
+			w:    Watch{Key: promKey, Alarms: compare(requests), Target: "prod-1", DeployStartedAt: started},
 		},
 		{
 			name: "one-box against the rest of the target, now",
-			w: Watch{Key: key, Alarms: compare(byVariant), Target: "prod-1", Variant: pipeline.VariantOnebox,
+			w: Watch{Key: promKey, Alarms: compare(byVariant), Target: "prod-1", Variant: pipeline.VariantOnebox,
 				DeployStartedAt: started, DeployFinishedAt: started.Add(5 * time.Minute)},
 			values: map[string]model.Value{
-				`max(latency{env="prod-1",variant="onebox"})`: model.Vector{sample(0.8)},
-				`max(latency{env="prod-1",variant="full"})`:   model.Vector{sample(0.2)},
+				`max(latency{env="prod-1",variant="onebox"})`: model.Vector{promSample(0.8)},
+				`max(latency{env="prod-1",variant="full"})`:   model.Vector{promSample(0.2)},
 			},
 			wantCalls: []fakeCall{
-				{`max(latency{env="prod-1",variant="onebox"})`, t0},
-				{`max(latency{env="prod-1",variant="full"})`, t0},
+				{`max(latency{env="prod-1",variant="onebox"})`, promT0},
+				{`max(latency{env="prod-1",variant="full"})`, promT0},
 			},
-			want: []pipeline.Alarm{{Origin: pipeline.AlarmCompare, Name: "latency", Target: "prod-1", Since: t0,
+			want: []pipeline.Alarm{{Origin: pipeline.AlarmCompare, Name: "latency", Target: "prod-1", Since: promT0,
 				Summary: "0.8 is 4.00× the rest of the target (0.2); max 3×"}},
 		},
 		{
 			name: "one-box whose query ignores the variant: the hour before",
-			w: Watch{Key: key, Alarms: compare(requests), Target: "prod-1", Variant: pipeline.VariantOnebox,
+			w: Watch{Key: promKey, Alarms: compare(requests), Target: "prod-1", Variant: pipeline.VariantOnebox,
 				DeployStartedAt: started, DeployFinishedAt: started.Add(5 * time.Minute)},
 			values: map[string]model.Value{
-				`sum(rate(http_requests_total{env="prod-1"}[5m]))`:                          model.Vector{sample(100)},
-				`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`: model.Vector{sample(100)},
+				`sum(rate(http_requests_total{env="prod-1"}[5m]))`:                          model.Vector{promSample(100)},
+				`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`: model.Vector{promSample(100)},
 			},
 			wantCalls: []fakeCall{
-				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, t0},
+				{`sum(rate(http_requests_total{env="prod-1"}[5m]))`, promT0},
 				{`avg_over_time((sum(rate(http_requests_total{env="prod-1"}[5m])))[1h:15s])`, started},
 			},
 		},
@@ -426,7 +426,7 @@ func TestCompare(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			prom := &fakeProm{}
 			prom.set(func(_ context.Context, q string, _ time.Time) (model.Value, error) { return tc.values[q], nil })
-			e := newTestEvaluator(t, prom, clock.NewFake(t0), nil, nil)
+			e := newTestEvaluator(t, prom, clock.NewFake(promT0), nil, nil)
 			got, err := e.EvaluateNow(t.Context(), tc.w)
 			if err != nil {
 				t.Fatal(err)
@@ -435,7 +435,7 @@ func TestCompare(t *testing.T) {
 				t.Fatalf("alarms = %+v, want %+v", got, tc.want)
 			}
 			for i := range got {
-				if !sameAlarm(got[i], tc.want[i]) {
+				if !samePromAlarm(got[i], tc.want[i]) {
 					t.Fatalf("alarm = %+v\nwant    %+v", got[i], tc.want[i])
 				}
 			}
@@ -456,10 +456,10 @@ func TestCompare(t *testing.T) {
 // errors (and, past the limit, holds), never passes.
 func TestCompareSeveralSeries(t *testing.T) {
 	prom := &fakeProm{}
-	prom.set(answerAll(model.Vector{sample(1, "env", "a"), sample(2, "env", "b")}, nil))
-	e := newTestEvaluator(t, prom, clock.NewFake(t0), nil, nil)
+	prom.set(promAnswerAll(model.Vector{promSample(1, "env", "a"), promSample(2, "env", "b")}, nil))
+	e := newTestEvaluator(t, prom, clock.NewFake(promT0), nil, nil)
 	a := &pipeline.Alarms{ErrorLimit: 1, Compare: []pipeline.Compare{{Name: "compare[0]", Query: `rate(x[5m])`, MaxRatio: 2}}}
-	got, _ := e.EvaluateNow(t.Context(), Watch{Key: key, Alarms: a, Target: "prod-1", DeployStartedAt: t0.Add(-time.Hour), DeployFinishedAt: t0})
+	got, _ := e.EvaluateNow(t.Context(), Watch{Key: promKey, Alarms: a, Target: "prod-1", DeployStartedAt: promT0.Add(-time.Hour), DeployFinishedAt: promT0})
 	if len(got) != 1 || got[0].Origin != pipeline.AlarmQueryError || got[0].Name != "compare[0]" ||
 		!strings.Contains(got[0].Summary, "the query returns 2 series") {
 		t.Fatalf("got %+v", got)
@@ -468,10 +468,10 @@ func TestCompareSeveralSeries(t *testing.T) {
 
 func TestOrgAlarms(t *testing.T) {
 	prom := &fakeProm{}
-	prom.set(answerAll(model.Vector{sample(1, "env", "prod-1")}, nil))
-	e := newTestEvaluator(t, prom, clock.NewFake(t0), nil, nil)
+	prom.set(promAnswerAll(model.Vector{promSample(1, "env", "prod-1")}, nil))
+	e := newTestEvaluator(t, prom, clock.NewFake(promT0), nil, nil)
 	org := &pipeline.Alarms{Queries: []pipeline.AlarmQuery{{Name: "fault-rate", Query: `org_errors{env="{{.Target}}"} > 0`}}}
-	got, _ := e.EvaluateNow(t.Context(), Watch{Key: key, Alarms: faultRate(), Org: org, Target: "prod-1"})
+	got, _ := e.EvaluateNow(t.Context(), Watch{Key: promKey, Alarms: promFaultRate(), Org: org, Target: "prod-1"})
 	if len(got) != 2 || got[0].Org || !got[1].Org || got[0].Name != "fault-rate" || got[1].Name != "fault-rate" {
 		t.Fatalf("pipeline's then organization's alarm of the same name, got %+v", got)
 	}
@@ -481,8 +481,8 @@ func TestOrgAlarms(t *testing.T) {
 // clock, and tells OnChange which pipelines changed, only when one did.
 func TestRunLoop(t *testing.T) {
 	prom := &fakeProm{}
-	prom.set(answerAll(model.Vector{}, nil))
-	clk := clock.NewFake(t0)
+	prom.set(promAnswerAll(model.Vector{}, nil))
+	clk := clock.NewFake(promT0)
 	changes := make(chan []pipeline.Key, 10)
 	e := newTestEvaluator(t, prom, clk, nil, func(_ context.Context, keys []pipeline.Key) { changes <- keys })
 	rounds := make(chan struct{}, 10)
@@ -499,10 +499,10 @@ func TestRunLoop(t *testing.T) {
 
 	other := pipeline.Key{Repository: "acme/web", Pipeline: "web"}
 	e.SetWatches([]Watch{
-		{Key: key, Alarms: faultRate(), Target: "prod-1"},
-		{Key: other, Alarms: faultRate(), Target: "prod-1"},
+		{Key: promKey, Alarms: promFaultRate(), Target: "prod-1"},
+		{Key: other, Alarms: promFaultRate(), Target: "prod-1"},
 	})
-	recv(t, rounds)
+	promRecv(t, rounds)
 	if n := len(prom.recorded()); n != 2 {
 		t.Fatalf("first round sent %d queries, want 2", n)
 	}
@@ -513,24 +513,24 @@ func TestRunLoop(t *testing.T) {
 	}
 
 	// The next round comes one interval later, not before.
-	clk.BlockUntilTimerAt(t0.Add(15 * time.Second))
+	clk.BlockUntilTimerAt(promT0.Add(15 * time.Second))
 	prom.set(func(_ context.Context, q string, _ time.Time) (model.Value, error) {
-		return model.Vector{sample(0.5, "env", "prod-1")}, nil
+		return model.Vector{promSample(0.5, "env", "prod-1")}, nil
 	})
 	clk.Advance(15 * time.Second)
-	recv(t, rounds)
-	if keys := recv(t, changes); len(keys) != 2 || keys[0] != key || keys[1] != other {
+	promRecv(t, rounds)
+	if keys := promRecv(t, changes); len(keys) != 2 || keys[0] != promKey || keys[1] != other {
 		t.Fatalf("OnChange(%v), want both pipelines, sorted", keys)
 	}
-	if f := e.Source(key).Firing("prod-1"); len(f) != 1 || !f[0].Since.Equal(t0.Add(15*time.Second)) {
+	if f := e.Source(promKey).Firing("prod-1"); len(f) != 1 || !f[0].Since.Equal(promT0.Add(15*time.Second)) {
 		t.Fatalf("Firing = %+v", f)
 	}
 
 	// Same verdict, new value: no change.
-	clk.BlockUntilTimerAt(t0.Add(30 * time.Second))
-	prom.set(answerAll(model.Vector{sample(0.7, "env", "prod-1")}, nil))
+	clk.BlockUntilTimerAt(promT0.Add(30 * time.Second))
+	prom.set(promAnswerAll(model.Vector{promSample(0.7, "env", "prod-1")}, nil))
 	clk.Advance(15 * time.Second)
-	recv(t, rounds)
+	promRecv(t, rounds)
 	select {
 	case keys := <-changes:
 		t.Fatalf("only the value moved, yet OnChange(%v)", keys)
@@ -538,19 +538,19 @@ func TestRunLoop(t *testing.T) {
 	}
 
 	// A target dropped from the list is forgotten and no longer queried.
-	e.SetWatches([]Watch{{Key: key, Alarms: faultRate(), Target: "prod-1"}})
+	e.SetWatches([]Watch{{Key: promKey, Alarms: promFaultRate(), Target: "prod-1"}})
 	if f := e.Source(other).Firing("prod-1"); len(f) != 0 {
 		t.Fatalf("a dropped watch still answers %+v", f)
 	}
-	clk.BlockUntilTimerAt(t0.Add(45 * time.Second))
+	clk.BlockUntilTimerAt(promT0.Add(45 * time.Second))
 	before := len(prom.recorded())
-	prom.set(answerAll(model.Vector{}, nil))
+	prom.set(promAnswerAll(model.Vector{}, nil))
 	clk.Advance(15 * time.Second)
-	recv(t, rounds)
+	promRecv(t, rounds)
 	if n := len(prom.recorded()) - before; n != 1 {
 		t.Fatalf("round after the drop sent %d queries, want 1", n)
 	}
-	if keys := recv(t, changes); len(keys) != 1 || keys[0] != key {
+	if keys := promRecv(t, changes); len(keys) != 1 || keys[0] != promKey {
 		t.Fatalf("OnChange(%v) after the alarm cleared", keys)
 	}
 }
@@ -558,16 +558,16 @@ func TestRunLoop(t *testing.T) {
 // Source and Datapoints answer while rounds write.
 func TestConcurrentReads(t *testing.T) {
 	prom := &fakeProm{}
-	prom.set(answerAll(model.Vector{sample(3, "env", "prod-1")}, nil))
-	clk := clock.NewFake(t0)
+	prom.set(promAnswerAll(model.Vector{promSample(3, "env", "prod-1")}, nil))
+	clk := clock.NewFake(promT0)
 	e := newTestEvaluator(t, prom, clk, nil, nil)
 	rounds := make(chan struct{}, 100)
 	e.roundDone = func() { rounds <- struct{}{} }
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	go func() { done <- e.Run(ctx) }()
-	w := Watch{Key: key, Alarms: faultRate(), Target: "prod-1", StepKey: "s1", Datapoints: "sum(x)",
-		DeployStartedAt: t0.Add(-time.Minute), DeployFinishedAt: t0}
+	w := Watch{Key: promKey, Alarms: promFaultRate(), Target: "prod-1", StepKey: "s1", Datapoints: "sum(x)",
+		DeployStartedAt: promT0.Add(-time.Minute), DeployFinishedAt: promT0}
 	e.SetWatches([]Watch{w})
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -579,23 +579,23 @@ func TestConcurrentReads(t *testing.T) {
 					return
 				default:
 				}
-				e.Source(key).Firing("prod-1")
-				e.Datapoints(key).Datapoints("s1")
+				e.Source(promKey).Firing("prod-1")
+				e.Datapoints(promKey).Datapoints("s1")
 			}
 		})
 	}
 	for i := range 5 {
-		recv(t, rounds)
-		clk.BlockUntilTimerAt(t0.Add(time.Duration(i+1) * 15 * time.Second))
+		promRecv(t, rounds)
+		clk.BlockUntilTimerAt(promT0.Add(time.Duration(i+1) * 15 * time.Second))
 		e.SetWatches([]Watch{w})
 		clk.Advance(15 * time.Second)
 	}
-	recv(t, rounds)
+	promRecv(t, rounds)
 	close(stop)
 	wg.Wait()
 	cancel()
 	<-done
-	if dp, ok := e.Datapoints(key).Datapoints("s1"); !ok || dp.Value != 3 {
+	if dp, ok := e.Datapoints(promKey).Datapoints("s1"); !ok || dp.Value != 3 {
 		t.Fatalf("Datapoints = %+v, %t", dp, ok)
 	}
 }
@@ -618,13 +618,13 @@ func TestResponseCap(t *testing.T) {
 		max int64
 		err string
 	}{{max: 1 << 20}, {max: 16 << 10, err: "Prometheus' answer is larger than 16 KiB"}} {
-		e, err := NewEvaluator(EvaluatorConfig{URL: srv.URL, Clock: clock.NewFake(t0), MaxResponse: tc.max})
+		e, err := NewEvaluator(EvaluatorConfig{URL: srv.URL, Clock: clock.NewFake(promT0), MaxResponse: tc.max})
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := faultRate()
+		a := promFaultRate()
 		a.ErrorLimit = 1
-		got, _ := e.EvaluateNow(t.Context(), Watch{Key: key, Alarms: a, Target: "prod-1"})
+		got, _ := e.EvaluateNow(t.Context(), Watch{Key: promKey, Alarms: a, Target: "prod-1"})
 		if len(got) != 1 {
 			t.Fatalf("cap %d: got %+v", tc.max, got)
 		}
@@ -655,7 +655,7 @@ func TestNewEvaluatorURL(t *testing.T) {
 
 // recv waits for the code under test to report on ch; the deadline only
 // turns a hang into a failure.
-func recv[T any](t *testing.T, ch <-chan T) T {
+func promRecv[T any](t *testing.T, ch <-chan T) T {
 	t.Helper()
 	select {
 	case v := <-ch:
@@ -672,19 +672,19 @@ func recv[T any](t *testing.T, ch <-chan T) T {
 func TestLogsWhatChanges(t *testing.T) {
 	prom := &fakeProm{}
 	var logs testlog.Buffer
-	e, err := NewEvaluator(EvaluatorConfig{API: prom, Clock: clock.NewFake(t0),
+	e, err := NewEvaluator(EvaluatorConfig{API: prom, Clock: clock.NewFake(promT0),
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := faultRate()
+	a := promFaultRate()
 	a.Compare = []pipeline.Compare{{Name: "requests", Query: `sum(rate(x[5m]))`, MinRatio: 0.5}}
-	w := Watch{Key: key, Alarms: a, Target: "prod-1", DeployStartedAt: t0.Add(-time.Hour), DeployFinishedAt: t0.Add(-time.Minute)}
-	prom.set(answerAll(nil, errors.New("connection refused")))
+	w := Watch{Key: promKey, Alarms: a, Target: "prod-1", DeployStartedAt: promT0.Add(-time.Hour), DeployFinishedAt: promT0.Add(-time.Minute)}
+	prom.set(promAnswerAll(nil, errors.New("connection refused")))
 	for range 6 {
 		e.EvaluateNow(t.Context(), w)
 	}
-	prom.set(answerAll(model.Vector{}, nil))
+	prom.set(promAnswerAll(model.Vector{}, nil))
 	e.EvaluateNow(t.Context(), w)
 	e.EvaluateNow(t.Context(), w)
 	var says []string
@@ -723,8 +723,8 @@ func (c *movingClock) NewTimer(d time.Duration) clock.Timer {
 // armed the timer for it, instead of waiting a whole interval more.
 func TestRunLoopClockMovesWhileArming(t *testing.T) {
 	prom := &fakeProm{}
-	prom.set(answerAll(model.Vector{}, nil))
-	clk := &movingClock{Fake: clock.NewFake(t0), jump: 15 * time.Second}
+	prom.set(promAnswerAll(model.Vector{}, nil))
+	clk := &movingClock{Fake: clock.NewFake(promT0), jump: 15 * time.Second}
 	e := newTestEvaluator(t, prom, clk, nil, nil)
 	rounds := make(chan struct{}, 10)
 	e.roundDone = func() { rounds <- struct{}{} }
@@ -732,9 +732,9 @@ func TestRunLoopClockMovesWhileArming(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- e.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	e.SetWatches([]Watch{{Key: key, Alarms: faultRate(), Target: "prod-1"}})
-	recv(t, rounds)
-	recv(t, rounds) // due at t0+15s, which the clock reached while the first timer was armed
+	e.SetWatches([]Watch{{Key: promKey, Alarms: promFaultRate(), Target: "prod-1"}})
+	promRecv(t, rounds)
+	promRecv(t, rounds) // due at t0+15s, which the clock reached while the first timer was armed
 	if n := len(prom.recorded()); n != 2 {
 		t.Fatalf("%d queries, want 2", n)
 	}
@@ -754,17 +754,17 @@ func TestBasicAuthFromURL(t *testing.T) {
 		w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"env":"prod-1"},"value":[1,"0.5"]}]}}`))
 	}))
 	defer srv.Close()
-	a := faultRate()
+	a := promFaultRate()
 	a.ErrorLimit = 1
 	for _, tc := range []struct {
 		user   string
 		origin pipeline.AlarmOrigin
 	}{{"wavegate:hunter2", pipeline.AlarmQueryResult}, {"wavegate:wrong", pipeline.AlarmQueryError}} {
-		e, err := NewEvaluator(EvaluatorConfig{URL: strings.Replace(srv.URL, "http://", "http://"+tc.user+"@", 1), Clock: clock.NewFake(t0)})
+		e, err := NewEvaluator(EvaluatorConfig{URL: strings.Replace(srv.URL, "http://", "http://"+tc.user+"@", 1), Clock: clock.NewFake(promT0)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := e.EvaluateNow(t.Context(), Watch{Key: key, Alarms: a, Target: "prod-1"})
+		got, _ := e.EvaluateNow(t.Context(), Watch{Key: promKey, Alarms: a, Target: "prod-1"})
 		if len(got) != 1 || got[0].Origin != tc.origin || strings.Contains(got[0].Summary, "hunter2") || strings.Contains(got[0].Summary, "wrong") {
 			t.Fatalf("%s: got %+v", tc.user, got)
 		}
