@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/url"
 	"os"
 	"runtime"
 	"slices"
@@ -56,6 +57,11 @@ type Config struct {
 	// the only programs a pipeline's {command: NAME} can run.
 	Deployers map[string]DeployerConfig
 
+	// PrometheusURL is the Prometheus the alarms' queries go to; empty:
+	// none, and pipelines' alarms.queries, alarms.compare and datapoints
+	// are not evaluated.
+	PrometheusURL string
+
 	// warnings: see Warnings.
 	warnings []string
 }
@@ -85,6 +91,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("slack_signing_secret", redact(c.SlackSigningSecret)), slog.String("slack_signing_secret_file", c.SlackSigningSecretFile),
 		slog.String("slack_app_token", redact(c.SlackAppToken)), slog.String("slack_app_token_file", c.SlackAppTokenFile),
 		slog.String("alertmanager_token", redact(c.AlertmanagerToken)), slog.String("alertmanager_token_file", c.AlertmanagerTokenFile),
+		slog.String("prometheus_url", redactURL(c.PrometheusURL)),
 		slog.String("log_format", c.LogFormat), slog.String("log_level", c.LogLevel),
 		slog.Int("workers", c.Workers), slog.Duration("retention", c.Retention),
 		// Names only: a deployer's env may hold the operator's own secrets.
@@ -130,6 +137,7 @@ func (c *Config) options() []option {
 		{name: "alertmanager-token", usage: "bearer `TOKEN` Alertmanager sends (http_config.authorization), which turns on POST /webhooks/alertmanager; prefer --alertmanager-token-file or the environment: a flag's value is visible to every local user", value: stringValue{&c.AlertmanagerToken},
 			file: "alertmanager-token-file"},
 		{name: "alertmanager-token-file", usage: "`FILE` holding the Alertmanager bearer token (a trailing newline is ignored)", value: stringValue{&c.AlertmanagerTokenFile}},
+		{name: "prometheus-url", usage: "Prometheus base `URL` (such as http://prometheus:9090) that pipelines' alarms.queries, alarms.compare and datapoints are evaluated through; a user:password in it is sent as basic authentication", value: stringValue{&c.PrometheusURL}},
 		{name: "log-format", usage: "`FORMAT` of the log: text or json (default: text on a terminal, json otherwise)", value: stringValue{&c.LogFormat}},
 		{name: "log-level", usage: "`LEVEL` of the log: debug, info, warn or error", value: stringValue{&c.LogLevel}},
 		{name: "workers", usage: "`N` webhook deliveries processed at once", value: intValue{&c.Workers}},
@@ -204,6 +212,10 @@ func ParseConfig(args []string, getenv func(string) string, usageOut io.Writer) 
 			return Config{}, err
 		}
 		cfg.Deployers = file.deployers
+	}
+	if onCommandLine["prometheus-url"] && hasPassword(cfg.PrometheusURL) {
+		cfg.warnings = append(cfg.warnings, "--prometheus-url on the command line holds a password, visible to every local user in /proc/PID/cmdline: "+
+			"give it in the environment ("+EnvName("prometheus-url")+") or the --config file instead")
 	}
 	for _, o := range opts {
 		if onCommandLine[o.name] {
@@ -317,6 +329,13 @@ func (c Config) validate() error {
 			return fmt.Errorf("give either --%s or --%s (flag, environment or config file), not both", s.valueFlag, s.fileFlag)
 		}
 	}
+	if c.PrometheusURL != "" {
+		u, err := url.Parse(c.PrometheusURL)
+		// The URL may hold a password: the error does not repeat it.
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("--prometheus-url: want an http:// or https:// URL with a host, such as http://prometheus:9090")
+		}
+	}
 	if c.Workers < 1 {
 		return fmt.Errorf("--workers %d: want at least 1", c.Workers)
 	}
@@ -324,6 +343,27 @@ func (c Config) validate() error {
 		return errors.New("--data-dir must not be empty")
 	}
 	return nil
+}
+
+// redactURL hides a URL's password, for logs.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if s == "" {
+			return ""
+		}
+		return "[unparsable URL]"
+	}
+	return u.Redacted()
+}
+
+func hasPassword(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return false
+	}
+	_, ok := u.User.Password()
+	return ok
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -313,3 +313,45 @@ func TestAlertmanagerToken(t *testing.T) {
 		t.Errorf("the token on the command line: warnings %v, %v; want one pointing to --alertmanager-token-file", cfg.Warnings(), err)
 	}
 }
+
+func TestPrometheusURL(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    string
+		err     string
+		warning bool
+	}{
+		{name: "unset", want: ""},
+		{name: "flag", args: []string{"--prometheus-url", "http://prometheus:9090"}, want: "http://prometheus:9090"},
+		{name: "environment", env: map[string]string{"WAVEGATE_PROMETHEUS_URL": "https://prom.example/prom/"}, want: "https://prom.example/prom/"},
+		{name: "password in the environment: no warning", env: map[string]string{"WAVEGATE_PROMETHEUS_URL": "https://u:hunter2@prom.example"},
+			want: "https://u:hunter2@prom.example"},
+		{name: "password on the command line: a warning", args: []string{"--prometheus-url", "https://u:hunter2@prom.example"},
+			want: "https://u:hunter2@prom.example", warning: true},
+		{name: "no scheme", args: []string{"--prometheus-url", "prometheus:9090"}, err: "--prometheus-url: want an http:// or https:// URL"},
+		{name: "no host", args: []string{"--prometheus-url", "http:///api"}, err: "--prometheus-url: want an http:// or https:// URL"},
+		{name: "bad URL with a password", args: []string{"--prometheus-url", "http://u:hunter2@%zz"}, err: "--prometheus-url: want an http:// or https:// URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "hunter2") {
+					t.Fatalf("err = %v, want %q without the password", err, tc.err)
+				}
+				return
+			}
+			if err != nil || cfg.PrometheusURL != tc.want {
+				t.Fatalf("PrometheusURL = %q, %v; want %q", cfg.PrometheusURL, err, tc.want)
+			}
+			warned := slices.ContainsFunc(cfg.Warnings(), func(w string) bool { return strings.Contains(w, "--prometheus-url") })
+			if warned != tc.warning {
+				t.Fatalf("warnings = %q, want a --prometheus-url warning: %t", cfg.Warnings(), tc.warning)
+			}
+			if s := cfg.LogValue().String(); strings.Contains(s, "hunter2") {
+				t.Fatalf("the password is in the log value %s", s)
+			}
+		})
+	}
+}
