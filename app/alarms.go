@@ -9,24 +9,72 @@ import (
 	"github.com/wavegate/wavegate/store"
 )
 
-// wireAlarms feeds the engine the alarms firing on its pipelines, and
-// wakes the pipelines an Alertmanager notification concerns at once.
-func (a *App) wireAlarms() {
+// noPrometheus is what a pipeline whose queries this Wavegate cannot
+// evaluate is told, in its reports.
+const noPrometheus = "this Wavegate has no Prometheus to evaluate the pipeline's queries (--prometheus-url)"
+
+// wireAlarms feeds the engine the alarms firing on its pipelines and their
+// data points, wakes the pipelines an Alertmanager notification concerns
+// at once, and has Prometheus watch what deploys and bakes.
+func (a *App) wireAlarms() error {
 	a.alarmPipelines = alarms.NewPipelines()
+	a.alarmsSince = a.opts.Clock.Now()
+	if a.cfg.PrometheusURL != "" {
+		ev, err := alarms.NewEvaluator(alarms.EvaluatorConfig{URL: a.cfg.PrometheusURL, Clock: a.opts.Clock,
+			OnChange: a.wakeForQueries, Logger: a.opts.Logger, Registerer: a.registry})
+		if err != nil {
+			return fmt.Errorf("Prometheus evaluator: %w", err)
+		}
+		a.evaluator, a.watchlist = ev, alarms.NewWatchlist(ev)
+	}
 	a.runner.Inputs = a.planInputs
-	a.runner.Saved = func(key pipeline.Key, p pipeline.Pipeline, _ pipeline.Result) {
-		a.alarmPipelines.Set(key, p)
+	a.runner.Saved = func(key pipeline.Key, p pipeline.Pipeline, res pipeline.Result) {
+		a.learnPipeline(key, p, res.State)
 	}
 	a.alertmanagerRun.OnAlerts = a.wakeForAlerts
+	return nil
+}
+
+// learnPipeline keeps what the alarm sources need of a pipeline in force.
+func (a *App) learnPipeline(key pipeline.Key, p pipeline.Pipeline, st pipeline.State) {
+	a.alarmPipelines.Set(key, p)
+	if a.watchlist != nil {
+		a.watchlist.Set(key, alarms.WatchesOf(key, p, st))
+	}
 }
 
 // planInputs is what the planner is told besides the state: the alerts
-// firing that the pipeline's (or its organization's) alarms match.
-func (a *App) planInputs(_ context.Context, key pipeline.Key, p pipeline.Pipeline) (pipeline.Inputs, error) {
+// firing that the pipeline's (or its organization's) alarms match, and
+// its queries' alarms and data points. A target about to be watched for
+// the first time (its stage starts) is evaluated now, so that its deploy
+// never starts on results not yet asked for.
+func (a *App) planInputs(ctx context.Context, key pipeline.Key, p pipeline.Pipeline, st pipeline.State) (pipeline.Inputs, error) {
 	var in pipeline.Inputs
+	var fromAlerts, fromQueries pipeline.AlarmSource
 	if p.Alarms != nil || p.OrgAlarms != nil {
-		in.Alarms = a.alerts.Source(alarms.KeyString(key), p.Alarms, p.OrgAlarms)
+		fromAlerts = a.alerts.Source(alarms.KeyString(key), p.Alarms, p.OrgAlarms)
 	}
+	if alarms.Evaluates(p) {
+		if a.evaluator == nil {
+			var dp pipeline.DatapointSource
+			fromQueries, dp = alarms.Unavailable(noPrometheus, a.alarmsSince)
+			if p.Alarms == nil || (len(p.Alarms.Queries) == 0 && len(p.Alarms.Compare) == 0) {
+				fromQueries = nil // data points only: they wait, and say why
+			}
+			in.Datapoints = dp
+		} else {
+			for _, w := range alarms.WatchesOf(key, p, st) {
+				if a.watchlist.Watched(key, w.Target) {
+					continue
+				}
+				if _, err := a.evaluator.EvaluateNow(ctx, w); err != nil {
+					return in, fmt.Errorf("evaluate the alarms of %s before its deploy: %w", w.Target, err)
+				}
+			}
+			fromQueries, in.Datapoints = a.evaluator.Source(key), a.evaluator.Datapoints(key)
+		}
+	}
+	in.Alarms = alarms.Combine(fromAlerts, fromQueries)
 	return in, nil
 }
 
@@ -42,9 +90,19 @@ func (a *App) wakeForAlerts(ctx context.Context, changed []store.Alert) error {
 	return nil
 }
 
-// loadAlarmPipelines fills the index of alarms sections from the stored
+// wakeForQueries plans again the pipelines whose query results changed.
+// A pipeline that fails to plan is left to its next wake-up, and logged.
+func (a *App) wakeForQueries(ctx context.Context, keys []pipeline.Key) {
+	for _, key := range keys {
+		if _, err := a.runner.Apply(ctx, key, nil); err != nil && ctx.Err() == nil {
+			a.opts.Logger.Error("plan pipeline after its queries changed", "repository", key.Repository, "pipeline", key.Pipeline, "error", err)
+		}
+	}
+}
+
+// loadAlarmPipelines fills the alarm sources' knowledge from the stored
 // engine states, so that alerts arriving before a pipeline's next save
-// still wake it.
+// still wake it, and what bakes is watched from the start.
 func (a *App) loadAlarmPipelines(ctx context.Context) error {
 	keys, err := a.store.EngineKeys(ctx, "")
 	if err != nil {
@@ -52,11 +110,19 @@ func (a *App) loadAlarmPipelines(ctx context.Context) error {
 	}
 	for _, k := range keys {
 		key := pipeline.Key{Repository: k.Repository, Pipeline: k.Pipeline}
-		p, _, _, err := a.engine.LoadWithPipeline(ctx, key)
+		p, st, _, err := a.engine.LoadWithPipeline(ctx, key)
 		if err != nil {
 			return fmt.Errorf("load pipeline %s of %s for its alarms: %w", key.Pipeline, key.Repository, err)
 		}
-		a.alarmPipelines.Set(key, p)
+		a.learnPipeline(key, p, st)
 	}
 	return nil
+}
+
+// runEvaluator evaluates the watched queries until ctx ends.
+func (a *App) runEvaluator(ctx context.Context) error {
+	if a.evaluator == nil {
+		return nil
+	}
+	return a.evaluator.Run(ctx)
 }

@@ -39,17 +39,29 @@ type alarmWorld struct {
 	r       *running
 	workDir string
 	key     pipeline.Key
-	done    chan store.Effect
+	done    chan any // finished effects, and the times Slack calls wait for
+	yml     string
+	// guard bounds each wait: a deadlock guard, longer with real services.
+	guard time.Duration
 }
 
 func newAlarmWorld(t *testing.T) *alarmWorld {
-	w := &alarmWorld{t: t, fake: newFake(t), slack: slackfake.New(t), clk: clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)),
-		key: pipeline.Key{Repository: "acme/api", Pipeline: "app"}, done: make(chan store.Effect, 1000)}
+	return newAlarmWorldAt(t, time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), alarmedWave, nil)
+}
+
+// newAlarmWorldAt starts Wavegate at now with pipelines yml; configure,
+// when set, changes its configuration first.
+func newAlarmWorldAt(t *testing.T, now time.Time, yml string, configure func(*Config)) *alarmWorld {
+	w := &alarmWorld{t: t, fake: newFake(t), slack: slackfake.New(t), clk: clock.NewFake(now), yml: yml, guard: 10 * time.Second,
+		key: pipeline.Key{Repository: "acme/api", Pipeline: "app"}, done: make(chan any, 1000)}
 	w.fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
 	w.fake.AddPull("acme/api", githubfake.Pull{Number: 8, Title: "Cache the cart", User: "octo", HeadSHA: "h8"})
 	cfg, workDir := deployingConfig(t, w.fake, deployScript)
 	cfg.SlackBotToken, cfg.SlackAPIURL = "xoxb-test-token", w.slack.URL()
 	cfg.AlertmanagerToken = amTestToken
+	if configure != nil {
+		configure(&cfg)
+	}
 	w.workDir = workDir
 	w.r = startWith(t, cfg, w.fake, w.clk, Options{WorkDir: workDir,
 		OnEffectDone: func(e store.Effect, err error) {
@@ -57,7 +69,9 @@ func newAlarmWorld(t *testing.T) *alarmWorld {
 				t.Errorf("effect %s: %v", e.Key, err)
 			}
 			w.done <- e
-		}}, func(a *App) { installAcme(t, a.Store(), w.clk.Now()) })
+		},
+		OnSlackWait: func(until time.Time) { w.done <- until },
+	}, func(a *App) { installAcme(t, a.Store(), w.clk.Now()) })
 	return w
 }
 
@@ -73,8 +87,22 @@ func (w *alarmWorld) alert(status string) {
 
 func (w *alarmWorld) release(id int64, sha string, pull int) {
 	w.t.Helper()
-	if _, err := w.r.app.runner.ApplyWith(w.t.Context(), w.key, parsePipelines(w.t, alarmedWave)[0],
+	w.releaseOver(id, sha, pull, nil)
+}
+
+// releaseOver starts a release; running, when set, is what the targets
+// ran and last had good before it, so that there is something to roll
+// back to.
+func (w *alarmWorld) releaseOver(id int64, sha string, pull int, running map[string]string) {
+	w.t.Helper()
+	if _, err := w.r.app.runner.ApplyWith(w.t.Context(), w.key, parsePipelines(w.t, w.yml)[0],
 		func(_ pipeline.Pipeline, st *pipeline.State) error {
+			for target, good := range running {
+				if st.Targets == nil {
+					st.Targets = map[string]*pipeline.Inventory{}
+				}
+				st.Targets[target] = &pipeline.Inventory{Running: good, LastGood: good}
+			}
 			return pipeline.AddRelease(st, pipeline.Release{ID: id, SHA: sha, Pulls: []int{pull}, Authors: []string{"octo"}, CreatedAt: w.clk.Now()})
 		}); err != nil {
 		w.t.Fatal(err)
@@ -98,24 +126,30 @@ func (w *alarmWorld) invocations() []string {
 	return strings.Fields(strings.ReplaceAll(strings.TrimSpace(string(data)), " ", "_"))
 }
 
-// waitFor consumes finished effects until done holds.
+// waitFor consumes finished effects until done holds. A Slack call
+// waiting for its channel's slot gets it: the clock moves to the slot.
 func (w *alarmWorld) waitFor(what string, done func() bool) {
 	w.t.Helper()
 	for !done() {
 		select {
-		case <-w.done:
-		case <-time.After(10 * time.Second): // deadlock guard only
-			w.t.Fatalf("waiting for %s; invocations %q; state %v", what, w.invocations(), stateDigest(w.state()))
+		case ev := <-w.done:
+			if until, ok := ev.(time.Time); ok && until.After(w.clk.Now()) {
+				w.clk.BlockUntilTimerAt(until)
+				w.clk.Set(until)
+			}
+		case <-time.After(w.guard): // deadlock guard only
+			w.t.Fatalf("waiting for %s; invocations %q; state %v\n%s", what, w.invocations(), stateDigest(w.state()), w.debugReports())
 		}
 	}
 }
 
+// comment is the release comment on pull, its Markdown escapes removed.
 func (w *alarmWorld) comment(pull int) string {
 	cs := w.fake.Comments("acme/api", pull)
 	if len(cs) == 0 {
 		return ""
 	}
-	return cs[0].Body
+	return strings.ReplaceAll(cs[0].Body, `\`, "")
 }
 
 func (w *alarmWorld) slackShows(s string) bool {

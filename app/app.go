@@ -114,6 +114,9 @@ type App struct {
 	alertmanagerRun *handlers.AlertmanagerRun
 	alerts          *alarms.Alerts
 	alarmPipelines  *alarms.Pipelines
+	evaluator       *alarms.Evaluator // nil without --prometheus-url
+	watchlist       *alarms.Watchlist
+	alarmsSince     time.Time
 }
 
 // New opens the store and builds every component; nothing runs until Serve.
@@ -206,7 +209,9 @@ func (a *App) build() error {
 	if err := a.buildAlertmanager(); err != nil {
 		return err
 	}
-	a.wireAlarms()
+	if err := a.wireAlarms(); err != nil {
+		return err
+	}
 	a.handler, err = a.routes()
 	return err
 }
@@ -277,6 +282,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			log.Error("outbox worker stopped", "error", err)
 		}
 	}()
+	wg.Go(func() {
+		if err := a.runEvaluator(workCtx); err != nil && workCtx.Err() == nil {
+			log.Error("Prometheus evaluator stopped", "error", err)
+		}
+	})
 	a.runSocketMode(workCtx, &wg)
 	a.logSetupURL(ln.Addr()) // before serving: a page served implies it was logged
 	serveErr := make(chan error, 1)

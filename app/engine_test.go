@@ -489,7 +489,7 @@ func TestReportReadsWhatHoldsTheReleaseFromTheSavedState(t *testing.T) {
 			}
 			performed <- e
 		}}, func(a *App) {
-		a.runner.Inputs = func(context.Context, pipeline.Key, pipeline.Pipeline) (pipeline.Inputs, error) {
+		a.runner.Inputs = func(context.Context, pipeline.Key, pipeline.Pipeline, pipeline.State) (pipeline.Inputs, error) {
 			return pipeline.Inputs{Blockers: closedWindow{opens: opens}}, nil
 		}
 	})

@@ -50,8 +50,9 @@ type Runner struct {
 	// PipelineStore, which keeps it with the state.
 	Pipelines Pipelines
 	// Inputs supplies what Plan cannot know by itself for a pipeline (its
-	// alarms, its data points); nil: none.
-	Inputs func(ctx context.Context, key pipeline.Key, p pipeline.Pipeline) (pipeline.Inputs, error)
+	// alarms, its data points), given the state about to be planned (the
+	// operation applied); nil: none.
+	Inputs func(ctx context.Context, key pipeline.Key, p pipeline.Pipeline, st pipeline.State) (pipeline.Inputs, error)
 	// Saved, when set, is told each saved plan with the pipeline it was
 	// planned with: the alarm sources learn from it what to watch.
 	Saved  func(key pipeline.Key, p pipeline.Pipeline, res pipeline.Result)
@@ -115,15 +116,15 @@ func (r *Runner) apply(ctx context.Context, key pipeline.Key, given *pipeline.Pi
 		if change != nil {
 			p = change(p)
 		}
-		var in pipeline.Inputs
-		if r.Inputs != nil {
-			if in, err = r.Inputs(ctx, key, p); err != nil {
-				return pipeline.Result{}, fmt.Errorf("inputs of pipeline %s of %s: %w", key.Pipeline, key.Repository, err)
-			}
-		}
 		if op != nil {
 			if err := op(p, &st); err != nil {
 				return pipeline.Result{}, err
+			}
+		}
+		var in pipeline.Inputs
+		if r.Inputs != nil {
+			if in, err = r.Inputs(ctx, key, p, st); err != nil {
+				return pipeline.Result{}, fmt.Errorf("inputs of pipeline %s of %s: %w", key.Pipeline, key.Repository, err)
 			}
 		}
 		now := r.Clock.Now()

@@ -202,7 +202,7 @@ func TestRunnerSavesWhatHoldsEachRelease(t *testing.T) {
 	opens := simStart.Add(time.Hour)
 	r := &Runner{Store: store, Clock: clock.NewFake(simStart),
 		Pipelines: onePipeline{simplePipeline(pipeline.Stage{Name: "a", Targets: []string{"A"}})},
-		Inputs: func(context.Context, pipeline.Key, pipeline.Pipeline) (pipeline.Inputs, error) {
+		Inputs: func(context.Context, pipeline.Key, pipeline.Pipeline, pipeline.State) (pipeline.Inputs, error) {
 			return pipeline.Inputs{Blockers: windowClosed{opens: opens}}, nil
 		}}
 	if _, err := r.Apply(t.Context(), key, nil); err != nil {
@@ -229,7 +229,7 @@ func TestReconfigureChangesThePipelineInForce(t *testing.T) {
 	var planned []string
 	r := &Runner{Store: store, Clock: clock.NewFake(simStart),
 		Pipelines: onePipeline{simplePipeline(pipeline.Stage{Name: "a", Targets: []string{"A"}})},
-		Inputs: func(_ context.Context, _ pipeline.Key, p pipeline.Pipeline) (pipeline.Inputs, error) {
+		Inputs: func(_ context.Context, _ pipeline.Key, p pipeline.Pipeline, _ pipeline.State) (pipeline.Inputs, error) {
 			planned = append(planned, p.SlackChannel)
 			return pipeline.Inputs{}, nil
 		}}

@@ -1,0 +1,132 @@
+package app
+
+import (
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/model"
+
+	"github.com/wavegate/wavegate/internal/services"
+	"github.com/wavegate/wavegate/pipeline"
+)
+
+// testService is a service whose error ratio a test sets, as its /metrics
+// tell Prometheus.
+type testService struct {
+	url   string
+	ratio prometheus.Gauge
+}
+
+func newTestService(t *testing.T) *testService {
+	reg := prometheus.NewRegistry()
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "test_error_ratio", Help: "Share of requests that failed."}, []string{"service", "target"})
+	reg.MustRegister(g)
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	t.Cleanup(srv.Close)
+	s := &testService{url: srv.URL, ratio: g.WithLabelValues("api", "prod-1")}
+	s.ratio.Set(0)
+	return s
+}
+
+func nonEmpty(v model.Value) bool {
+	vec, ok := v.(model.Vector)
+	return ok && len(vec) > 0
+}
+
+// rolledBackBy waits until release 2 is rolled back off prod-1 to c1 and
+// checks that every report names the alarm.
+func (w *alarmWorld) rolledBackBy(alarm string) {
+	w.t.Helper()
+	w.waitFor("the rollback to c1", func() bool { return slices.Contains(w.invocations(), "rollback_prod-1_full_c1") })
+	if r := w.state().Release(2); r == nil || r.Status != pipeline.ReleaseFailed || !strings.Contains(r.Reason, alarm) {
+		w.t.Fatalf("release 2 after the alarm: %+v", r)
+	}
+	w.waitFor("the reports to name the alarm", func() bool {
+		return strings.Contains(w.comment(8), alarm) && w.slackShows(alarm)
+	})
+}
+
+func (w *alarmWorld) debugReports() string {
+	var b strings.Builder
+	b.WriteString("comment 8:\n" + w.comment(8) + "\nslack:\n")
+	for _, m := range w.slack.Messages("C0DEPLOYS") {
+		b.WriteString(m.Text + " " + string(m.Blocks) + "\n")
+	}
+	return b.String()
+}
+
+// baking starts release 2 over c1 on prod-1 and waits until it bakes.
+func (w *alarmWorld) baking() {
+	w.t.Helper()
+	w.releaseOver(2, "c2", 8, map[string]string{"prod-1": "c1"})
+	w.waitFor("release 2 baking", func() bool {
+		r := w.state().Release(2)
+		return r != nil && r.Stages["wave-1"] != nil && r.Stages["wave-1"].Targets["prod-1"] != nil &&
+			r.Stages["wave-1"].Targets["prod-1"].Phase == pipeline.PhaseFullBaking
+	})
+}
+
+const highErrorRule = `groups:
+  - name: wavegate-test
+    rules:
+      - alert: HighErrorRate
+        expr: test_error_ratio > 0.1
+        annotations: {summary: "error ratio {{ $value }}"}
+`
+
+// End to end with the real programs: the service's error ratio rises
+// while release 2 bakes on prod-1; Prometheus's rule fires, Alertmanager
+// notifies Wavegate, and Wavegate rolls prod-1 back and says why.
+func TestRealAlertmanagerAlarmRollsBack(t *testing.T) {
+	svc := newTestService(t)
+	w := newAlarmWorldAt(t, time.Now(), alarmedWave, nil)
+	w.guard = time.Minute
+	am := services.StartAlertmanager(t, services.AlertmanagerOptions{WebhookURL: w.r.url + "/webhooks/alertmanager", Token: amTestToken})
+	prom := services.StartPrometheus(t, services.PrometheusOptions{Scrape: svc.url, Rules: []string{highErrorRule},
+		Alertmanager: strings.TrimPrefix(am.URL, "http://")})
+	prom.WaitFor(`test_error_ratio`, nonEmpty)
+
+	w.baking()
+	crossed := time.Now()
+	svc.ratio.Set(0.5)
+	prom.WaitFor(`ALERTS{alertname="HighErrorRate",alertstate="firing"}`, nonEmpty)
+	fired := time.Now()
+	w.rolledBackBy("HighErrorRate")
+	t.Logf("metric crossed → alert firing in Prometheus %v → rollback recorded %v", fired.Sub(crossed).Round(time.Millisecond), time.Since(fired).Round(time.Millisecond))
+}
+
+const queriedWave = `pipelines:
+  app:
+    branch: release
+    deployer: {command: deploy}
+    slack_channel: "#deploys"
+    alarms:
+      interval: 1s
+      queries:
+        fault-rate: 'test_error_ratio{target="{{.Target}}"} > 0.1'
+    stages:
+      - {name: wave-1, targets: [prod-1], bake: 10m}
+`
+
+// The same through a PromQL query Wavegate evaluates itself, without
+// Alertmanager.
+func TestRealPrometheusQueryRollsBack(t *testing.T) {
+	svc := newTestService(t)
+	prom := services.StartPrometheus(t, services.PrometheusOptions{Scrape: svc.url})
+	prom.WaitFor(`test_error_ratio`, nonEmpty)
+	w := newAlarmWorldAt(t, time.Now(), queriedWave, func(c *Config) { c.PrometheusURL = prom.URL })
+	w.guard = time.Minute
+
+	w.baking()
+	svc.ratio.Set(0.5)
+	prom.WaitFor(`test_error_ratio{target="prod-1"} > 0.1`, nonEmpty)
+	// The evaluator's next round comes due on Wavegate's clock: bring that
+	// clock to the real time Prometheus answers for.
+	w.clk.Set(time.Now())
+	w.rolledBackBy("fault-rate")
+}
