@@ -2,6 +2,7 @@ package alarms
 
 import (
 	"sync"
+	"time"
 
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
@@ -59,4 +60,31 @@ func (ps *Pipelines) Concerned(alerts *Alerts, changed []store.Alert) []pipeline
 		}
 	}
 	return out
+}
+
+// Sweep finds the alerts that went stale (not refreshed for twice their
+// resolve_timeout) since the last sweep and returns the pipelines they
+// concern: those must plan again, as if the alerts had resolved, since no
+// notification will wake them.
+func (ps *Pipelines) Sweep(alerts *Alerts, seen map[string]time.Time) []pipeline.Key {
+	ps.mu.Lock()
+	list := make([]PipelineAlarms, 0, len(ps.list))
+	for _, p := range ps.list {
+		list = append(list, p)
+	}
+	ps.mu.Unlock()
+	for _, p := range list {
+		alerts.Source(p.Key, p.Alarms, p.Org) // marks what went stale
+	}
+	var fresh []store.Alert
+	for _, al := range alerts.Stale() {
+		if at, ok := seen[al.Fingerprint]; !ok || !at.Equal(al.ReceivedAt) {
+			seen[al.Fingerprint] = al.ReceivedAt
+			fresh = append(fresh, al)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	return ps.Concerned(alerts, fresh)
 }

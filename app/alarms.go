@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/wavegate/wavegate/alarms"
 	"github.com/wavegate/wavegate/pipeline"
@@ -117,6 +118,31 @@ func (a *App) loadAlarmPipelines(ctx context.Context) error {
 		a.learnPipeline(key, p, st)
 	}
 	return nil
+}
+
+// sweepEvery is how often alerts are looked at for staleness.
+const sweepEvery = time.Minute
+
+// runAlertSweeper plans again, each minute, the pipelines whose alerts went
+// stale (Alertmanager stopped refreshing them): they are treated as
+// resolved, and a deploy they held must not wait for a notification that
+// will not come.
+func (a *App) runAlertSweeper(ctx context.Context) {
+	seen := map[string]time.Time{}
+	for {
+		timer := a.opts.Clock.NewTimer(sweepEvery)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C():
+		}
+		for _, key := range a.alarmPipelines.Sweep(a.alerts, seen) {
+			if _, err := a.runner.Apply(ctx, key, nil); err != nil && ctx.Err() == nil {
+				a.opts.Logger.Error("plan pipeline after its alert went stale", "repository", key.Repository, "pipeline", key.Pipeline, "error", err)
+			}
+		}
+	}
 }
 
 // runEvaluator evaluates the watched queries until ctx ends.

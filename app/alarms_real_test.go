@@ -1,9 +1,14 @@
 package app
 
 import (
+	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,4 +134,63 @@ func TestRealPrometheusQueryRollsBack(t *testing.T) {
 	// clock to the real time Prometheus answers for.
 	w.clk.Set(time.Now())
 	w.rolledBackBy("fault-rate")
+}
+
+// TestRealAlarmHops measures the way of an alarm with the real programs,
+// hop by hop: the metric crossing its threshold, Prometheus's rule firing
+// (its activeAt), Alertmanager's notification arriving at Wavegate, the
+// rollback recorded. It runs only when asked:
+//
+//	WAVEGATE_BENCH_ALARMS=1 go test -count=1 -run TestRealAlarmHops -v ./app
+func TestRealAlarmHops(t *testing.T) {
+	if os.Getenv("WAVEGATE_BENCH_ALARMS") == "" {
+		t.Skip("set WAVEGATE_BENCH_ALARMS=1 to measure")
+	}
+	for run := range 5 {
+		svc := newTestService(t)
+		var mu sync.Mutex
+		var arrived, recorded time.Time
+		w := newAlarmWorldAt(t, time.Now(), alarmedWave, nil, func(_ pipeline.Key, res pipeline.Result) {
+			for _, d := range res.Deploys {
+				if d.Step.Action == pipeline.ActionRollback {
+					mu.Lock()
+					recorded = time.Now()
+					mu.Unlock()
+				}
+			}
+		})
+		w.guard = time.Minute
+		target, err := url.Parse(w.r.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		front := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+			mu.Lock()
+			if arrived.IsZero() {
+				arrived = time.Now()
+			}
+			mu.Unlock()
+			proxy.ServeHTTP(rw, req)
+		}))
+		am := services.StartAlertmanager(t, services.AlertmanagerOptions{WebhookURL: front.URL + "/webhooks/alertmanager", Token: amTestToken})
+		prom := services.StartPrometheus(t, services.PrometheusOptions{Scrape: svc.url, Rules: []string{highErrorRule},
+			Alertmanager: strings.TrimPrefix(am.URL, "http://")})
+		prom.WaitFor(`test_error_ratio`, nonEmpty)
+		w.baking()
+		crossed := time.Now()
+		svc.ratio.Set(0.5)
+		w.rolledBackBy("HighErrorRate")
+		alerts, err := prom.API().Alerts(t.Context())
+		if err != nil || len(alerts.Alerts) == 0 {
+			t.Fatalf("Prometheus alerts: %v %v", alerts, err)
+		}
+		active := alerts.Alerts[0].ActiveAt
+		mu.Lock()
+		t.Logf("run %d: crossed → rule active %v → notification at Wavegate %v → rollback recorded %v; total %v", run,
+			active.Sub(crossed).Round(time.Millisecond), arrived.Sub(active).Round(time.Millisecond),
+			recorded.Sub(arrived).Round(time.Millisecond), recorded.Sub(crossed).Round(time.Millisecond))
+		mu.Unlock()
+		front.Close()
+	}
 }

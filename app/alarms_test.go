@@ -51,7 +51,7 @@ func newAlarmWorld(t *testing.T) *alarmWorld {
 
 // newAlarmWorldAt starts Wavegate at now with pipelines yml; configure,
 // when set, changes its configuration first.
-func newAlarmWorldAt(t *testing.T, now time.Time, yml string, configure func(*Config)) *alarmWorld {
+func newAlarmWorldAt(t *testing.T, now time.Time, yml string, configure func(*Config), onSaved ...func(pipeline.Key, pipeline.Result)) *alarmWorld {
 	w := &alarmWorld{t: t, fake: newFake(t), slack: slackfake.New(t), clk: clock.NewFake(now), yml: yml, guard: 10 * time.Second,
 		key: pipeline.Key{Repository: "acme/api", Pipeline: "app"}, done: make(chan any, 1000)}
 	w.fake.AddPull("acme/api", githubfake.Pull{Number: 7, Title: "Faster checkout", User: "octo", HeadSHA: "h7"})
@@ -71,6 +71,11 @@ func newAlarmWorldAt(t *testing.T, now time.Time, yml string, configure func(*Co
 			w.done <- e
 		},
 		OnSlackWait: func(until time.Time) { w.done <- until },
+		OnEngineSaved: func(key pipeline.Key, res pipeline.Result) {
+			for _, f := range onSaved {
+				f(key, res)
+			}
+		},
 	}, func(a *App) { installAcme(t, a.Store(), w.clk.Now()) })
 	return w
 }
@@ -213,4 +218,23 @@ func TestAlertmanagerAlarmHoldsThenRollsBack(t *testing.T) {
 	w.waitFor("the reports to name the alarm", func() bool {
 		return strings.Contains(w.comment(8), "HighErrorRate") && w.slackShows("HighErrorRate")
 	})
+}
+
+// An alert Alertmanager stops refreshing is treated as resolved after
+// twice resolve_timeout, and the deploy it held starts without waiting
+// for a notification that will not come.
+func TestStaleAlertNoLongerHolds(t *testing.T) {
+	w := newAlarmWorld(t)
+	w.alert("firing")
+	w.release(1, "c1", 7)
+	if len(w.state().Held) == 0 {
+		t.Fatal("release 1 not held by the alarm")
+	}
+	stale := w.clk.Now().Add(2*pipeline.DefaultResolveTimeout + sweepEvery)
+	w.clk.BlockUntilTimerAt(w.clk.Now().Add(sweepEvery))
+	w.clk.Set(stale)
+	w.waitFor("release 1 deployed", func() bool { return slices.Contains(w.invocations(), "deploy_prod-1_full_c1") })
+	if got := w.r.app.Alerts().Stale(); len(got) != 1 {
+		t.Errorf("stale alerts %v, want the one not refreshed", got)
+	}
 }

@@ -282,6 +282,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			log.Error("outbox worker stopped", "error", err)
 		}
 	}()
+	wg.Go(func() { a.runAlertSweeper(workCtx) })
 	wg.Go(func() {
 		if err := a.runEvaluator(workCtx); err != nil && workCtx.Err() == nil {
 			log.Error("Prometheus evaluator stopped", "error", err)
