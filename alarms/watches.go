@@ -107,20 +107,27 @@ func watch(key pipeline.Key, p pipeline.Pipeline, stage pipeline.Stage, target s
 // Watchlist keeps each pipeline's watches and hands the evaluator the
 // union whenever one pipeline's change. Safe for concurrent use.
 type Watchlist struct {
-	mu   sync.Mutex
-	by   map[pipeline.Key][]Watch
-	eval *Evaluator
+	mu       sync.Mutex
+	by       map[pipeline.Key][]Watch
+	versions map[pipeline.Key]int64
+	eval     *Evaluator
 }
 
 // NewWatchlist keeps the watches of eval.
 func NewWatchlist(eval *Evaluator) *Watchlist {
-	return &Watchlist{by: map[pipeline.Key][]Watch{}, eval: eval}
+	return &Watchlist{by: map[pipeline.Key][]Watch{}, versions: map[pipeline.Key]int64{}, eval: eval}
 }
 
-// Set replaces key's watches.
-func (l *Watchlist) Set(key pipeline.Key, ws []Watch) {
+// Set replaces key's watches with those of the state saved at version; an
+// older version than one already seen changes nothing, since the hooks
+// that call Set may run out of order.
+func (l *Watchlist) Set(key pipeline.Key, ws []Watch, version int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if version < l.versions[key] {
+		return
+	}
+	l.versions[key] = version
 	if len(ws) == 0 && len(l.by[key]) == 0 {
 		return
 	}
@@ -146,4 +153,16 @@ func (l *Watchlist) Watched(key pipeline.Key, target string) bool {
 		}
 	}
 	return false
+}
+
+// Get returns the watch of key's target, if watched.
+func (l *Watchlist) Get(key pipeline.Key, target string) (Watch, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, w := range l.by[key] {
+		if w.Target == target {
+			return w, true
+		}
+	}
+	return Watch{}, false
 }

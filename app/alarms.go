@@ -29,18 +29,18 @@ func (a *App) wireAlarms() error {
 		a.evaluator, a.watchlist = ev, alarms.NewWatchlist(ev)
 	}
 	a.runner.Inputs = a.planInputs
-	a.runner.Saved = func(key pipeline.Key, p pipeline.Pipeline, res pipeline.Result) {
-		a.learnPipeline(key, p, res.State)
+	a.runner.Saved = func(key pipeline.Key, p pipeline.Pipeline, res pipeline.Result, version int64) {
+		a.learnPipeline(key, p, res.State, version)
 	}
 	a.alertmanagerRun.OnAlerts = a.wakeForAlerts
 	return nil
 }
 
 // learnPipeline keeps what the alarm sources need of a pipeline in force.
-func (a *App) learnPipeline(key pipeline.Key, p pipeline.Pipeline, st pipeline.State) {
+func (a *App) learnPipeline(key pipeline.Key, p pipeline.Pipeline, st pipeline.State, version int64) {
 	a.alarmPipelines.Set(key, p)
 	if a.watchlist != nil {
-		a.watchlist.Set(key, alarms.WatchesOf(key, p, st))
+		a.watchlist.Set(key, alarms.WatchesOf(key, p, st), version)
 	}
 }
 
@@ -111,11 +111,11 @@ func (a *App) loadAlarmPipelines(ctx context.Context) error {
 	}
 	for _, k := range keys {
 		key := pipeline.Key{Repository: k.Repository, Pipeline: k.Pipeline}
-		p, st, _, err := a.engine.LoadWithPipeline(ctx, key)
+		p, st, version, err := a.engine.LoadWithPipeline(ctx, key)
 		if err != nil {
 			return fmt.Errorf("load pipeline %s of %s for its alarms: %w", key.Pipeline, key.Repository, err)
 		}
-		a.learnPipeline(key, p, st)
+		a.learnPipeline(key, p, st, version)
 	}
 	return nil
 }

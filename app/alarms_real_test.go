@@ -65,14 +65,20 @@ func (w *alarmWorld) debugReports() string {
 	return b.String()
 }
 
-// baking starts release 2 over c1 on prod-1 and waits until it bakes.
+// baking starts release 2 over c1 on prod-1 and waits until it bakes, and
+// until Prometheus's evaluator (when there is one) watches the bake.
 func (w *alarmWorld) baking() {
 	w.t.Helper()
 	w.releaseOver(2, "c2", 8, map[string]string{"prod-1": "c1"})
 	w.waitFor("release 2 baking", func() bool {
 		r := w.state().Release(2)
-		return r != nil && r.Stages["wave-1"] != nil && r.Stages["wave-1"].Targets["prod-1"] != nil &&
+		baking := r != nil && r.Stages["wave-1"] != nil && r.Stages["wave-1"].Targets["prod-1"] != nil &&
 			r.Stages["wave-1"].Targets["prod-1"].Phase == pipeline.PhaseFullBaking
+		if !baking || w.r.app.watchlist == nil {
+			return baking
+		}
+		watch, ok := w.r.app.watchlist.Get(w.key, "prod-1")
+		return ok && !watch.DeployFinishedAt.IsZero()
 	})
 }
 
@@ -193,4 +199,62 @@ func TestRealAlarmHops(t *testing.T) {
 		mu.Unlock()
 		front.Close()
 	}
+}
+
+const countedWave = `pipelines:
+  app:
+    branch: release
+    deployer: {command: deploy}
+    slack_channel: "#deploys"
+    alarms: {interval: 1s}
+    datapoints: 'sum(test_requests_total{target="{{.Target}}",version="{{.SHA}}"})'
+    datapoints_timeout: 10m
+    stages:
+      - {name: wave-1, targets: [prod-1], bake: 5s, min_datapoints: 100}
+`
+
+// A bake whose data points are reached only after its time waits for
+// them, and ends at the evaluation that finds them, to the second.
+func TestRealDatapointsHoldTheBakePastItsTime(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	served := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "test_requests_total", Help: "Requests served."}, []string{"target", "version"})
+	reg.MustRegister(served)
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	t.Cleanup(srv.Close)
+	requests := served.WithLabelValues("prod-1", "c2")
+	prom := services.StartPrometheus(t, services.PrometheusOptions{Scrape: srv.URL})
+	prom.WaitFor(`test_requests_total`, nonEmpty)
+	w := newAlarmWorldAt(t, time.Now(), countedWave, func(c *Config) { c.PrometheusURL = prom.URL })
+	w.guard = time.Minute
+
+	w.baking()
+	prod1 := func() *pipeline.TargetRun { return w.state().Release(2).Stages["wave-1"].Targets["prod-1"] }
+	bakeEnd := prod1().BakeUntil
+	requests.Add(40)
+	prom.WaitFor(`test_requests_total{version="c2"} >= 40`, nonEmpty)
+	// Wavegate's clock moves past the bake's end, and to the real time
+	// Prometheus answers for.
+	w.clk.Set(latest(bakeEnd.Add(time.Second), time.Now()))
+	w.waitFor("40 data points counted", func() bool {
+		return prod1().Datapoints.Count == 40 && strings.Contains(w.comment(8), "40 of 100 data points")
+	})
+	if tr := prod1(); tr.Phase != pipeline.PhaseFullBaking || !strings.Contains(tr.Waiting, "40 of 100 data points") {
+		t.Fatalf("past its bake time with 40 of 100 data points: %s, %q", tr.Phase, tr.Waiting)
+	}
+
+	requests.Add(80)
+	prom.WaitFor(`test_requests_total{version="c2"} >= 120`, nonEmpty)
+	reached := latest(w.clk.Now().Add(time.Second), time.Now()) // the evaluator's next round is due
+	w.clk.Set(reached)
+	w.waitFor("the bake to end", func() bool { return prod1().Phase == pipeline.PhaseDone })
+	if tr := prod1(); !tr.Since.Equal(reached) || tr.Datapoints.Count < 100 {
+		t.Fatalf("bake ended at %v with %d data points; want at %v, when they were counted", tr.Since, tr.Datapoints.Count, reached)
+	}
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -75,6 +75,7 @@ func newAlarmWorldAt(t *testing.T, now time.Time, yml string, configure func(*Co
 			for _, f := range onSaved {
 				f(key, res)
 			}
+			w.done <- key // a save is news too: the state may be what is waited for
 		},
 	}, func(a *App) { installAcme(t, a.Store(), w.clk.Now()) })
 	return w

@@ -54,8 +54,10 @@ type Runner struct {
 	// operation applied); nil: none.
 	Inputs func(ctx context.Context, key pipeline.Key, p pipeline.Pipeline, st pipeline.State) (pipeline.Inputs, error)
 	// Saved, when set, is told each saved plan with the pipeline it was
-	// planned with: the alarm sources learn from it what to watch.
-	Saved  func(key pipeline.Key, p pipeline.Pipeline, res pipeline.Result)
+	// planned with and the state's new version: the alarm sources learn
+	// from it what to watch. Calls for one key may arrive out of order
+	// (they follow the save, outside it); the version tells the newest.
+	Saved  func(key pipeline.Key, p pipeline.Pipeline, res pipeline.Result, version int64)
 	Clock  clock.Clock
 	Logger *slog.Logger
 
@@ -138,7 +140,7 @@ func (r *Runner) apply(ctx context.Context, key pipeline.Key, given *pipeline.Pi
 		}
 		r.log(key, res)
 		if r.Saved != nil {
-			r.Saved(key, p, res)
+			r.Saved(key, p, res, version+1)
 		}
 		r.Notify()
 		return res, nil

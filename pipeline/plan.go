@@ -44,6 +44,7 @@ func Plan(p Pipeline, st State, in Inputs, now time.Time) Result {
 	pl.dropFinished()
 	pl.dropUnusedConfigs()
 	pl.st.Held = pl.held
+	pl.noteHolds(st.Held)
 	return Result{State: pl.st, Deploys: pl.deploys, Notices: pl.notices, Decisions: pl.decisions, Held: pl.held, WakeAt: pl.wake}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -135,4 +136,35 @@ func FormatCount(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return neg + s
+}
+
+// progressStep buckets a bake's data points for the reports: not counted,
+// no data, failing, or the tenth of the minimum reached. Reports follow a
+// count in these steps, not at every evaluation, which would edit a pull
+// request's comment every interval for as long as a bake counts.
+func progressStep(d DatapointProgress) int64 {
+	switch {
+	case d.Min == 0:
+		return -4
+	case d.At.IsZero():
+		return -3
+	case d.Err != "":
+		return -2
+	case d.NoData:
+		return -1
+	}
+	return min(10, d.Count*10/int64(d.Min))
+}
+
+// noteBake makes a decision, which the reports follow, when a bake's
+// progress changed in a way people read: its data points moved a step, or
+// why it waits past its time changed.
+func (pl *planner) noteBake(r *Release, stage Stage, target string, tr *TargetRun, prevStep int64, prevWaiting string) {
+	kind := func(w string) string { k, _, _ := strings.Cut(w, ":"); return k }
+	switch {
+	case tr.Waiting != "" && kind(tr.Waiting) != kind(prevWaiting):
+		pl.decide(r, stage.Name, target, "waiting", tr.Waiting)
+	case progressStep(tr.Datapoints) != prevStep && tr.Datapoints.Min > 0:
+		pl.decide(r, stage.Name, target, "data points", tr.Datapoints.String())
+	}
 }

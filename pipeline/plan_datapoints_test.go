@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -119,3 +120,51 @@ func TestFormatCount(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A bake's progress is a decision, which the reports follow, when it moves
+// a tenth of the minimum or starts to wait past its time; a count moving
+// within a tenth is not, so that a comment is not edited at every
+// evaluation.
+func TestDatapointsProgressIsReportedInSteps(t *testing.T) {
+	s := newSim(t, countingPipeline())
+	src := fakeDatapoints{}
+	s.in.Datapoints = src
+	s.push(1, "s1")
+	s.run(20 * time.Minute)
+	decided := func(count float64) []string {
+		t.Helper()
+		src[p1Onebox] = DatapointCount{Value: count, At: s.now}
+		s.plan()
+		var out []string
+		for _, d := range s.last.Decisions {
+			out = append(out, d.What+": "+d.Reason)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		count float64
+		want  []string
+	}{
+		{1240, []string{"data points: 1,240 of 3,000 data points"}},
+		{1290, nil},
+		{1500, []string{"data points: 1,500 of 3,000 data points"}},
+	} {
+		if got := decided(tc.count); !slices.Equal(got, tc.want) {
+			t.Errorf("count %v: decisions %q, want %q", tc.count, got, tc.want)
+		}
+	}
+	s.run(80 * time.Minute) // past the bake's time, still short: the plan at its end says it waits
+	var waits []string
+	for _, d := range s.last.Decisions {
+		waits = append(waits, d.What+": "+d.Reason)
+	}
+	if !slices.Equal(waits, []string{"waiting: waiting for data points: 1,500 of 3,000 data points"}) {
+		t.Errorf("past the bake's time: decisions %q", waits)
+	}
+	if got := decided(1520); len(got) != 0 {
+		t.Errorf("still waiting, within a tenth: decisions %q", got)
+	}
+	if got := decided(2100); !slices.Equal(got, []string{"data points: 2,100 of 3,000 data points"}) {
+		t.Errorf("still waiting, a tenth further: decisions %q", got)
+	}
+}

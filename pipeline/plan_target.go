@@ -41,6 +41,7 @@ func (pl *planner) target(r *Release, rp Pipeline, stage Stage, target string, t
 			pl.wakeAt(deadline)
 		}
 	case PhaseOneboxBaking, PhaseFullBaking:
+		prevCount, prevWaiting := progressStep(tr.Datapoints), tr.Waiting
 		reached, failure := pl.datapointsGate(rp, stage, target, tr)
 		if failure != "" {
 			pl.failStage(r, rp, stage, failure)
@@ -48,6 +49,7 @@ func (pl *planner) target(r *Release, rp Pipeline, stage Stage, target string, t
 		}
 		if pl.now.Before(tr.BakeUntil) {
 			pl.wakeAt(tr.BakeUntil)
+			pl.noteBake(r, stage, target, tr, prevCount, prevWaiting)
 			return false
 		}
 		// Its time is up: it ends unless data points or an alarm query
@@ -58,6 +60,7 @@ func (pl *planner) target(r *Release, rp Pipeline, stage Stage, target string, t
 			tr.Waiting = "waiting for data points: " + tr.Datapoints.String()
 		}
 		if tr.Waiting != "" {
+			pl.noteBake(r, stage, target, tr, prevCount, prevWaiting)
 			return false
 		}
 		if tr.Phase == PhaseOneboxBaking {
