@@ -195,7 +195,18 @@ func TestAlertmanagerAlarmHoldsThenRollsBack(t *testing.T) {
 	w.clk.Advance(time.Minute)
 	w.alert("resolved")
 	w.waitFor("release 1 deployed", func() bool { return slices.Contains(w.invocations(), "deploy_prod-1_full_c1") })
-	bakeEnd := w.clk.Now().Add(10 * time.Minute)
+	// The bake's end is read from the state: a Slack call waiting for its
+	// slot may have moved the clock since the deploy.
+	var bakeEnd time.Time
+	w.waitFor("release 1 baking", func() bool {
+		r := w.state().Release(1)
+		if r == nil || r.Stages["wave-1"] == nil || r.Stages["wave-1"].Targets["prod-1"] == nil {
+			return false
+		}
+		tr := r.Stages["wave-1"].Targets["prod-1"]
+		bakeEnd = tr.BakeUntil
+		return tr.Phase == pipeline.PhaseFullBaking
+	})
 	w.clk.BlockUntilTimerAt(bakeEnd)
 	w.clk.Set(bakeEnd)
 	w.waitFor("release 1 done", func() bool {
