@@ -51,6 +51,9 @@ func (w *alarmWorld) rolledBackBy(alarm string) {
 	if r := w.state().Release(2); r == nil || r.Status != pipeline.ReleaseFailed || !strings.Contains(r.Reason, alarm) {
 		w.t.Fatalf("release 2 after the alarm: %+v", r)
 	}
+	if h := w.state().Holds["wave-1"]; h == nil || h.ReleaseID != 2 {
+		w.t.Fatalf("wave-1 not held after the rollback: %+v", w.state().Holds)
+	}
 	w.waitFor("the reports to name the alarm", func() bool {
 		return strings.Contains(w.comment(8), alarm) && w.slackShows(alarm)
 	})
