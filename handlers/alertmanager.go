@@ -54,15 +54,7 @@ func NewAlertmanager(cfg AlertmanagerConfig) (*Alertmanager, error) {
 	if cfg.Inbox == nil {
 		return nil, errors.New("alertmanager endpoint: Inbox is required")
 	}
-	if cfg.Notify == nil {
-		cfg.Notify = func() {}
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.Real()
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	intakeDefaults(&cfg.Notify, &cfg.Clock, &cfg.Logger)
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = MaxAlertmanagerBody
 	}
@@ -74,10 +66,8 @@ func NewAlertmanager(cfg AlertmanagerConfig) (*Alertmanager, error) {
 			Help: "Alertmanager notifications received, by outcome (accepted, duplicate, or why refused).",
 		}, []string{"outcome"}),
 	}
-	if cfg.Registerer != nil {
-		if err := cfg.Registerer.Register(a.outcomes); err != nil {
-			return nil, fmt.Errorf("register Alertmanager metrics: %w", err)
-		}
+	if err := registerAll(cfg.Registerer, "Alertmanager", a.outcomes); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

@@ -51,15 +51,7 @@ func NewSlack(cfg SlackConfig) (*Slack, error) {
 	if cfg.Inbox == nil {
 		return nil, errors.New("slack endpoints: Inbox is required")
 	}
-	if cfg.Notify == nil {
-		cfg.Notify = func() {}
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.Real()
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	intakeDefaults(&cfg.Notify, &cfg.Clock, &cfg.Logger)
 	s := &Slack{
 		cfg: cfg,
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -75,12 +67,8 @@ func NewSlack(cfg SlackConfig) (*Slack, error) {
 			Help: "Slack requests refused, by reason.",
 		}, []string{"reason"}),
 	}
-	if cfg.Registerer != nil {
-		for _, c := range []prometheus.Collector{s.received, s.dupes, s.rejected} {
-			if err := cfg.Registerer.Register(c); err != nil {
-				return nil, fmt.Errorf("register Slack metrics: %w", err)
-			}
-		}
+	if err := registerAll(cfg.Registerer, "Slack", s.received, s.dupes, s.rejected); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -50,15 +50,7 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	if cfg.Secret == nil || cfg.Inbox == nil {
 		return nil, errors.New("webhook endpoint: Secret and Inbox are required")
 	}
-	if cfg.Notify == nil {
-		cfg.Notify = func() {}
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.Real()
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	intakeDefaults(&cfg.Notify, &cfg.Clock, &cfg.Logger)
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = MaxWebhookBody
 	}
@@ -81,12 +73,8 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 			Help: "Webhook requests refused, by reason.",
 		}, []string{"reason"}),
 	}
-	if cfg.Registerer != nil {
-		for _, c := range []prometheus.Collector{w.received, w.dupes, w.redelivered, w.rejected} {
-			if err := cfg.Registerer.Register(c); err != nil {
-				return nil, fmt.Errorf("register webhook metrics: %w", err)
-			}
-		}
+	if err := registerAll(cfg.Registerer, "webhook", w.received, w.dupes, w.redelivered, w.rejected); err != nil {
+		return nil, err
 	}
 	return w, nil
 }
