@@ -33,6 +33,8 @@ func Run(t *testing.T, open Opener) {
 		{"EngineStateSavedWithItsEffects", testEngineStateSavedWithItsEffects},
 		{"EngineWakeTimes", testEngineWakeTimes},
 		{"NextReleaseID", testNextReleaseID},
+		{"ReleaseHistory", testReleaseHistory},
+		{"ReleaseHistoryRejectsUnknownKind", testReleaseHistoryRejectsUnknownKind},
 		{"EnqueueDuplicateLeavesRowUnchanged", testEnqueueDuplicateLeavesRowUnchanged},
 		{"EnqueueContextAlreadyDone", testEnqueueContextAlreadyDone},
 		{"EnqueueRejectsInvalid", testEnqueueRejectsInvalid},
