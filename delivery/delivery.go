@@ -23,11 +23,13 @@ type Metrics struct {
 	Repository string
 	Pipeline   string
 	Window     time.Duration
-	// Released, Failed and Restored count the history rows of each kind in
-	// the window.
+	// Released counts the releases that finished the last stage in the
+	// window; Restored the stages restored in it.
 	Released int
-	Failed   int
 	Restored int
+	// Failed counts the releases that failed in the window, each once
+	// however many stages it failed (or was rolled back) in.
+	Failed int
 	// DeploysPerDay is Released divided by the window's length in days.
 	DeploysPerDay float64
 	// LeadTimeP50 and LeadTimeP90 are percentiles of the released rows'
@@ -35,7 +37,10 @@ type Metrics struct {
 	// when Released is 0.
 	LeadTimeP50 time.Duration
 	LeadTimeP90 time.Duration
-	// ChangeFailureRate is Failed / (Released + Failed); zero when both are.
+	// ChangeFailureRate is Failed divided by the releases that were
+	// released or failed in the window, each counted once: a release
+	// released then rolled back is one change, and a failed one. Zero when
+	// there were none.
 	ChangeFailureRate float64
 	// RestoreP50 is the median of the restored rows' At - StartedAt (from
 	// the stage's first failure to the next release succeeding there); zero
@@ -55,6 +60,7 @@ func Compute(history []store.HistoryEvent, window time.Duration, now time.Time) 
 	type acc struct {
 		Metrics
 		lead, restore []time.Duration
+		finished      map[int64]bool // release id: failed
 	}
 	byKey := map[key]*acc{}
 	for _, e := range history {
@@ -64,15 +70,18 @@ func Compute(history []store.HistoryEvent, window time.Duration, now time.Time) 
 		k := key{e.Repository, e.Pipeline}
 		a := byKey[k]
 		if a == nil {
-			a = &acc{Metrics: Metrics{Repository: e.Repository, Pipeline: e.Pipeline, Window: window}}
+			a = &acc{Metrics: Metrics{Repository: e.Repository, Pipeline: e.Pipeline, Window: window}, finished: map[int64]bool{}}
 			byKey[k] = a
 		}
 		switch e.Kind {
 		case store.HistoryReleased:
 			a.Released++
 			a.lead = append(a.lead, e.At.Sub(e.StartedAt))
+			if _, ok := a.finished[e.ReleaseID]; !ok {
+				a.finished[e.ReleaseID] = false
+			}
 		case store.HistoryFailed:
-			a.Failed++
+			a.finished[e.ReleaseID] = true
 		case store.HistoryRestored:
 			a.Restored++
 			a.restore = append(a.restore, e.At.Sub(e.StartedAt))
@@ -85,8 +94,13 @@ func Compute(history []store.HistoryEvent, window time.Duration, now time.Time) 
 			m.DeploysPerDay = float64(m.Released) / days
 		}
 		m.LeadTimeP50, m.LeadTimeP90 = percentile(a.lead, 50), percentile(a.lead, 90)
-		if n := m.Released + m.Failed; n > 0 {
-			m.ChangeFailureRate = float64(m.Failed) / float64(n)
+		for _, failed := range a.finished {
+			if failed {
+				m.Failed++
+			}
+		}
+		if len(a.finished) > 0 {
+			m.ChangeFailureRate = float64(m.Failed) / float64(len(a.finished))
 		}
 		m.RestoreP50 = percentile(a.restore, 50)
 		out = append(out, m)

@@ -27,6 +27,9 @@ func scripted(now time.Time) []store.HistoryEvent {
 		app(store.HistoryRestored, 4, "prod", now.Add(-20*day+3*time.Hour), 3*time.Hour),
 		app(store.HistoryReleased, 4, "", now.Add(-20*day+3*time.Hour), 4*time.Hour),
 		app(store.HistoryReleased, 5, "", now.Add(-7*day), 30*time.Minute),
+		// Released, then rolled back in two stages: one failed change.
+		app(store.HistoryFailed, 5, "prod", now.Add(-6*day), 0),
+		app(store.HistoryFailed, 5, "staging", now.Add(-6*day), 0),
 		ev("acme/api", "worker", store.HistoryFailed, 1, "prod", now.Add(-3*day), time.Hour),
 		app(store.HistoryFailed, 6, "staging", now.Add(-2*day), time.Hour),
 		app(store.HistoryRestored, 7, "staging", now.Add(-day), day),
@@ -46,17 +49,17 @@ func TestCompute(t *testing.T) {
 		want   []Metrics
 	}{
 		{Week, []Metrics{{Repository: "acme/api", Pipeline: "app", Window: Week,
-			Released: 2, Failed: 1, Restored: 1, DeploysPerDay: 2.0 / 7,
+			Released: 2, Failed: 2, Restored: 1, DeploysPerDay: 2.0 / 7,
 			LeadTimeP50: 30 * time.Minute, LeadTimeP90: 10 * time.Hour,
-			ChangeFailureRate: 1.0 / 3, RestoreP50: 24 * time.Hour}, worker(Week)}},
+			ChangeFailureRate: 2.0 / 3, RestoreP50: 24 * time.Hour}, worker(Week)}},
 		{Month, []Metrics{{Repository: "acme/api", Pipeline: "app", Window: Month,
-			Released: 3, Failed: 2, Restored: 2, DeploysPerDay: 0.1,
+			Released: 3, Failed: 3, Restored: 2, DeploysPerDay: 0.1,
 			LeadTimeP50: 4 * time.Hour, LeadTimeP90: 10 * time.Hour,
-			ChangeFailureRate: 0.4, RestoreP50: 3 * time.Hour}, worker(Month)}},
+			ChangeFailureRate: 0.6, RestoreP50: 3 * time.Hour}, worker(Month)}},
 		{Quarter, []Metrics{{Repository: "acme/api", Pipeline: "app", Window: Quarter,
-			Released: 4, Failed: 2, Restored: 2, DeploysPerDay: 4.0 / 90,
+			Released: 4, Failed: 3, Restored: 2, DeploysPerDay: 4.0 / 90,
 			LeadTimeP50: 2 * time.Hour, LeadTimeP90: 10 * time.Hour,
-			ChangeFailureRate: 2.0 / 6, RestoreP50: 3 * time.Hour}, worker(Quarter)}},
+			ChangeFailureRate: 0.5, RestoreP50: 3 * time.Hour}, worker(Quarter)}},
 	}
 	for _, tt := range tests {
 		got := Compute(history, tt.window, clk.Now())
@@ -65,13 +68,14 @@ func TestCompute(t *testing.T) {
 		}
 	}
 	// An hour on, the release made after the first now counts, and the
-	// week's edge row (release 5) has left the week.
+	// week's edge row (release 5's release) has left the week, though its
+	// rollback has not.
 	clk.Advance(time.Hour)
 	got := Compute(history, Week, clk.Now())
 	want := Metrics{Repository: "acme/api", Pipeline: "app", Window: Week,
-		Released: 2, Failed: 1, Restored: 1, DeploysPerDay: 2.0 / 7,
+		Released: 2, Failed: 2, Restored: 1, DeploysPerDay: 2.0 / 7,
 		LeadTimeP50: time.Hour, LeadTimeP90: 10 * time.Hour,
-		ChangeFailureRate: 1.0 / 3, RestoreP50: 24 * time.Hour}
+		ChangeFailureRate: 0.5, RestoreP50: 24 * time.Hour}
 	if len(got) != 2 || got[0] != want {
 		t.Errorf("an hour on:\n got %+v\nwant %+v first", got, want)
 	}
