@@ -136,7 +136,10 @@ func (e *EngineStore) Save(ctx context.Context, key pipeline.Key, version int64,
 		return fmt.Errorf("deployment status effects: %w", err)
 	}
 	effects = append(effects, statuses...)
-	history := historyEvents(key, p, res, now)
+	history, err := e.historyEvents(ctx, key, p, res, now)
+	if err != nil {
+		return fmt.Errorf("release history: %w", err)
+	}
 	_, err = e.DB.SaveEngineState(ctx, store.EngineState{
 		EngineKey: store.EngineKey{Repository: key.Repository, Pipeline: key.Pipeline},
 		Version:   version, State: doc, WakeAt: res.WakeAt, History: history,

@@ -1,6 +1,7 @@
 package effects
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -22,32 +23,66 @@ const (
 // when that stage has a failure not yet restored. Lead time starts at the
 // release's creation: the state does not know when its pull requests were
 // merged.
-func historyEvents(key pipeline.Key, p pipeline.Pipeline, res pipeline.Result, now time.Time) []store.HistoryEvent {
+//
+// Plan may drop a release from the state in the very plan that releases
+// it (a state keeps only the latest finished releases, and newer ones may
+// have finished first); such a release is read from the stored state, the
+// one Plan started from.
+func (e *EngineStore) historyEvents(ctx context.Context, key pipeline.Key, p pipeline.Pipeline, res pipeline.Result, now time.Time) ([]store.HistoryEvent, error) {
+	var stored *pipeline.State
+	find := func(id int64) (*pipeline.Release, pipeline.State, error) {
+		if r := res.State.Release(id); r != nil {
+			return r, res.State, nil
+		}
+		if stored == nil {
+			st, _, err := e.Load(ctx, key)
+			if err != nil {
+				return nil, pipeline.State{}, fmt.Errorf("find release %d, dropped by its plan: %w", id, err)
+			}
+			stored = &st
+		}
+		return stored.Release(id), *stored, nil
+	}
 	var out []store.HistoryEvent
 	for _, d := range res.Decisions {
-		if d.Target != "" {
+		if d.Target != "" || !historyDecision(d) {
 			continue
 		}
-		r := res.State.Release(d.ReleaseID)
+		r, st, err := find(d.ReleaseID)
+		if err != nil {
+			return nil, err
+		}
 		if r == nil {
 			continue
 		}
-		e := store.HistoryEvent{Repository: key.Repository, Pipeline: key.Pipeline, ReleaseID: r.ID, SHA: r.SHA,
+		ev := store.HistoryEvent{Repository: key.Repository, Pipeline: key.Pipeline, ReleaseID: r.ID, SHA: r.SHA,
 			Stage: d.Stage, At: now, StartedAt: r.CreatedAt}
-		switch {
-		case d.What == decisionReleased && d.Stage == "":
-			e.Kind = store.HistoryReleased
-		case d.What == decisionFailed && d.Stage != "" && !isApproval(res.State.PipelineOf(r, p), d.Stage):
-			// An approval that timed out or was rejected failed no change.
-			e.Kind = store.HistoryFailed
-		case d.What == decisionSucceeded && d.Stage != "":
-			e.Kind, e.StartedAt = store.HistoryRestored, time.Time{}
-		default:
-			continue
+		switch d.What {
+		case decisionReleased:
+			ev.Kind = store.HistoryReleased
+		case decisionFailed:
+			if isApproval(st.PipelineOf(r, p), d.Stage) {
+				continue // an approval that timed out or was rejected failed no change
+			}
+			ev.Kind = store.HistoryFailed
+		case decisionSucceeded:
+			ev.Kind, ev.StartedAt = store.HistoryRestored, time.Time{}
 		}
-		out = append(out, e)
+		out = append(out, ev)
 	}
-	return out
+	return out, nil
+}
+
+// historyDecision reports whether d is one the history records (a stage's
+// success as a possible restore).
+func historyDecision(d pipeline.Decision) bool {
+	switch d.What {
+	case decisionReleased:
+		return d.Stage == ""
+	case decisionFailed, decisionSucceeded:
+		return d.Stage != ""
+	}
+	return false
 }
 
 func isApproval(p pipeline.Pipeline, stage string) bool {

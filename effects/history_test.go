@@ -31,6 +31,16 @@ type historyRun struct {
 	fails func(pipeline.DeployEffect) bool
 }
 
+func openHistoryDB(t *testing.T) *sqlite.Store {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func (h *historyRun) plan() pipeline.Result {
 	h.t.Helper()
 	_, version, err := h.es.Load(h.ctx, h.key)
@@ -75,11 +85,7 @@ func (h *historyRun) push(id int64, sha string) {
 // the Prometheus metrics, all to the second.
 func TestSaveRecordsReleaseHistory(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openHistoryDB(t)
 	reg := prometheus.NewRegistry()
 	metrics, err := NewDeliveryMetrics(reg)
 	if err != nil {
@@ -179,11 +185,15 @@ func TestHistoryEvents(t *testing.T) {
 		{"a target's phase", pipeline.Decision{ReleaseID: 4, Stage: "prod", Target: "p1", What: "rollback-failed"}, nil},
 		{"a target done", pipeline.Decision{ReleaseID: 4, Stage: "prod", Target: "p1", What: "done"}, nil},
 		{"stopped", pipeline.Decision{ReleaseID: 4, Stage: "prod", What: "stopped"}, nil},
-		{"a release the state no longer holds", pipeline.Decision{ReleaseID: 3, What: "released"}, nil},
+		{"a release neither state holds", pipeline.Decision{ReleaseID: 3, What: "released"}, nil},
 	}
+	es := &EngineStore{DB: openHistoryDB(t)}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := historyEvents(key, p, pipeline.Result{State: st, Decisions: []pipeline.Decision{tt.d}}, now)
+			got, err := es.historyEvents(t.Context(), key, p, pipeline.Result{State: st, Decisions: []pipeline.Decision{tt.d}}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("got %+v\nwant %+v", got, tt.want)
 			}
@@ -208,5 +218,37 @@ func TestDeliveryMetricsCountAFailedReleaseOnce(t *testing.T) {
 	}
 	if n := testutil.CollectAndCount(m.releases); n != 1 {
 		t.Fatalf("%d series, want only the failed one", n)
+	}
+}
+
+// A plan that releases a release and drops it from the state at once
+// (newer releases finished first): the row is made from the stored state.
+func TestSaveRecordsAReleaseItsPlanDropped(t *testing.T) {
+	ctx := t.Context()
+	db := openHistoryDB(t)
+	es := &EngineStore{DB: db}
+	key := pipeline.Key{Repository: "acme/api", Pipeline: "app"}
+	p := pipeline.Pipeline{Name: "app", Stages: []pipeline.Stage{{Name: "prod", Targets: []string{"p1"}}}}
+	created := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var before pipeline.State
+	if err := pipeline.AddRelease(&before, pipeline.Release{ID: 1, SHA: "sha1", CreatedAt: created}); err != nil {
+		t.Fatal(err)
+	}
+	if err := es.Save(ctx, key, 0, p, pipeline.Result{State: before}, created); err != nil {
+		t.Fatal(err)
+	}
+	now := created.Add(time.Hour)
+	dropped := pipeline.Result{State: pipeline.State{}, Decisions: []pipeline.Decision{
+		{ReleaseID: 1, Stage: "prod", What: "succeeded"}, {ReleaseID: 1, What: "released"}}}
+	if err := es.Save(ctx, key, 1, p, dropped, now); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ReleaseHistory(ctx, created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.HistoryEvent{{Repository: "acme/api", Pipeline: "app", ReleaseID: 1, SHA: "sha1", Kind: store.HistoryReleased, At: now, StartedAt: created}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("history:\n got %+v\nwant %+v", got, want)
 	}
 }
