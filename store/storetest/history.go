@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,4 +105,43 @@ func testReleaseHistoryRejectsUnknownKind(t *testing.T, open Opener) {
 func historyEqual(a, b store.HistoryEvent) bool {
 	return a.Repository == b.Repository && a.Pipeline == b.Pipeline && a.ReleaseID == b.ReleaseID && a.SHA == b.SHA &&
 		a.Stage == b.Stage && a.Kind == b.Kind && a.At.Equal(b.At) && a.StartedAt.Equal(b.StartedAt)
+}
+
+// testReleaseHistoryRestoresPerStage: a failure makes only its own
+// repository's, pipeline's and stage's next success a restore; the
+// repository is compared case-insensitively.
+func testReleaseHistoryRestoresPerStage(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	versions := map[store.EngineKey]int64{}
+	save := func(e store.HistoryEvent) {
+		t.Helper()
+		k := store.EngineKey{Repository: e.Repository, Pipeline: e.Pipeline}
+		// Engine keys, like every repository key, ignore case.
+		vk := store.EngineKey{Repository: strings.ToLower(e.Repository), Pipeline: e.Pipeline}
+		v, err := s.SaveEngineState(ctx, store.EngineState{EngineKey: k, Version: versions[vk], State: []byte(`{}`),
+			History: []store.HistoryEvent{e}}, nil, e.At)
+		if err != nil {
+			t.Fatalf("save %+v: %v", e, err)
+		}
+		versions[vk] = v
+	}
+	ev := func(repo, pipe string, kind store.HistoryKind, id int64, stage string, at time.Duration) store.HistoryEvent {
+		return store.HistoryEvent{Repository: repo, Pipeline: pipe, ReleaseID: id, Stage: stage, Kind: kind, At: At(at), StartedAt: At(0)}
+	}
+	save(ev("acme/api", "app", store.HistoryFailed, 1, "prod", time.Minute))
+	save(ev("acme/web", "app", store.HistoryRestored, 1, "prod", 2*time.Minute))
+	save(ev("acme/api", "worker", store.HistoryRestored, 1, "prod", 3*time.Minute))
+	save(ev("acme/api", "app", store.HistoryRestored, 2, "staging", 4*time.Minute))
+	save(ev("Acme/Api", "app", store.HistoryRestored, 2, "prod", 5*time.Minute))
+	got, err := s.ReleaseHistory(ctx, At(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := ev("acme/api", "app", store.HistoryRestored, 2, "prod", 5*time.Minute)
+	restored.StartedAt = At(time.Minute)
+	want := []store.HistoryEvent{ev("acme/api", "app", store.HistoryFailed, 1, "prod", time.Minute), restored}
+	if !slices.EqualFunc(got, want, historyEqual) {
+		t.Fatalf("history:\n got %+v\nwant %+v", got, want)
+	}
 }

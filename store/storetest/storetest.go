@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"NextReleaseID", testNextReleaseID},
 		{"ReleaseHistory", testReleaseHistory},
 		{"ReleaseHistoryRejectsUnknownKind", testReleaseHistoryRejectsUnknownKind},
+		{"ReleaseHistoryRestoresPerStage", testReleaseHistoryRestoresPerStage},
 		{"EnqueueDuplicateLeavesRowUnchanged", testEnqueueDuplicateLeavesRowUnchanged},
 		{"EnqueueContextAlreadyDone", testEnqueueContextAlreadyDone},
 		{"EnqueueRejectsInvalid", testEnqueueRejectsInvalid},
