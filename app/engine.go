@@ -18,7 +18,11 @@ import (
 // buildEngine wires the deployment engine: the runner over the store, and
 // the outbox worker that performs its deploys and reports.
 func (a *App) buildEngine() error {
-	es := &effects.EngineStore{DB: a.store, OnSaved: a.opts.OnEngineSaved}
+	metrics, err := effects.NewDeliveryMetrics(a.registry)
+	if err != nil {
+		return err
+	}
+	es := &effects.EngineStore{DB: a.store, OnSaved: a.opts.OnEngineSaved, Metrics: metrics}
 	a.engine = es
 	renderer, err := notify.NewRenderer()
 	if err != nil {

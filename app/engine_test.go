@@ -154,6 +154,22 @@ func TestEngineEndToEndWithRestarts(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("invocations:\n%s\nwant each step exactly once:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// The release is in the history, with its lead time from the push, and
+	// in the metrics of the process that released it.
+	hist, err := r.app.store.ReleaseHistory(t.Context(), t0)
+	if err != nil || len(hist) != 1 || hist[0].Kind != store.HistoryReleased || hist[0].SHA != "c1" ||
+		hist[0].At.Sub(hist[0].StartedAt) != 30*time.Minute {
+		t.Fatalf("release history %+v %v", hist, err)
+	}
+	_, metrics := r.get("/metrics")
+	for _, want := range []string{
+		`wavegate_releases_total{outcome="released",pipeline="app",repository="acme/api"} 1`,
+		`wavegate_release_lead_time_seconds_sum{pipeline="app",repository="acme/api"} 1800`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }
 
 func stateDigest(st pipeline.State) []string {

@@ -45,6 +45,8 @@ type EngineStore struct {
 	Saved func()
 	// OnSaved, when set, is told every save (tests).
 	OnSaved func(pipeline.Key, pipeline.Result)
+	// Metrics, when set, observe the releases each save records.
+	Metrics *DeliveryMetrics
 }
 
 // load reads the stored document of key into doc, which names the half it
@@ -101,7 +103,8 @@ func (e *EngineStore) Pipeline(ctx context.Context, key pipeline.Key) (pipeline.
 	return doc.Pipeline, nil
 }
 
-// Save stores state, pipeline and effects in one transaction.
+// Save stores state, pipeline, effects and release history in one
+// transaction.
 func (e *EngineStore) Save(ctx context.Context, key pipeline.Key, version int64, p pipeline.Pipeline, res pipeline.Result, now time.Time) error {
 	doc, err := json.Marshal(engineDoc{Pipeline: p, State: res.State})
 	if err != nil {
@@ -133,9 +136,13 @@ func (e *EngineStore) Save(ctx context.Context, key pipeline.Key, version int64,
 		return fmt.Errorf("deployment status effects: %w", err)
 	}
 	effects = append(effects, statuses...)
+	history, err := e.historyEvents(ctx, key, p, res, now)
+	if err != nil {
+		return fmt.Errorf("release history: %w", err)
+	}
 	_, err = e.DB.SaveEngineState(ctx, store.EngineState{
 		EngineKey: store.EngineKey{Repository: key.Repository, Pipeline: key.Pipeline},
-		Version:   version, State: doc, WakeAt: res.WakeAt,
+		Version:   version, State: doc, WakeAt: res.WakeAt, History: history,
 	}, effects, now)
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("%w: %w", engine.ErrConflict, err)
@@ -143,6 +150,7 @@ func (e *EngineStore) Save(ctx context.Context, key pipeline.Key, version int64,
 	if err != nil {
 		return err
 	}
+	e.Metrics.observe(history)
 	if len(effects) > 0 && e.Saved != nil {
 		e.Saved()
 	}

@@ -24,6 +24,11 @@ type EngineState struct {
 	State   []byte
 	// WakeAt is when the engine must look again; zero for never.
 	WakeAt time.Time
+	// History is recorded with the save, in its transaction; it is never
+	// loaded back. A row already recorded (same repository, pipeline,
+	// release, kind and stage) is kept as it is; a restored row is recorded
+	// only when its stage has a failure not yet restored.
+	History []HistoryEvent
 }
 
 // Engine persists the deployment engine's state.

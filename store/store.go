@@ -230,6 +230,7 @@ type Store interface {
 	Links
 	EngineIndex
 	Alerts
+	History
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// SchemaVersion returns the applied and the embedded latest migration version.

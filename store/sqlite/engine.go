@@ -56,7 +56,10 @@ func (s *Store) SaveEngineState(ctx context.Context, st store.EngineState, effec
 		} else if n != 1 {
 			return store.ErrConflict
 		}
-		return insertEffects(ctx, tx, effects)
+		if err := insertEffects(ctx, tx, effects); err != nil {
+			return err
+		}
+		return insertHistory(ctx, tx, st.History)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("save engine state of %s/%s at version %d: %w", st.Repository, st.Pipeline, st.Version, err)
