@@ -21,6 +21,10 @@ type overviewPage struct {
 	Title     string
 	Now       string
 	Pipelines []pipelineRow
+	// Page of Pages shows pipelines First to Last of Total (from 1).
+	Page, Pages        int
+	First, Last, Total int
+	PrevURL, NextURL   string
 	// Unreadable names the pipelines whose state could not be read; the
 	// log says why.
 	Unreadable []string
@@ -29,6 +33,7 @@ type overviewPage struct {
 // pipelineRow is one pipeline: its stages in order, each with the release
 // in it, and what blocks it.
 type pipelineRow struct {
+	Index                int // on the page, for its heading's id
 	Repository, Pipeline string
 	Stages               []stageCell
 	// Queued are the releases in progress that have reached no stage yet.
@@ -43,7 +48,9 @@ type stageCell struct {
 	Release *releaseRef
 	Status  string
 	Detail  string
-	Targets []notify.TargetView
+	// Targets are one line each ("beta-1: baking, 22m left (...)"): few
+	// template actions keep a page of a thousand pipelines fast.
+	Targets []string
 }
 
 // releaseRef names a release and links to its page.
@@ -53,7 +60,7 @@ type releaseRef struct {
 	SHA     string // short
 	Status  string
 	Pulls   []pullRef
-	Authors []string
+	Authors string // "@bo, @cy"
 }
 
 type pullRef struct {
@@ -63,7 +70,8 @@ type pullRef struct {
 
 // blockerView is one blocker in force: Where says what it holds.
 type blockerView struct {
-	Kind, Where, Reason, Until string
+	Kind, Where, Reason string
+	Lifts               string // "at 13:00 UTC", "when lifted"
 }
 
 // releasePage is the release page: the PR comment's view, with the steps
@@ -75,7 +83,7 @@ type releasePage struct {
 	View         notify.ReleaseView
 	SHA          string
 	Pulls        []pullRef
-	Authors      []string
+	Authors      string
 	Created      string
 	Stages       []releaseStage
 	Blockers     []blockerView
@@ -126,7 +134,10 @@ func (b builder) pipelineRow(repo string, p pipeline.Pipeline, st pipeline.State
 			cell.Release = &ref
 			for _, sv := range v.Stages {
 				if sv.Name == s.Name {
-					cell.Status, cell.Detail, cell.Targets = sv.Status, sv.Detail, sv.Targets
+					cell.Status, cell.Detail = sv.Status, sv.Detail
+					for _, tv := range sv.Targets {
+						cell.Targets = append(cell.Targets, targetLine(tv))
+					}
 				}
 			}
 		}
@@ -166,15 +177,15 @@ func newestIn(st pipeline.State, stage string) *pipeline.Release {
 func (b builder) pipelineBlockers(st pipeline.State) []blockerView {
 	var out []blockerView
 	if st.OrgPaused != "" {
-		out = append(out, blockerView{Kind: "organization paused", Where: "every pipeline", Reason: st.OrgPaused})
+		out = append(out, blockerView{Kind: "organization paused", Where: "every pipeline", Reason: st.OrgPaused, Lifts: "when lifted"})
 	}
 	if st.Paused != "" {
-		out = append(out, blockerView{Kind: "paused", Where: "the whole pipeline", Reason: st.Paused})
+		out = append(out, blockerView{Kind: "paused", Where: "the whole pipeline", Reason: st.Paused, Lifts: "when lifted"})
 	}
 	for _, stage := range slices.Sorted(maps.Keys(st.Holds)) {
 		h := st.Holds[stage]
 		out = append(out, blockerView{Kind: "held after rollback", Where: "stage " + stage,
-			Reason: fmt.Sprintf("%s (release #%d, since %s)", h.Reason, h.ReleaseID, b.clock(h.Since))})
+			Reason: fmt.Sprintf("%s (release #%d, since %s)", h.Reason, h.ReleaseID, b.clock(h.Since)), Lifts: "when lifted"})
 	}
 	for _, h := range st.Held {
 		for _, bl := range h.Blockers {
@@ -210,9 +221,9 @@ func (b builder) heldView(h pipeline.Held, bl pipeline.Blocker, withRelease bool
 	if withRelease {
 		where = fmt.Sprintf("release #%d at %s", h.ReleaseID, where)
 	}
-	v := blockerView{Kind: string(bl.Kind), Where: where, Reason: bl.Reason}
+	v := blockerView{Kind: string(bl.Kind), Where: where, Reason: bl.Reason, Lifts: "when lifted"}
 	if !bl.Until.IsZero() {
-		v.Until = b.clock(bl.Until)
+		v.Lifts = "at " + b.clock(bl.Until)
 	}
 	return v
 }
@@ -269,7 +280,10 @@ func (b builder) stepView(s pipeline.Step, replaced bool) stepView {
 }
 
 func (b builder) releaseRef(repo, pipe string, r *pipeline.Release) releaseRef {
-	ref := releaseRef{ID: r.ID, URL: ReleaseURL(repo, pipe, r.ID), SHA: short(r.SHA), Authors: slices.Clone(r.Authors)}
+	ref := releaseRef{ID: r.ID, URL: ReleaseURL(repo, pipe, r.ID), SHA: short(r.SHA)}
+	if len(r.Authors) > 0 {
+		ref.Authors = "@" + strings.Join(r.Authors, ", @")
+	}
 	for _, n := range r.Pulls {
 		pr := pullRef{Number: n}
 		if b.webURL != "" {
@@ -278,6 +292,18 @@ func (b builder) releaseRef(repo, pipe string, r *pipeline.Release) releaseRef {
 		ref.Pulls = append(ref.Pulls, pr)
 	}
 	return ref
+}
+
+// targetLine is a target as the overview lists it.
+func targetLine(tv notify.TargetView) string {
+	s := tv.Name + ": " + tv.State
+	if tv.Left != "" {
+		s += ", " + tv.Left + " left"
+	}
+	if tv.Detail != "" {
+		s += " (" + tv.Detail + ")"
+	}
+	return s
 }
 
 // ReleaseURL is the path of a release's page. Each segment is escaped:

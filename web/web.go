@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/pipeline"
@@ -47,6 +48,9 @@ type Pages struct {
 	cfg   Config
 	pages *template.Template
 	css   []byte
+	// sizeHint is the largest page rendered so far: growing the buffer to
+	// it at once spares a page of a thousand pipelines a dozen copies.
+	sizeHint atomic.Int64
 }
 
 // New parses the embedded templates.
@@ -121,7 +125,19 @@ func (p *Pages) stylesheet(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
-	page, err := p.Overview(r.Context())
+	n := 1
+	if q := r.URL.Query().Get("page"); q != "" {
+		var err error
+		if n, err = strconv.Atoi(q); err != nil || n < 1 {
+			p.notFound(w, r, "Pages of the overview are numbered from 1, such as /ui/?page=2.")
+			return
+		}
+	}
+	page, err := p.Overview(r.Context(), n)
+	if errors.Is(err, errNoSuchPage) {
+		p.notFound(w, r, fmt.Sprintf("The overview has no page %d: it has %d.", n, page.Pages))
+		return
+	}
 	if err != nil {
 		p.cfg.Logger.Error("web overview", "err", err)
 		p.render(w, r, http.StatusInternalServerError, "message.html", messagePage{Title: "Could not read the pipelines",
@@ -131,16 +147,35 @@ func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "overview.html", page)
 }
 
-// Overview builds the overview of every stored pipeline. A pipeline whose
-// state cannot be read is named, not fatal: the others still show.
-func (p *Pages) Overview(ctx context.Context) (overviewPage, error) {
+// PerPage is how many pipelines a page of the overview shows: a thousand
+// would make a page of megabytes, slow to render and to read on a phone.
+const PerPage = 100
+
+var errNoSuchPage = errors.New("no such page")
+
+// Overview builds page n (from 1) of the overview, pipelines in the
+// index's order (repository, then pipeline). A pipeline whose state cannot
+// be read is named, not fatal: the others still show.
+func (p *Pages) Overview(ctx context.Context, n int) (overviewPage, error) {
 	keys, err := p.cfg.Index.EngineKeys(ctx, "")
 	if err != nil {
 		return overviewPage{}, fmt.Errorf("list pipelines: %w", err)
 	}
 	b := builder{now: p.cfg.Clock.Now(), webURL: p.cfg.WebURL}
-	page := overviewPage{Title: "Pipelines", Now: b.clock(b.now)}
-	for _, k := range keys {
+	page := overviewPage{Title: "Pipelines", Now: b.clock(b.now), Total: len(keys), Page: n,
+		Pages: max(1, (len(keys)+PerPage-1)/PerPage)}
+	if n > page.Pages {
+		return page, errNoSuchPage
+	}
+	lo, hi := (n-1)*PerPage, min(n*PerPage, len(keys))
+	page.First, page.Last = lo+1, hi
+	if n > 1 {
+		page.PrevURL = pageURL(n - 1)
+	}
+	if n < page.Pages {
+		page.NextURL = pageURL(n + 1)
+	}
+	for i, k := range keys[lo:hi] {
 		pl, st, _, err := p.cfg.Engine.LoadWithPipeline(ctx, pipeline.Key{Repository: k.Repository, Pipeline: k.Pipeline})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -150,9 +185,18 @@ func (p *Pages) Overview(ctx context.Context) (overviewPage, error) {
 			page.Unreadable = append(page.Unreadable, k.Repository+" "+k.Pipeline)
 			continue
 		}
-		page.Pipelines = append(page.Pipelines, b.pipelineRow(k.Repository, pl, st))
+		row := b.pipelineRow(k.Repository, pl, st)
+		row.Index = lo + i
+		page.Pipelines = append(page.Pipelines, row)
 	}
 	return page, nil
+}
+
+func pageURL(n int) string {
+	if n == 1 {
+		return "/ui/"
+	}
+	return "/ui/?page=" + strconv.Itoa(n)
 }
 
 func (p *Pages) release(w http.ResponseWriter, r *http.Request) {
@@ -215,10 +259,14 @@ func (p *Pages) find(ctx context.Context, repo, name string) (pipeline.Key, bool
 // page rather than half a page after a 200.
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
 	var buf bytes.Buffer
+	buf.Grow(int(p.sizeHint.Load()))
 	if err := p.pages.ExecuteTemplate(&buf, name, data); err != nil {
 		p.cfg.Logger.Error("web render", "template", name, "path", r.URL.Path, "err", err)
 		http.Error(w, "Wavegate could not render this page; its log says why.", http.StatusInternalServerError)
 		return
+	}
+	if n := int64(buf.Len()); n > p.sizeHint.Load() {
+		p.sizeHint.Store(n)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")

@@ -335,3 +335,44 @@ func TestReleaseURL(t *testing.T) {
 		}
 	}
 }
+
+func TestOverviewPages(t *testing.T) {
+	fs := &fakeStore{}
+	for i := range 2*PerPage + 5 {
+		fs.add(fmt.Sprintf("acme/r%03d", i), prodPipeline(), pipeline.State{})
+	}
+	h := newPages(t, true, fs)
+	for _, tc := range []struct {
+		path    string
+		code    int
+		want    []string
+		wantNot []string
+	}{
+		{"/ui/", 200, []string{"acme/r000", "acme/r099", "Pipelines 1–100 of 205", "Page 1 of 3", `<a href="/ui/?page=2" rel="next">`}, []string{"acme/r100", `rel="prev"`}},
+		{"/ui/?page=2", 200, []string{"acme/r100", "acme/r199", `<a href="/ui/" rel="prev">`, `<a href="/ui/?page=3" rel="next">`}, []string{"acme/r099", "acme/r200"}},
+		{"/ui/?page=3", 200, []string{"acme/r200", "acme/r204", "Pipelines 201–205 of 205", `id="pipeline-204"`}, []string{"acme/r199", `rel="next"`}},
+		{"/ui/?page=4", 404, []string{"no page 4: it has 3"}, nil},
+		{"/ui/?page=0", 404, []string{"numbered from 1"}, nil},
+		{"/ui/?page=x", 404, []string{"numbered from 1"}, nil},
+	} {
+		code, _, body := get(t, h, "GET", tc.path)
+		if code != tc.code {
+			t.Errorf("GET %s = %d, want %d", tc.path, code, tc.code)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET %s lacks %q", tc.path, w)
+			}
+		}
+		for _, w := range tc.wantNot {
+			if strings.Contains(body, w) {
+				t.Errorf("GET %s has %q", tc.path, w)
+			}
+		}
+	}
+	// One page only: no pager.
+	_, _, body := get(t, newPages(t, true, &fakeStore{}), "GET", "/ui/")
+	if strings.Contains(body, "Page 1 of") {
+		t.Errorf("a single page shows a pager:\n%s", body)
+	}
+}
