@@ -71,7 +71,7 @@ type pullRef struct {
 // blockerView is one blocker in force: Where says what it holds.
 type blockerView struct {
 	Kind, Where, Reason string
-	Lifts               string // "at 13:00 UTC", "when lifted"
+	Lifts               string // "at 13:00 UTC", "no set time"
 }
 
 // releasePage is the release page: the PR comment's view, with the steps
@@ -177,15 +177,15 @@ func newestIn(st pipeline.State, stage string) *pipeline.Release {
 func (b builder) pipelineBlockers(st pipeline.State) []blockerView {
 	var out []blockerView
 	if st.OrgPaused != "" {
-		out = append(out, blockerView{Kind: "organization paused", Where: "every pipeline", Reason: st.OrgPaused, Lifts: "when lifted"})
+		out = append(out, blockerView{Kind: "organization paused", Where: "every pipeline", Reason: st.OrgPaused, Lifts: "no set time"})
 	}
 	if st.Paused != "" {
-		out = append(out, blockerView{Kind: "paused", Where: "the whole pipeline", Reason: st.Paused, Lifts: "when lifted"})
+		out = append(out, blockerView{Kind: "paused", Where: "the whole pipeline", Reason: st.Paused, Lifts: "no set time"})
 	}
 	for _, stage := range slices.Sorted(maps.Keys(st.Holds)) {
 		h := st.Holds[stage]
 		out = append(out, blockerView{Kind: "held after rollback", Where: "stage " + stage,
-			Reason: fmt.Sprintf("%s (release #%d, since %s)", h.Reason, h.ReleaseID, b.clock(h.Since)), Lifts: "when lifted"})
+			Reason: fmt.Sprintf("%s (release #%d, since %s)", h.Reason, h.ReleaseID, b.clock(h.Since)), Lifts: "no set time"})
 	}
 	for _, h := range st.Held {
 		for _, bl := range h.Blockers {
@@ -221,7 +221,7 @@ func (b builder) heldView(h pipeline.Held, bl pipeline.Blocker, withRelease bool
 	if withRelease {
 		where = fmt.Sprintf("release #%d at %s", h.ReleaseID, where)
 	}
-	v := blockerView{Kind: string(bl.Kind), Where: where, Reason: bl.Reason, Lifts: "when lifted"}
+	v := blockerView{Kind: string(bl.Kind), Where: where, Reason: bl.Reason, Lifts: "no set time"}
 	if !bl.Until.IsZero() {
 		v.Lifts = "at " + b.clock(bl.Until)
 	}

@@ -202,7 +202,7 @@ func TestOverviewSays(t *testing.T) {
 		`<a href="/ui/acme/api/prod/releases/1">#1</a>`, // gamma's: rolled back
 		"rolled back",
 		"held after rollback", "rolled back by alarm errors (release #1, since 09:30 UTC)",
-		"release #2 at gamma / gamma-1", "outside the deploy window", "at 13:00 UTC", "holiday freeze", "when lifted",
+		"release #2 at gamma / gamma-1", "outside the deploy window", "at 13:00 UTC", "holiday freeze", "no set time",
 		"paused by @lead: incident 42", "organization paused", "paused by @owner: org-wide",
 		"no release yet", // acme/web's stage "new"
 		// A release no stage has taken yet is shown too.
@@ -239,7 +239,7 @@ func TestReleasePageSays(t *testing.T) {
 	for _, want := range []string{
 		"failed", "alarm errors fired in gamma", "@ana", `href="https://github.com/acme/api/pull/7"`,
 		"Started 08:00 UTC; finished 08:30 UTC",
-		"replaced:</span> deploy full <code>1111111</code>, succeeded, started 09:00 UTC, finished 09:10 UTC",
+		"undone by the rollback:</span> deploy full <code>1111111</code>, succeeded, started 09:00 UTC, finished 09:10 UTC",
 		"rollback full <code>0000000</code>, succeeded, started 09:20 UTC, finished 09:30 UTC",
 		"Pauses and holds of the pipeline", "held after rollback",
 	} {
