@@ -50,6 +50,9 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("build the setup flow: %w", err)
 	}
 	setup.Routes(mux)
+	if err := a.uiRoutes(mux); err != nil {
+		return nil, err
+	}
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -62,6 +62,10 @@ type Config struct {
 	// are not evaluated.
 	PrometheusURL string
 
+	// UIPublic serves the read-only web pages under /ui/ without sign-in,
+	// for a trusted network; off, /ui/ answers 404.
+	UIPublic bool
+
 	// warnings: see Warnings.
 	warnings []string
 }
@@ -91,7 +95,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("slack_signing_secret", redact(c.SlackSigningSecret)), slog.String("slack_signing_secret_file", c.SlackSigningSecretFile),
 		slog.String("slack_app_token", redact(c.SlackAppToken)), slog.String("slack_app_token_file", c.SlackAppTokenFile),
 		slog.String("alertmanager_token", redact(c.AlertmanagerToken)), slog.String("alertmanager_token_file", c.AlertmanagerTokenFile),
-		slog.String("prometheus_url", redactURL(c.PrometheusURL)),
+		slog.String("prometheus_url", redactURL(c.PrometheusURL)), slog.Bool("ui_public", c.UIPublic),
 		slog.String("log_format", c.LogFormat), slog.String("log_level", c.LogLevel),
 		slog.Int("workers", c.Workers), slog.Duration("retention", c.Retention),
 		// Names only: a deployer's env may hold the operator's own secrets.
@@ -138,6 +142,7 @@ func (c *Config) options() []option {
 			file: "alertmanager-token-file"},
 		{name: "alertmanager-token-file", usage: "`FILE` holding the Alertmanager bearer token (a trailing newline is ignored)", value: stringValue{&c.AlertmanagerTokenFile}},
 		{name: "prometheus-url", usage: "Prometheus base `URL` (such as http://prometheus:9090) that pipelines' alarms.queries, alarms.compare and datapoints are evaluated through; a user:password in it is sent as basic authentication", value: stringValue{&c.PrometheusURL}},
+		{name: "ui-public", usage: "serve the read-only web pages under /ui/ to anyone who reaches this server, without sign-in: only on a trusted network", value: boolValue{&c.UIPublic}},
 		{name: "log-format", usage: "`FORMAT` of the log: text or json (default: text on a terminal, json otherwise)", value: stringValue{&c.LogFormat}},
 		{name: "log-level", usage: "`LEVEL` of the log: debug, info, warn or error", value: stringValue{&c.LogLevel}},
 		{name: "workers", usage: "`N` webhook deliveries processed at once", value: intValue{&c.Workers}},
@@ -383,6 +388,19 @@ func (v stringValue) String() string {
 	return *v.p
 }
 func (v stringValue) Set(s string) error { *v.p = s; return nil }
+
+type boolValue struct{ p *bool }
+
+func (v boolValue) String() string   { return strconv.FormatBool(v.p != nil && *v.p) }
+func (v boolValue) IsBoolFlag() bool { return true }
+func (v boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	*v.p = b
+	return nil
+}
 
 type int64Value struct{ p *int64 }
 

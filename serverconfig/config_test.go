@@ -355,3 +355,42 @@ func TestPrometheusURL(t *testing.T) {
 		})
 	}
 }
+
+func TestUIPublic(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		file string
+		want bool
+		err  string
+	}{
+		{name: "off by default", want: false},
+		{name: "bare flag", args: []string{"--ui-public"}, want: true},
+		{name: "flag with a value", args: []string{"--ui-public=false"}, env: map[string]string{"WAVEGATE_UI_PUBLIC": "true"}, want: false},
+		{name: "environment", env: map[string]string{"WAVEGATE_UI_PUBLIC": "true"}, want: true},
+		{name: "file", file: "ui-public: true\n", want: true},
+		{name: "not a boolean", env: map[string]string{"WAVEGATE_UI_PUBLIC": "yes please"}, err: "want true or false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.args
+			if tc.file != "" {
+				path := filepath.Join(t.TempDir(), "wavegate.yml")
+				if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append([]string{"--config", path}, args...)
+			}
+			cfg, err := ParseConfig(args, func(k string) string { return tc.env[k] }, io.Discard)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || cfg.UIPublic != tc.want {
+				t.Fatalf("UIPublic = %t, %v; want %t", cfg.UIPublic, err, tc.want)
+			}
+		})
+	}
+}

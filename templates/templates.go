@@ -1,7 +1,8 @@
 // Package templates holds the files of every human-facing page and message,
 // embedded in the binary so that a single file is all there is to deploy.
 //
-// web/ holds html/template pages served by Wavegate itself (the setup flow);
+// web/ holds html/template pages served by Wavegate itself (the setup flow,
+// and under web/ui/ the read-only pages with their stylesheet);
 // github/ holds text/template Markdown for what Wavegate writes on GitHub
 // (check-run summaries, PR comments); slack/ holds text/template Slack
 // mrkdwn for the texts of Slack messages, whose blocks are assembled in Go.
@@ -12,7 +13,7 @@ import (
 	"io/fs"
 )
 
-//go:embed web/*.html github/*.md.tmpl slack/*.mrkdwn.tmpl
+//go:embed web/*.html web/ui/*.html web/ui/ui.css github/*.md.tmpl slack/*.mrkdwn.tmpl
 var files embed.FS
 
 // Files returns the embedded template files, with paths such as

@@ -55,8 +55,9 @@ func TestServeBadValueSaysSoOnce(t *testing.T) {
 }
 
 // flag's help says "value" for a type it does not know; every flag names
-// what it takes instead.
+// what it takes instead, but for the switches, which take nothing.
 func TestServeHelpNamesWhatEachFlagTakes(t *testing.T) {
+	switches := map[string]bool{"ui-public": true}
 	var out, errOut strings.Builder
 	if code := run([]string{"serve", "-h"}, func(string) string { return "" }, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
@@ -69,11 +70,18 @@ func TestServeHelpNamesWhatEachFlagTakes(t *testing.T) {
 			continue
 		}
 		flags++
+		if switches[m[1]] {
+			if m[2] != "" {
+				t.Errorf("-%s is a switch but takes %q", m[1], m[2])
+			}
+			delete(switches, m[1])
+			continue
+		}
 		if m[2] == "" || m[2] == "value" || strings.ToUpper(m[2]) != m[2] {
 			t.Errorf("-%s takes %q; want a placeholder such as FILE, ADDR or DURATION", m[1], m[2])
 		}
 	}
-	if flags < 15 {
-		t.Errorf("found %d flags in the help:\n%s", flags, errOut.String())
+	if flags < 15 || len(switches) > 0 {
+		t.Errorf("found %d flags in the help, not the switches %v:\n%s", flags, switches, errOut.String())
 	}
 }
