@@ -38,6 +38,13 @@ const commandPipeline = `pipelines:
 // newCommandWorld starts Wavegate with release 1 added by rel (nil: as is).
 func newCommandWorld(t *testing.T, rel func(*pipeline.Release)) *commandWorld {
 	t.Helper()
+	return newCommandWorldWith(t, rel, nil)
+}
+
+// newCommandWorldWith is newCommandWorld with configure, when set, changing
+// the configuration and options first.
+func newCommandWorldWith(t *testing.T, rel func(*pipeline.Release), configure func(*Config, *Options)) *commandWorld {
+	t.Helper()
 	fake := newFake(t)
 	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
 	fake.AddPull("acme/api", githubfake.Pull{Number: 7, User: "dave", State: "closed", Merged: true, MergeCommitSHA: "c1", HeadSHA: "h7"})
@@ -48,7 +55,7 @@ func newCommandWorld(t *testing.T, rel func(*pipeline.Release)) *commandWorld {
 	w := &commandWorld{buttonWorld: &buttonWorld{t: t, fake: fake, clk: clk, effects: make(chan store.Effect, 200)},
 		saved: make(chan pipeline.Result, 200)}
 	cfg, workDir := deployingConfig(t, fake, deployScript)
-	w.r = startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
+	opts := Options{WorkDir: workDir,
 		OnEffectDone: func(e store.Effect, err error) {
 			// Effects cut short by the end of the test are not failures.
 			if err != nil && !errors.Is(err, context.Canceled) {
@@ -57,7 +64,11 @@ func newCommandWorld(t *testing.T, rel func(*pipeline.Release)) *commandWorld {
 			w.effects <- e
 		},
 		OnEngineSaved: func(_ pipeline.Key, res pipeline.Result) { w.saved <- res },
-	})
+	}
+	if configure != nil {
+		configure(&cfg, &opts)
+	}
+	w.r = startWith(t, cfg, fake, clk, opts)
 	installAcme(t, w.r.app.Store(), clk.Now())
 	ps := parsePipelines(t, commandPipeline)
 	r := pipeline.Release{ID: 1, SHA: "c1", Authors: []string{"dave"}, Pulls: []int{7}, CreatedAt: clk.Now()}

@@ -1,9 +1,7 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wavegate/wavegate/internal/clock"
-	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 	"github.com/wavegate/wavegate/notify"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
@@ -45,36 +41,11 @@ func newSlackCommandWorld(t *testing.T) *slackCommandWorld {
 		_, _ = io.WriteString(w, "ok")
 	}))
 	t.Cleanup(sw.hooks.Close)
-	fake := newFake(t)
-	fake.AddCommit("acme/api", githubfake.Commit{SHA: "c1"})
-	fake.AddPull("acme/api", githubfake.Pull{Number: 7, User: "dave", State: "closed", Merged: true, MergeCommitSHA: "c1", HeadSHA: "h7"})
-	for login, role := range map[string]string{"lead": "write", "max": "maintain", "rita": "read"} {
-		fake.SetPermission("acme/api", login, role)
-	}
-	clk := clock.NewFake(time.Date(2026, 11, 21, 14, 2, 0, 0, time.UTC))
-	w := &commandWorld{buttonWorld: &buttonWorld{t: t, fake: fake, clk: clk, effects: make(chan store.Effect, 200)},
-		saved: make(chan pipeline.Result, 200)}
-	cfg, workDir := deployingConfig(t, fake, deployScript)
-	cfg.SlackSigningSecret = slackSigningSecret
 	hooksHost := strings.TrimPrefix(sw.hooks.URL, "http://")
-	w.r = startWith(t, cfg, fake, clk, Options{WorkDir: workDir,
-		SlackResponseURLAllowed: func(u *url.URL) bool { return u.Host == hooksHost },
-		OnEffectDone: func(e store.Effect, err error) {
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("effect %s: %v", e.Key, err)
-			}
-			w.effects <- e
-		},
-		OnEngineSaved: func(_ pipeline.Key, res pipeline.Result) { w.saved <- res },
+	w := newCommandWorldWith(t, nil, func(cfg *Config, opts *Options) {
+		cfg.SlackSigningSecret = slackSigningSecret
+		opts.SlackResponseURLAllowed = func(u *url.URL) bool { return u.Host == hooksHost }
 	})
-	installAcme(t, w.r.app.Store(), clk.Now())
-	ps := parsePipelines(t, commandPipeline)
-	r := pipeline.Release{ID: 1, SHA: "c1", Authors: []string{"dave"}, Pulls: []int{7}, CreatedAt: clk.Now()}
-	if _, err := w.r.app.runner.ApplyWith(t.Context(), w.key(), ps[0], func(_ pipeline.Pipeline, st *pipeline.State) error {
-		return pipeline.AddRelease(st, r)
-	}); err != nil {
-		t.Fatal(err)
-	}
 	sw.commandWorld = w
 	return sw
 }
