@@ -14,6 +14,7 @@ func (a *App) uiRoutes(mux *http.ServeMux) error {
 	pages, err := web.New(web.Config{
 		Public: a.cfg.UIPublic, Index: a.store, Engine: a.engine,
 		Clock: a.opts.Clock, Logger: a.opts.Logger, WebURL: githubapp.WebURL(a.cfg.GitHubAPIURL),
+		Audit: a.store, History: a.store, Live: a.liveUpdates(), // uilive.go
 	})
 	if err != nil {
 		return fmt.Errorf("build the web pages: %w", err)

@@ -13,7 +13,7 @@ import (
 	"io/fs"
 )
 
-//go:embed web/*.html web/ui/*.html web/ui/ui.css github/*.md.tmpl slack/*.mrkdwn.tmpl
+//go:embed web/*.html web/ui/*.html web/ui/ui.css web/ui/live.js github/*.md.tmpl slack/*.mrkdwn.tmpl
 var files embed.FS
 
 // Files returns the embedded template files, with paths such as

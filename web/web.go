@@ -41,6 +41,11 @@ type Config struct {
 	// WebURL is GitHub's web address (https://github.com/), for links to
 	// pull requests; none when empty.
 	WebURL string
+	// Audit, History and Live feed the audit page, the metrics page and
+	// the live updates; each is not served while its source is nil.
+	Audit   AuditSource
+	History store.History
+	Live    *Live
 }
 
 // Pages is the /ui/ handler set.
@@ -68,6 +73,7 @@ func New(cfg Config) (*Pages, error) {
 		"blockerTable": func(caption string, list []blockerView) blockerTable {
 			return blockerTable{Caption: caption, List: list}
 		},
+		"live": liveAttr,
 	}).ParseFS(templates.Files(), "web/ui/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse web/ui templates: %w", err)
@@ -84,12 +90,14 @@ func (p *Pages) Routes(mux *http.ServeMux) {
 	// The stylesheet holds nothing about the pipelines, so even the page
 	// saying the pages are off is styled.
 	mux.HandleFunc("GET /ui/ui.css", p.stylesheet)
+	mux.HandleFunc("GET /ui/live.js", p.script)
 	if !p.cfg.Public {
 		mux.HandleFunc("/ui/", p.off)
 		return
 	}
 	mux.HandleFunc("GET /ui/{$}", p.overview)
 	mux.HandleFunc("GET /ui/{owner}/{repo}/{pipeline}/releases/{id}", p.release)
+	p.moreRoutes(mux)
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		p.notFound(w, r, "There is no page at this address.")
 	})
@@ -270,9 +278,9 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, code int, name st
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	// The pages load their own stylesheet and nothing else: no scripts,
-	// no frames, no forms.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	// The pages load their own stylesheet and script and nothing else;
+	// the script reads only this origin (live updates): no frames, no forms.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")

@@ -295,7 +295,7 @@ func TestHostileStringsAreEscaped(t *testing.T) {
 		if code != 200 && code != 404 {
 			t.Fatalf("GET %s = %d:\n%s", path, code, body)
 		}
-		for _, raw := range []string{"<script", "<img", "<b>", "<i>", `a"b`, `R&D`} {
+		for _, raw := range []string{"<script>", "<img", "<b>", "<i>", `a"b`, `R&D`} {
 			if strings.Contains(body, raw) {
 				t.Errorf("GET %s shows %q unescaped:\n%s", path, raw, body)
 			}
