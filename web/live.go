@@ -20,6 +20,8 @@ type Live struct {
 	closed  bool
 	done    chan struct{}
 	servers map[*http.Server]bool // whose shutdown closes l
+	// onStreamClosed, when set, is told each stream closed (tests).
+	onStreamClosed func()
 }
 
 // MaxStreams is how many event streams a Wavegate keeps open at once by
@@ -116,8 +118,12 @@ func (l *Live) Streams() int {
 // Close ends the subscription.
 func (s *Stream) Close() {
 	s.live.mu.Lock()
-	defer s.live.mu.Unlock()
 	delete(s.live.streams, s)
+	hook := s.live.onStreamClosed
+	s.live.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 }
 
 func (s *Stream) add(key pipeline.Key) {
