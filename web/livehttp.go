@@ -84,10 +84,6 @@ func (p *Pages) events(w http.ResponseWriter, r *http.Request) {
 		p.cfg.Live.closeOnShutdown(srv)
 	}
 	rc := http.NewResponseController(w)
-	// The server's ReadTimeout would otherwise end the stream: once it
-	// passes, the server cancels the request. Errors mean the writer has
-	// no deadlines (tests' recorders), which is fine.
-	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
