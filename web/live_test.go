@@ -300,3 +300,42 @@ func TestEventsEndOnShutdown(t *testing.T) {
 		}
 	}
 }
+
+// The pages load one script, from this origin, deferred; the policy lets
+// it read this origin's event stream and runs nothing inline.
+func TestPagesLoadTheScript(t *testing.T) {
+	fs := &fakeStore{}
+	fs.add("acme/api", prodPipeline(), bakingState())
+	h := pagesWith(t, Config{Index: fs, Engine: fs, Live: NewLive(1), Audit: &fakeAudit{}, History: &fakeHistory{}})
+	for _, tc := range []struct{ path, live string }{
+		{"/ui/", `data-live="all"`},
+		{"/ui/acme/api/prod/releases/2", `data-live="{&#34;repository&#34;:&#34;acme/api&#34;,&#34;pipeline&#34;:&#34;prod&#34;}"`},
+		{"/ui/audit", `data-live="all"`},
+		{"/ui/metrics", `data-live="all"`},
+		{"/ui/nothing", `data-live=""`},
+	} {
+		_, hdr, body := get(t, h, "GET", tc.path)
+		csp := hdr.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("GET %s: Content-Security-Policy %q lacks %q", tc.path, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe") {
+			t.Errorf("GET %s: Content-Security-Policy %q", tc.path, csp)
+		}
+		if strings.Count(body, "<script") != 1 || !strings.Contains(body, `<script src="/ui/live.js" defer></script>`) {
+			t.Errorf("GET %s: not exactly the one deferred script:\n%s", tc.path, body)
+		}
+		if !strings.Contains(body, "<main "+tc.live+">") {
+			t.Errorf("GET %s lacks <main %s>", tc.path, tc.live)
+		}
+	}
+	// The script is served even with the pages off: it holds nothing.
+	for _, public := range []bool{true, false} {
+		code, hdr, body := get(t, newPages(t, public, fs), "GET", "/ui/live.js")
+		if code != 200 || hdr.Get("Content-Type") != "text/javascript; charset=utf-8" || !strings.Contains(body, "new EventSource(url)") {
+			t.Errorf("public %t: GET /ui/live.js = %d %q", public, code, hdr.Get("Content-Type"))
+		}
+	}
+}
