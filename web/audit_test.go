@@ -91,7 +91,7 @@ func TestAuditPage(t *testing.T) {
 		`<td>3 Dec 2026 08:00 UTC</td><td>@lead</td><td><a href="https://github.com/acme/api/pull/7#issuecomment-1">comment</a>`,
 		`<p>Reason: incident 42</p><p>paused pipeline prod</p>`,
 		// The Slack link names no repository: left out, and said so.
-		"1 of them are not shown",
+		"Not shown: 1, about repositories you cannot read or about no repository (Slack links).",
 		`<a href="/ui/audit">Audit</a>`, `<a href="/ui/metrics">Metrics</a>`,
 	} {
 		if !strings.Contains(body, want) {

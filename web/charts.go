@@ -12,16 +12,15 @@ import (
 // viewBox, so the page prints no long fractions.
 
 // barChart is releases per day over a window, oldest day on the left.
+// Its scale and the days' names are printed as text around the drawing,
+// which shrinks on a phone.
 type barChart struct {
 	Label         string // the text alternative: what the chart shows, in words
 	Width, Height int
-	Top           int // the scale's top value, printed beside the plot
+	Top           int // the scale's top value
 	Bars          []chartBar
-	// BaseY is the axis; FirstLabel and LastLabel name the first and last
-	// day under it.
-	BaseY                 int
+	// FirstLabel and LastLabel name the first and last day.
 	FirstLabel, LastLabel string
-	LastX                 int // where LastLabel ends
 }
 
 type chartBar struct {
@@ -34,8 +33,6 @@ type chartBar struct {
 const (
 	plotWidth  = 720
 	plotHeight = 100
-	chartLeft  = 28 // room for the scale's top value
-	chartBelow = 18 // room for the day labels
 )
 
 // dayCounts counts released times in days of 24 hours ending at now,
@@ -67,17 +64,17 @@ func releasesChart(counts []int, now time.Time, clock func(time.Time) string) ba
 		top = max(top, c)
 	}
 	pitch := plotWidth / days
-	c := barChart{Width: chartLeft + pitch*days, Height: plotHeight + chartBelow, Top: top, BaseY: plotHeight}
+	c := barChart{Width: pitch * days, Height: plotHeight, Top: top}
 	dayEnd := func(i int) time.Time { return now.Add(-time.Duration(days-1-i) * 24 * time.Hour) }
 	for i, n := range counts {
 		end := clock(dayEnd(i))
-		b := chartBar{X: chartLeft + i*pitch + pitch/8, W: max(1, pitch-pitch/4), Count: n, Day: end,
+		b := chartBar{X: i*pitch + pitch/8, W: max(1, pitch-pitch/4), Count: n, Day: end,
 			Title: fmt.Sprintf("%s in the day to %s", plural(n, "release"), end)}
 		b.H = int(math.Round(float64(n) / float64(top) * float64(plotHeight-4)))
 		b.Y = plotHeight - b.H
 		c.Bars = append(c.Bars, b)
 	}
-	c.FirstLabel, c.LastLabel, c.LastX = clock(dayEnd(0)), clock(dayEnd(days-1)), c.Width
+	c.FirstLabel, c.LastLabel = clock(dayEnd(0)), clock(dayEnd(days-1))
 	c.Label = fmt.Sprintf("Releases per day over %d days: %s in all", days, plural(total, "release"))
 	if total > 0 {
 		c.Label += fmt.Sprintf(", at most %d in the day to %s", counts[busiest], clock(dayEnd(busiest)))

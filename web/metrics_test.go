@@ -64,10 +64,10 @@ func TestMetricsPage(t *testing.T) {
 			`<h2 id="metrics-0">acme/api <span class="pipe">prod</span></h2>`,
 			// Deployments per day: two in the day to 3 Dec 10:00, one in the last.
 			`aria-label="Releases per day over 7 days: 3 releases in all, at most 2 in the day to 3 Dec 10:00 UTC"`,
-			`<text x="0" y="12">2</text>`,
-			`<rect x="550" y="4" width="77" height="96"><title>2 releases in the day to 3 Dec 10:00 UTC</title></rect>`,
-			`<rect x="652" y="52" width="77" height="48"><title>1 release in the day to 4 Dec 10:00 UTC</title></rect>`,
-			`<text x="0" y="118">28 Nov 10:00 UTC</text>`,
+			`Deployments per day (scale 0 to 2)`, `viewBox="0 0 714 100"`,
+			`<rect x="522" y="4" width="77" height="96"><title>2 releases in the day to 3 Dec 10:00 UTC</title></rect>`,
+			`<rect x="624" y="52" width="77" height="48"><title>1 release in the day to 4 Dec 10:00 UTC</title></rect>`,
+			`<span>28 Nov 10:00 UTC</span><span>4 Dec 10:00 UTC</span>`,
 			`<tr><td>3 Dec 10:00 UTC</td><td>2</td></tr>`, `<tr><td>4 Dec 10:00 UTC</td><td>1</td></tr>`,
 			// Lead times 1h, 2h, 4h: p50 2h, p90 4h; one failure of four changes.
 			`<tr><th scope="row">Deployment frequency</th><td>0.43 a day</td><td>3 released</td></tr>`,
