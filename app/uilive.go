@@ -6,8 +6,9 @@ import (
 )
 
 // liveUpdates makes the broker of the pages' live updates and feeds it
-// every engine state saved, after the hook already set (tests'). It runs
-// before Serve starts anything that saves, so the hook is not raced.
+// every engine state saved, once committed, keeping the hook already set
+// (tests'). It runs before Serve starts anything that saves, so setting
+// the hook races nothing.
 func (a *App) liveUpdates() *web.Live {
 	live := web.NewLive(web.MaxStreams)
 	prev := a.engine.OnSaved
