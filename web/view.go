@@ -18,6 +18,7 @@ import (
 
 // overviewPage is /ui/: every pipeline Wavegate keeps state for.
 type overviewPage struct {
+	Frame     frame // who is signed in; render fills it
 	Title     string
 	Now       string
 	Pipelines []pipelineRow
@@ -77,6 +78,7 @@ type blockerView struct {
 // releasePage is the release page: the PR comment's view, with the steps
 // and times the state keeps.
 type releasePage struct {
+	Frame        frame // who is signed in, the form tokens; render fills it
 	Title        string
 	Now          string
 	OverviewURL  string
