@@ -24,6 +24,11 @@ func (p *Pages) canRead(r *http.Request, repository string) bool {
 		return false
 	}
 	repos, err := p.readable(r.Context(), s)
+	if errors.Is(err, errSignedOut) {
+		// The user took back the App's authorization, or GitHub ended the
+		// token: the session ends too, and the next page asks to sign in.
+		p.revoked.add(s.ID, time.Unix(s.Expires, 0), p.cfg.Clock.Now())
+	}
 	if err != nil {
 		p.cfg.Logger.Warn("web: repositories the user can read", "login", s.Login, "err", err)
 		return false

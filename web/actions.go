@@ -32,6 +32,7 @@ type frame struct {
 	Login  string // "" when nobody is signed in
 	SignIn bool   // sign-in is offered
 	Public bool   // --ui-public: read-only for anyone
+	CanAct bool   // signed in, and actions run: the forms show
 	CSRF   string
 	Flash  *flash
 }
@@ -49,7 +50,7 @@ func (p *Pages) framed(w http.ResponseWriter, r *http.Request, data any) any {
 	}
 	fr := frame{SignIn: p.signInReady(), Public: p.cfg.Public}
 	if s, ok := p.session(r); ok {
-		fr.Login, fr.CSRF = s.Login, p.seal.csrf(s.ID)
+		fr.Login, fr.CSRF, fr.CanAct = s.Login, p.seal.csrf(s.ID), p.cfg.Commands != nil
 		fr.Flash = p.takeFlash(w, r)
 	}
 	c := reflect.New(v.Type()).Elem()

@@ -383,3 +383,17 @@ func mustRequest(t *testing.T, u string) *http.Request {
 	}
 	return req
 }
+
+// A token GitHub no longer takes ends the session.
+func TestRevokedTokenEndsSession(t *testing.T) {
+	w := newAuthWorld(t, nil)
+	c := w.signIn("rita")
+	w.fake.RevokeUserTokens()
+	w.clk.Advance(accessTTL)
+	if code, body := w.get(c, releasePath); code != 404 || strings.Contains(body, "Release #2") {
+		t.Errorf("with a revoked token: %d:\n%s", code, body)
+	}
+	if code, _ := w.get(c, "/ui/"); code != 401 {
+		t.Errorf("after GitHub refused the token: %d, want 401", code)
+	}
+}

@@ -287,3 +287,11 @@ func (s *Server) listUserInstallationRepos(x *exchange) {
 	}
 	x.reply(http.StatusOK, map[string]any{"total_count": len(repos), "repository_selection": "selected", "repositories": list})
 }
+
+// RevokeUserTokens invalidates every user access token, as when users take
+// back their authorization of the App.
+func (s *Server) RevokeUserTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.userTokens)
+}
