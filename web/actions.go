@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -182,13 +183,21 @@ func (p *Pages) act(w http.ResponseWriter, r *http.Request) {
 	verb := commands.Verb(r.PostForm.Get("verb"))
 	onRelease, known := actionVerbs[verb]
 	if !nonceRE.MatchString(nonce) || !known {
-		p.forbidden(w, r, "This form is not one the release page makes, so nothing was changed. Go back, reload the page and try again.")
+		p.forbidden(w, r, "This form is not one the Wavegate pages make, so nothing was changed. Go back, reload the page and try again.")
 		return
 	}
 	repo := r.PathValue("owner") + "/" + r.PathValue("repo")
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		p.notFound(w, r, "A release is named by its number, such as /releases/12.")
+	// Without a release in the path, the form is the overview's: it acts
+	// on the pipeline only.
+	var id int64
+	if r.PathValue("id") != "" {
+		var err error
+		if id, err = strconv.ParseInt(r.PathValue("id"), 10, 64); err != nil || id <= 0 {
+			p.notFound(w, r, "A release is named by its number, such as /releases/12.")
+			return
+		}
+	} else if onRelease {
+		p.forbidden(w, r, "This form is not one the overview makes, so nothing was changed. Go back, reload the page and try again.")
 		return
 	}
 	key, found, err := p.find(r.Context(), repo, r.PathValue("pipeline"))
@@ -206,7 +215,10 @@ func (p *Pages) act(w http.ResponseWriter, r *http.Request) {
 		form[f] = r.PostForm.Get(f)
 	}
 	line := commandLine(verb, key.Pipeline, form)
-	page := ReleaseURL(key.Repository, key.Pipeline, id)
+	page := "/ui/"
+	if id != 0 {
+		page = ReleaseURL(key.Repository, key.Pipeline, id)
+	}
 	req := commandrun.Request{
 		// The login keeps one user's nonce from ever matching another's.
 		ID: "web:" + s.Login + ":" + nonce, Surface: store.SurfaceWeb, Source: page,
@@ -238,4 +250,23 @@ func (p *Pages) act(w http.ResponseWriter, r *http.Request) {
 func overridable() []pipeline.BlockerKind {
 	return []pipeline.BlockerKind{pipeline.BlockerAlarm, pipeline.BlockerWindow, pipeline.BlockerFreeze,
 		pipeline.BlockerBlockedCommit, pipeline.BlockerUnreviewed, pipeline.BlockerRollback}
+}
+
+// pipelineAct is what a row of the overview needs for its pause and
+// resume forms.
+type pipelineAct struct {
+	URL, CSRF string
+}
+
+// addPipelineActions gives each row its forms, for a signed-in user when
+// actions run.
+func (p *Pages) addPipelineActions(r *http.Request, rows []pipelineRow) {
+	s, ok := p.session(r)
+	if !ok || p.cfg.Commands == nil {
+		return
+	}
+	csrf := p.seal.csrf(s.ID)
+	for i := range rows {
+		rows[i].Act = &pipelineAct{URL: "/ui/" + rows[i].Repository + "/" + url.PathEscape(rows[i].Pipeline), CSRF: csrf}
+	}
 }

@@ -174,3 +174,38 @@ func TestActionRefused(t *testing.T) {
 		t.Errorf("olga acting on Acme/API: %d:\n%s", resp.StatusCode, body)
 	}
 }
+
+// The overview offers pause and resume on each pipeline the user can read.
+func TestOverviewActions(t *testing.T) {
+	w := newAuthWorld(t, nil)
+	c := w.signIn("max")
+	_, page := w.get(c, "/ui/")
+	if !strings.Contains(page, `action="/ui/Acme/API/prod"`) || strings.Contains(page, `action="/ui/Other/Web/prod"`) {
+		t.Fatalf("overview forms:\n%s", page)
+	}
+	form := url.Values{"csrf": {field(t, page, "csrf")}, "nonce": {field(t, page, "nonce")}, "verb": {"approve"}}
+	if resp, _ := w.post(c, "/ui/Acme/API/prod", form); resp.StatusCode != 403 || len(w.runner.requests()) != 0 {
+		t.Errorf("approve on a pipeline: %d, %d commands run", resp.StatusCode, len(w.runner.requests()))
+	}
+	form.Set("verb", "pause")
+	form.Set("reason", "incident")
+	resp, _ := w.post(c, "/ui/Acme/API/prod", form)
+	reqs := w.runner.requests()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/" || len(reqs) != 1 {
+		t.Fatalf("pause from the overview: %d to %q, %d commands", resp.StatusCode, resp.Header.Get("Location"), len(reqs))
+	}
+	if r := reqs[0]; r.Pipeline != "prod" || r.ReleaseID != 0 || r.Source != "/ui/" || r.Command.Line != `/deploy pause prod --reason "incident"` {
+		t.Errorf("request %+v", r)
+	}
+	if _, page = w.get(c, "/ui/"); !strings.Contains(page, "Done: ran pause: incident") {
+		t.Errorf("no outcome on the overview:\n%s", page)
+	}
+	// Nobody signed in: no forms at all.
+	pub := newAuthWorld(t, func(c *Config) { c.Public = true })
+	if _, page := pub.get(pub.browser(), "/ui/"); strings.Contains(page, "<form") || !strings.Contains(page, "read-only") {
+		t.Errorf("--ui-public overview has forms or lacks the read-only note:\n%s", page)
+	}
+	if _, page := pub.get(pub.browser(), releasePath); strings.Contains(page, "<form") {
+		t.Errorf("--ui-public release page has forms")
+	}
+}

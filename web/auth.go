@@ -41,6 +41,7 @@ func (p *Pages) authRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ui/oauth/callback", p.callback)
 	mux.HandleFunc("POST /ui/signout", p.signOut)
 	mux.HandleFunc("POST /ui/{owner}/{repo}/{pipeline}/releases/{id}", p.gate(p.act))
+	mux.HandleFunc("POST /ui/{owner}/{repo}/{pipeline}", p.gate(p.act))
 }
 
 // gate lets a page through for --ui-public or a signed-in user; anyone

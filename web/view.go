@@ -40,6 +40,7 @@ type pipelineRow struct {
 	// Queued are the releases in progress that have reached no stage yet.
 	Queued   []releaseRef
 	Blockers []blockerView
+	Act      *pipelineAct // pause and resume forms, for a signed-in user
 }
 
 // stageCell is one stage of a pipeline with the newest release that

@@ -182,6 +182,7 @@ func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 			Message: "Wavegate could not read its pipelines from its database; its log says why. Reload the page to try again."})
 		return
 	}
+	p.addPipelineActions(r, page.Pipelines)
 	p.render(w, r, http.StatusOK, "overview.html", page)
 }
 
