@@ -16,12 +16,18 @@ import (
 // one place: everyone with --ui-public, else a signed-in user GitHub says
 // can read the repository.
 func (p *Pages) canRead(r *http.Request, repository string) bool {
+	return p.reader(r)(repository)
+}
+
+// reader is canRead for many repositories of one request, such as the
+// overview's: the session is opened once.
+func (p *Pages) reader(r *http.Request) func(repository string) bool {
 	if p.cfg.Public {
-		return true
+		return func(string) bool { return true }
 	}
 	s, ok := p.session(r)
 	if !ok {
-		return false
+		return func(string) bool { return false }
 	}
 	repos, err := p.readable(r.Context(), s)
 	if errors.Is(err, errSignedOut) {
@@ -31,9 +37,8 @@ func (p *Pages) canRead(r *http.Request, repository string) bool {
 	}
 	if err != nil {
 		p.cfg.Logger.Warn("web: repositories the user can read", "login", s.Login, "err", err)
-		return false
 	}
-	return repos[strings.ToLower(repository)]
+	return func(repository string) bool { return repos[strings.ToLower(repository)] }
 }
 
 // viewerLogin is the signed-in GitHub login, or "" for nobody.

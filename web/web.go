@@ -171,7 +171,7 @@ func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	page, err := p.overviewFor(r.Context(), n, func(repo string) bool { return p.canRead(r, repo) })
+	page, err := p.overviewFor(r.Context(), n, p.reader(r))
 	if errors.Is(err, errNoSuchPage) {
 		p.notFound(w, r, fmt.Sprintf("The overview has no page %d: it has %d.", n, page.Pages))
 		return
