@@ -29,12 +29,9 @@ func (p *Pages) reader(r *http.Request) func(repository string) bool {
 	if !ok {
 		return func(string) bool { return false }
 	}
+	// The gate asked GitHub already: this is the cache's answer, unless
+	// the minute ran out in between.
 	repos, err := p.readable(r.Context(), s)
-	if errors.Is(err, errSignedOut) {
-		// The user took back the App's authorization, or GitHub ended the
-		// token: the session ends too, and the next page asks to sign in.
-		p.revoked.add(s.ID, time.Unix(s.Expires, 0), p.cfg.Clock.Now())
-	}
 	if err != nil {
 		p.cfg.Logger.Warn("web: repositories the user can read", "login", s.Login, "err", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -24,6 +25,15 @@ const maxGitHubAnswer = 4 << 20
 type oauthState struct {
 	State   string `json:"s"`
 	Expires int64  `json:"e"`
+	Next    string `json:"n"` // the page to return to
+}
+
+// localPage says whether next is a page of these pages' own, the only
+// place a sign-in may return to: never another site.
+func localPage(next string) bool {
+	u, err := url.Parse(next)
+	return err == nil && strings.HasPrefix(next, "/ui/") && u.Scheme == "" && u.Host == "" &&
+		!strings.ContainsAny(next, "\\\r\n")
 }
 
 // signInReady says whether sign-in can be offered now: the App's client id
@@ -54,8 +64,26 @@ func (p *Pages) gate(h http.HandlerFunc) http.HandlerFunc {
 			p.off(w, r)
 			return
 		default:
-			if _, ok := p.session(r); !ok {
+			s, ok := p.session(r)
+			if !ok {
 				p.unauthorized(w, r)
+				return
+			}
+			// Asked now (or found in the cache), so that a GitHub that
+			// does not answer is said, not shown as a page of nothing.
+			_, err := p.readable(r.Context(), s)
+			if errors.Is(err, errSignedOut) {
+				// The user took back the App's authorization, or GitHub
+				// ended the token: so ends the session.
+				p.revoked.add(s.ID, time.Unix(s.Expires, 0), p.cfg.Clock.Now())
+				p.setCookie(w, r, sessionCookie, "", 0)
+				p.unauthorized(w, r)
+				return
+			}
+			if err != nil {
+				p.cfg.Logger.Warn("web: repositories the user can read", "login", s.Login, "err", err)
+				p.render(w, r, http.StatusServiceUnavailable, "message.html", messagePage{Title: "GitHub did not answer",
+					Message: "Wavegate could not ask GitHub which repositories you can read; its log says why. Nothing was changed. Reload the page to try again."})
 				return
 			}
 		}
@@ -64,8 +92,12 @@ func (p *Pages) gate(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (p *Pages) unauthorized(w http.ResponseWriter, r *http.Request) {
+	signIn := "/ui/signin"
+	if r.Method == http.MethodGet && r.URL.Path != "/ui/" {
+		signIn += "?" + url.Values{"next": {r.URL.RequestURI()}}.Encode()
+	}
 	p.render(w, r, http.StatusUnauthorized, "message.html", messagePage{Title: "Sign in",
-		Message: "Sign in with GitHub to see the pipelines of the repositories you can read. A session lasts at most 8 hours.", SignInURL: "/ui/signin"})
+		Message: "Sign in with GitHub to see the pipelines of the repositories you can read. A session lasts at most 8 hours.", SignInURL: signIn})
 }
 
 func (p *Pages) forbidden(w http.ResponseWriter, r *http.Request, msg string) {
@@ -92,7 +124,10 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 		p.off(w, r)
 		return
 	}
-	st := oauthState{State: randomID(), Expires: p.cfg.Clock.Now().Add(stateLifetime).Unix()}
+	st := oauthState{State: randomID(), Expires: p.cfg.Clock.Now().Add(stateLifetime).Unix(), Next: "/ui/"}
+	if next := r.URL.Query().Get("next"); localPage(next) {
+		st.Next = next
+	}
 	v, err := p.seal.seal(stateCookie, st)
 	if err != nil {
 		p.cfg.Logger.Error("web sign-in: seal the state", "err", err)
@@ -146,7 +181,11 @@ func (p *Pages) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	p.setCookie(w, r, sessionCookie, v, expires.Sub(p.cfg.Clock.Now()))
 	p.cfg.Logger.Info("web sign-in", "login", user.Login)
-	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+	next := "/ui/"
+	if localPage(st.Next) {
+		next = st.Next
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (p *Pages) signOut(w http.ResponseWriter, r *http.Request) {
@@ -212,7 +251,7 @@ func (p *Pages) exchange(ctx context.Context, code, redirectURI string) (string,
 }
 
 // errSignedOut is GitHub refusing the user's token: revoked, or expired.
-var errSignedOut = fmt.Errorf("GitHub refused the user access token")
+var errSignedOut = errors.New("GitHub refused the user access token")
 
 // gitHubGet reads one REST path with the user's token.
 func (p *Pages) gitHubGet(ctx context.Context, token, path string, v any) error {

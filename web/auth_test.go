@@ -384,16 +384,58 @@ func mustRequest(t *testing.T, u string) *http.Request {
 	return req
 }
 
-// A token GitHub no longer takes ends the session.
-func TestRevokedTokenEndsSession(t *testing.T) {
+// A token GitHub no longer takes ends the session; a GitHub that does not
+// answer is said so, not shown as a page of nothing.
+func TestGitHubRefusesOrFails(t *testing.T) {
 	w := newAuthWorld(t, nil)
 	c := w.signIn("rita")
+	w.clk.Advance(accessTTL)
+	w.fake.FailNext("GET", "/user/installations", githubfake.Fault{Status: 502})
+	if code, body := w.get(c, "/ui/"); code != 503 || !strings.Contains(body, "GitHub did not answer") {
+		t.Errorf("GitHub failing: %d:\n%s", code, body)
+	}
+	if code, _ := w.get(c, "/ui/"); code != 200 {
+		t.Errorf("GitHub back: %d, want 200", code)
+	}
 	w.fake.RevokeUserTokens()
 	w.clk.Advance(accessTTL)
-	if code, body := w.get(c, releasePath); code != 404 || strings.Contains(body, "Release #2") {
+	if code, body := w.get(c, releasePath); code != 401 || strings.Contains(body, "Release #2") {
 		t.Errorf("with a revoked token: %d:\n%s", code, body)
 	}
-	if code, _ := w.get(c, "/ui/"); code != 401 {
-		t.Errorf("after GitHub refused the token: %d, want 401", code)
+	w.fake.AddUser("rita") // GitHub would take a new token: signing in again works
+	w.signIn("rita")
+}
+
+// Signing in from a page's 401 returns to that page; never elsewhere.
+func TestSignInReturns(t *testing.T) {
+	w := newAuthWorld(t, nil)
+	c := w.browser()
+	code, body := w.get(c, releasePath)
+	link := `href="/ui/signin?next=%2Fui%2FAcme%2FAPI%2Fprod%2Freleases%2F2"`
+	if code != 401 || !strings.Contains(body, link) {
+		t.Fatalf("401 page lacks %s:\n%s", link, body)
+	}
+	w.fake.SelectUser("rita")
+	resp, err := c.Get(w.srv.URL + "/ui/signin?next=" + url.QueryEscape(releasePath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != releasePath || resp.StatusCode != 200 {
+		t.Errorf("signed in at %s (%d), want %s", resp.Request.URL, resp.StatusCode, releasePath)
+	}
+	for _, next := range []string{"https://evil.example/ui/", "//evil.example/ui/", "/ui/\\evil", "/elsewhere", "javascript:alert(1)"} {
+		if localPage(next) {
+			t.Errorf("%q passes as a page to return to", next)
+		}
+		c := w.browser()
+		resp, err := c.Get(w.srv.URL + "/ui/signin?next=" + url.QueryEscape(next))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Request.URL.Host != strings.TrimPrefix(w.srv.URL, "http://") || resp.Request.URL.Path != "/ui/" {
+			t.Errorf("next=%q: signed in at %s, want the overview", next, resp.Request.URL)
+		}
 	}
 }
