@@ -39,6 +39,11 @@ func (a *App) uiRoutes(mux *http.ServeMux) error {
 		return fmt.Errorf("build the web pages: %w", err)
 	}
 	pages.Routes(mux)
+	if cfg.OAuth != nil {
+		if id, secret := cfg.OAuth(); id == "" || secret == "" {
+			a.opts.Logger.Info("the web pages at /ui/ wait for sign-in: they need the GitHub App's OAuth client id and secret, which the setup flow keeps, or --github-client-id and --github-client-secret-file")
+		}
+	}
 	if a.cfg.UIPublic {
 		a.opts.Logger.Warn("serving the read-only web pages at /ui/ without sign-in (--ui-public): keep this server on a trusted network")
 	}
