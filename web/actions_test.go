@@ -132,6 +132,9 @@ func TestFormNonces(t *testing.T) {
 	if len(seen) != 6 {
 		t.Errorf("%d forms with a nonce, want 6", len(seen))
 	}
+	if n := strings.Count(page, `<form method="post" action="/ui/Acme/API/prod/releases/2">`); n != 6 {
+		t.Errorf("%d forms post to the release page, want 6", n)
+	}
 }
 
 // Without the session's CSRF token, or signed out, nothing is run.

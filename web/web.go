@@ -97,6 +97,7 @@ func New(cfg Config) (*Pages, error) {
 		"frameOf":     frameOf,
 		"overridable": overridable,
 		"nonce":       newNonce,
+		"releaseURL":  ReleaseURL,
 	}).ParseFS(templates.Files(), "web/ui/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse web/ui templates: %w", err)
