@@ -34,9 +34,16 @@ type Config struct {
 	GitHubWebhookSecretFile string
 	GitHubAPIURL            string
 	GitHubOrg               string
-	SlackBotToken           string
-	SlackBotTokenFile       string
-	SlackAPIURL             string
+	// GitHubClientID and GitHubClientSecret are the App's OAuth client,
+	// for signing in to the web pages when the App was configured by flags
+	// (the setup flow keeps its own); the secret comes only from
+	// GitHubClientSecretFile.
+	GitHubClientID         string
+	GitHubClientSecret     string
+	GitHubClientSecretFile string
+	SlackBotToken          string
+	SlackBotTokenFile      string
+	SlackAPIURL            string
 	// SlackSigningSecret verifies Slack's slash commands and button
 	// presses over HTTP; SlackAppToken (xapp-...) receives them over Socket
 	// Mode instead. Either turns Slack commands on.
@@ -90,6 +97,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("github_webhook_secret", redact(c.GitHubWebhookSecret)),
 		slog.String("github_webhook_secret_file", c.GitHubWebhookSecretFile),
 		slog.String("github_api_url", c.GitHubAPIURL), slog.String("github_org", c.GitHubOrg),
+		slog.String("github_client_id", c.GitHubClientID), slog.String("github_client_secret", redact(c.GitHubClientSecret)),
+		slog.String("github_client_secret_file", c.GitHubClientSecretFile),
 		slog.String("slack_bot_token", redact(c.SlackBotToken)), slog.String("slack_bot_token_file", c.SlackBotTokenFile),
 		slog.String("slack_api_url", c.SlackAPIURL),
 		slog.String("slack_signing_secret", redact(c.SlackSigningSecret)), slog.String("slack_signing_secret_file", c.SlackSigningSecretFile),
@@ -127,6 +136,8 @@ func (c *Config) options() []option {
 			file: "github-webhook-secret-file"},
 		{name: "github-webhook-secret-file", usage: "`FILE` holding the webhook secret (a trailing newline is ignored)", value: stringValue{&c.GitHubWebhookSecretFile}},
 		{name: "github-api-url", usage: "GitHub REST API base `URL`; https://HOST/api/v3/ for GitHub Enterprise Server", value: stringValue{&c.GitHubAPIURL}},
+		{name: "github-client-id", usage: "the GitHub App's OAuth client `ID`, for signing in to the web pages (default: from the setup flow's files in --data-dir)", value: stringValue{&c.GitHubClientID}},
+		{name: "github-client-secret-file", usage: "`FILE` holding the GitHub App's OAuth client secret, for signing in to the web pages (a trailing newline is ignored)", value: stringValue{&c.GitHubClientSecretFile}},
 		{name: "github-org", usage: "organization (`ORG`) to register the App under in the setup flow (default: your user)", value: stringValue{&c.GitHubOrg}},
 		{name: "slack-bot-token", usage: "Slack bot `TOKEN` (xoxb-...) for release messages, without which Slack reports are off; prefer --slack-bot-token-file or the environment: a flag's value is visible to every local user", value: stringValue{&c.SlackBotToken},
 			file: "slack-bot-token-file"},
@@ -270,6 +281,7 @@ func (c *Config) readSecretFiles() error {
 		value      *string
 	}{
 		{"github-webhook-secret-file", c.GitHubWebhookSecretFile, &c.GitHubWebhookSecret},
+		{"github-client-secret-file", c.GitHubClientSecretFile, &c.GitHubClientSecret},
 		{"slack-bot-token-file", c.SlackBotTokenFile, &c.SlackBotToken},
 		{"slack-signing-secret-file", c.SlackSigningSecretFile, &c.SlackSigningSecret},
 		{"slack-app-token-file", c.SlackAppTokenFile, &c.SlackAppToken},

@@ -2,6 +2,7 @@ package serverconfig
 
 import (
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -392,5 +393,38 @@ func TestUIPublic(t *testing.T) {
 				t.Fatalf("UIPublic = %t, %v; want %t", cfg.UIPublic, err, tc.want)
 			}
 		})
+	}
+}
+
+// The App's OAuth client for web sign-in: the id by flag, the secret only
+// from a file, read like every secret and never logged.
+func TestGitHubClient(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "client-secret")
+	if err := os.WriteFile(secret, []byte("c1ient-s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	open := filepath.Join(dir, "open")
+	if err := os.WriteFile(open, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig([]string{"--github-client-id", "Iv23abc", "--github-client-secret-file", secret}, func(string) string { return "" }, io.Discard)
+	if err != nil || cfg.GitHubClientID != "Iv23abc" || cfg.GitHubClientSecret != "c1ient-s3cret" {
+		t.Fatalf("id %q secret %q err %v; want Iv23abc and the file's line", cfg.GitHubClientID, cfg.GitHubClientSecret, err)
+	}
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("config", "cfg", cfg)
+	if strings.Contains(logged.String(), "c1ient-s3cret") || !strings.Contains(logged.String(), "Iv23abc") {
+		t.Errorf("logged config shows the secret or hides the id: %s", logged.String())
+	}
+	env := map[string]string{"WAVEGATE_GITHUB_CLIENT_ID": "Iv23env", "WAVEGATE_GITHUB_CLIENT_SECRET_FILE": secret}
+	if cfg, err = ParseConfig(nil, func(k string) string { return env[k] }, io.Discard); err != nil || cfg.GitHubClientID != "Iv23env" || cfg.GitHubClientSecret != "c1ient-s3cret" {
+		t.Errorf("from the environment: id %q, err %v", cfg.GitHubClientID, err)
+	}
+	if _, err := ParseConfig([]string{"--github-client-secret-file", open}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("a secret file others can read: err = %v, want the chmod advice", err)
 	}
 }

@@ -23,6 +23,7 @@ const AuditLimit = 200
 // auditPage is /ui/audit: the most recent commands, newest first.
 type auditPage struct {
 	Title      string
+	Frame      frame // who is signed in; render fills it
 	Now        string
 	Repository string // the ?repo= filter, or ""
 	Limit      int

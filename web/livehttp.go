@@ -24,13 +24,13 @@ const writeTimeout = 10 * time.Second
 // moreRoutes registers the pages whose sources are configured.
 func (p *Pages) moreRoutes(mux *http.ServeMux) {
 	if p.cfg.Audit != nil {
-		mux.HandleFunc("GET /ui/audit", p.audit)
+		mux.HandleFunc("GET /ui/audit", p.gate(p.audit))
 	}
 	if p.cfg.History != nil {
-		mux.HandleFunc("GET /ui/metrics", p.metrics)
+		mux.HandleFunc("GET /ui/metrics", p.gate(p.metrics))
 	}
 	if p.cfg.Live != nil {
-		mux.HandleFunc("GET /ui/events", p.events)
+		mux.HandleFunc("GET /ui/events", p.gate(p.events))
 	}
 }
 

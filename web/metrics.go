@@ -23,6 +23,7 @@ type metricsPage struct {
 	Days       int
 	Windows    []windowLink
 	Pipelines  []pipelineMetrics
+	Frame      frame // who is signed in; render fills it
 }
 
 type windowLink struct {

@@ -18,6 +18,7 @@ import (
 
 // overviewPage is /ui/: every pipeline Wavegate keeps state for.
 type overviewPage struct {
+	Frame     frame // who is signed in; render fills it
 	Title     string
 	Now       string
 	Pipelines []pipelineRow
@@ -39,6 +40,7 @@ type pipelineRow struct {
 	// Queued are the releases in progress that have reached no stage yet.
 	Queued   []releaseRef
 	Blockers []blockerView
+	Act      *pipelineAct // pause and resume forms, for a signed-in user
 }
 
 // stageCell is one stage of a pipeline with the newest release that
@@ -77,6 +79,7 @@ type blockerView struct {
 // releasePage is the release page: the PR comment's view, with the steps
 // and times the state keeps.
 type releasePage struct {
+	Frame        frame // who is signed in, the form tokens; render fills it
 	Title        string
 	Now          string
 	OverviewURL  string

@@ -1,8 +1,9 @@
-// Package web serves Wavegate's read-only web pages under /ui/: the
-// pipelines with the release in each stage and what blocks them, and a
-// page per release. Sign-in is not built yet, so the pages are served only
-// when the operator opts in (--ui-public) for a trusted network; otherwise
-// every /ui/ path answers 404 with a page saying so.
+// Package web serves Wavegate's web pages under /ui/: the pipelines with
+// the release in each stage and what blocks them, and a page per release
+// with its actions. Users sign in with GitHub (the App's OAuth client) and
+// see the repositories GitHub says they can read; or, with --ui-public, the
+// pages are read-only for anyone on a trusted network. With neither, every
+// /ui/ path answers 404 with a page saying so.
 package web
 
 import (
@@ -14,10 +15,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 
+	"github.com/wavegate/wavegate/commandrun"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
@@ -39,13 +42,32 @@ type Config struct {
 	Clock  clock.Clock
 	Logger *slog.Logger
 	// WebURL is GitHub's web address (https://github.com/), for links to
-	// pull requests; none when empty.
+	// pull requests and for sign-in; none when empty.
 	WebURL string
 	// Audit, History and Live feed the audit page, the metrics page and
 	// the live updates; each is not served while its source is nil.
 	Audit   AuditSource
 	History store.History
 	Live    *Live
+
+	// Sign-in (ignored with Public). OAuth returns the GitHub App's client
+	// id and secret in force, read at each sign-in since the setup flow
+	// may register the App while Wavegate runs; nil or empty: no sign-in.
+	OAuth func() (clientID, clientSecret string)
+	// APIURL is GitHub's REST base, with a trailing slash, for reading the
+	// user and the repositories they can read.
+	APIURL string
+	// SessionKey (32 bytes, LoadSessionKey) seals the cookies.
+	SessionKey []byte
+	// PublicURL (--public-url) is where browsers reach Wavegate: cookies
+	// are Secure when it is https, and GitHub returns signed-in users to
+	// it. Empty: taken from each request.
+	PublicURL string
+	// HTTPClient calls GitHub for sign-in; a client with a 15s timeout
+	// when nil.
+	HTTPClient *http.Client
+	// Commands runs the page's actions; without it the page shows none.
+	Commands commandrun.Runner
 }
 
 // Pages is the /ui/ handler set.
@@ -56,6 +78,10 @@ type Pages struct {
 	// sizeHint is the largest page rendered so far: growing the buffer to
 	// it at once spares a page of a thousand pipelines a dozen copies.
 	sizeHint atomic.Int64
+
+	seal    *sealer // nil without a session key: nobody can sign in
+	revoked revoked
+	access  accessCache
 }
 
 // New parses the embedded templates.
@@ -73,7 +99,11 @@ func New(cfg Config) (*Pages, error) {
 		"blockerTable": func(caption string, list []blockerView) blockerTable {
 			return blockerTable{Caption: caption, List: list}
 		},
-		"live": liveAttr,
+		"live":        liveAttr,
+		"frameOf":     frameOf,
+		"overridable": overridable,
+		"nonce":       newNonce,
+		"releaseURL":  ReleaseURL,
 	}).ParseFS(templates.Files(), "web/ui/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse web/ui templates: %w", err)
@@ -82,7 +112,11 @@ func New(cfg Config) (*Pages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read web/ui/ui.css: %w", err)
 	}
-	return &Pages{cfg: cfg, pages: pages, css: css}, nil
+	p := &Pages{cfg: cfg, pages: pages, css: css}
+	if err := p.initSignIn(); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // Routes registers every /ui/ path on mux.
@@ -91,12 +125,15 @@ func (p *Pages) Routes(mux *http.ServeMux) {
 	// saying the pages are off is styled.
 	mux.HandleFunc("GET /ui/ui.css", p.stylesheet)
 	mux.HandleFunc("GET /ui/live.js", p.script)
-	if !p.cfg.Public {
+	if !p.cfg.Public && p.cfg.OAuth == nil {
 		mux.HandleFunc("/ui/", p.off)
 		return
 	}
-	mux.HandleFunc("GET /ui/{$}", p.overview)
-	mux.HandleFunc("GET /ui/{owner}/{repo}/{pipeline}/releases/{id}", p.release)
+	if !p.cfg.Public {
+		p.authRoutes(mux)
+	}
+	mux.HandleFunc("GET /ui/{$}", p.gate(p.overview))
+	mux.HandleFunc("GET /ui/{owner}/{repo}/{pipeline}/releases/{id}", p.gate(p.release))
 	p.moreRoutes(mux)
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		p.notFound(w, r, "There is no page at this address.")
@@ -112,13 +149,15 @@ type blockerTable struct {
 type messagePage struct {
 	Title, Message string
 	OverviewURL    string
+	SignInURL      string
+	Frame          frame
 }
 
 // off answers every /ui/ path while the pages are not served: 404, since
 // there is nothing here for the caller, with what would change that.
 func (p *Pages) off(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusNotFound, "message.html", messagePage{Title: "Web pages are off",
-		Message: "This Wavegate does not serve its web pages: sign-in is not available yet, so they are served only when the operator starts Wavegate with --ui-public, on a trusted network."})
+		Message: "This Wavegate does not serve its web pages: they need sign-in with GitHub, which needs the GitHub App's client id and secret (kept by the setup flow, or given with --github-client-id and --github-client-secret-file), or --ui-public for read-only pages on a trusted network."})
 }
 
 func (p *Pages) notFound(w http.ResponseWriter, r *http.Request, msg string) {
@@ -141,7 +180,7 @@ func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	page, err := p.Overview(r.Context(), n)
+	page, err := p.overviewFor(r.Context(), n, p.reader(r))
 	if errors.Is(err, errNoSuchPage) {
 		p.notFound(w, r, fmt.Sprintf("The overview has no page %d: it has %d.", n, page.Pages))
 		return
@@ -152,6 +191,7 @@ func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 			Message: "Wavegate could not read its pipelines from its database; its log says why. Reload the page to try again."})
 		return
 	}
+	p.addPipelineActions(r, page.Pipelines)
 	p.render(w, r, http.StatusOK, "overview.html", page)
 }
 
@@ -165,9 +205,18 @@ var errNoSuchPage = errors.New("no such page")
 // index's order (repository, then pipeline). A pipeline whose state cannot
 // be read is named, not fatal: the others still show.
 func (p *Pages) Overview(ctx context.Context, n int) (overviewPage, error) {
+	return p.overviewFor(ctx, n, nil)
+}
+
+// overviewFor is Overview of the repositories readable says the viewer
+// may see (all when nil).
+func (p *Pages) overviewFor(ctx context.Context, n int, readable func(repo string) bool) (overviewPage, error) {
 	keys, err := p.cfg.Index.EngineKeys(ctx, "")
 	if err != nil {
 		return overviewPage{}, fmt.Errorf("list pipelines: %w", err)
+	}
+	if readable != nil {
+		keys = slices.DeleteFunc(keys, func(k store.EngineKey) bool { return !readable(k.Repository) })
 	}
 	b := builder{now: p.cfg.Clock.Now(), webURL: p.cfg.WebURL}
 	page := overviewPage{Title: "Pipelines", Now: b.clock(b.now), Total: len(keys), Page: n,
@@ -222,7 +271,8 @@ func (p *Pages) release(w http.ResponseWriter, r *http.Request) {
 			Message: "Wavegate could not read its pipelines from its database; its log says why. Reload the page to try again.", OverviewURL: "/ui/"})
 		return
 	}
-	if !found {
+	if !found || !p.canRead(r, key.Repository) {
+		// The same answer whether it does not exist or may not be seen.
 		p.notFound(w, r, fmt.Sprintf("Wavegate keeps no pipeline %q of %s.", name, repo))
 		return
 	}
@@ -266,6 +316,7 @@ func (p *Pages) find(ctx context.Context, repo, name string) (pipeline.Key, bool
 // render executes into a buffer first, so a template error becomes a 500
 // page rather than half a page after a 200.
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
+	data = p.framed(w, r, data)
 	var buf bytes.Buffer
 	buf.Grow(int(p.sizeHint.Load()))
 	if err := p.pages.ExecuteTemplate(&buf, name, data); err != nil {
@@ -279,8 +330,9 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, code int, name st
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// The pages load their own stylesheet and script and nothing else;
-	// the script reads only this origin (live updates): no frames, no forms.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	// the script reads only this origin (live updates); no frames; forms
+	// post only back to Wavegate.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")

@@ -38,6 +38,7 @@ type token struct {
 type identity struct {
 	kind    authKind
 	install *installation
+	user    string // the login of a user access token
 	err     string
 }
 
@@ -129,6 +130,13 @@ func (s *Server) identify(r *http.Request) identity {
 			return identity{err: "Bad credentials"}
 		}
 		return identity{kind: authInstallation, install: s.installs[t.installation]}
+	}
+	if strings.HasPrefix(cred, "ghu_") {
+		t, ok := s.userTokens[cred]
+		if !ok || !time.Now().Before(t.expires) {
+			return identity{err: "Bad credentials"}
+		}
+		return identity{kind: authUser, user: t.login}
 	}
 	if scheme != "bearer" {
 		return identity{err: "Bad credentials"}

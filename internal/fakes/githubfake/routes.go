@@ -11,6 +11,7 @@ const (
 	authNone         authKind = iota
 	authJWT                   // the App itself, with a JWT
 	authInstallation          // an installation token (ghs_...)
+	authUser                  // a user access token (ghu_...)
 )
 
 // route is one served operation. template is the OpenAPI path template, which
@@ -68,6 +69,10 @@ func (s *Server) routeTable() []route {
 		{method: "DELETE", template: r + "/issues/comments/{comment_id}", auth: authInstallation, h: s.deleteComment, first: true},
 		{method: "POST", template: r + "/issues/comments/{comment_id}/reactions", auth: authInstallation, h: s.createReaction, first: true},
 
+		{method: "GET", template: "/user", auth: authUser, h: s.getUser},
+		{method: "GET", template: "/user/installations", auth: authUser, h: s.listUserInstallations},
+		{method: "GET", template: "/user/installations/{installation_id}/repositories", auth: authUser, h: s.listUserInstallationRepos},
+
 		{method: "GET", template: r + "/commits/{ref}", auth: authInstallation, h: s.getCommit},
 		{method: "GET", template: r + "/compare/{basehead}", auth: authInstallation, h: s.compare},
 	}
@@ -82,6 +87,7 @@ func (s *Server) routes() []*http.ServeMux {
 		}
 		m.HandleFunc(rt.method+" "+muxPath(rt.template), s.serve(rt))
 	}
+	s.oauthRoutes(rest)
 	return []*http.ServeMux{first, rest}
 }
 
@@ -105,6 +111,11 @@ func (s *Server) serve(rt route) http.HandlerFunc {
 		case authJWT:
 			if x.ident.kind != authJWT {
 				x.fail(http.StatusUnauthorized, x.ident.problem("A JSON web token could not be decoded"))
+				return
+			}
+		case authUser:
+			if x.ident.kind != authUser {
+				x.fail(http.StatusUnauthorized, x.ident.problem("Bad credentials"))
 				return
 			}
 		case authInstallation:

@@ -45,6 +45,12 @@ type Server struct {
 	repos        map[string]*repo // by lower-case "owner/name"
 	teams        map[string]string
 	nextObjectID int64
+
+	users        []string // who may sign in, in the order AddUser added them
+	selectedUser string
+	clientSecret string
+	oauthCodes   map[string]*oauthCode
+	userTokens   map[string]*userToken
 }
 
 // New starts a fake GitHub on a loopback httptest server. Cleanup closes it
@@ -62,6 +68,9 @@ func New(t testing.TB) *Server {
 		repos:        map[string]*repo{},
 		teams:        map[string]string{},
 		nextObjectID: 1000,
+		clientSecret: DefaultClientSecret,
+		oauthCodes:   map[string]*oauthCode{},
+		userTokens:   map[string]*userToken{},
 		app: App{
 			ID: 1, Slug: "wavegate", Name: "Wavegate", ClientID: "Iv1.fakeclientid", Owner: "wavegate",
 		},
