@@ -17,6 +17,7 @@ import (
 	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/fakes/githubfake"
+	"github.com/wavegate/wavegate/store"
 )
 
 // fakeRunner records what the pages ask the command runner and answers
@@ -75,8 +76,19 @@ func newAuthWorld(t *testing.T, configure func(*Config)) *authWorld {
 	fs.add("Other/Web", prodPipeline(), bakingState())
 	w := &authWorld{t: t, fake: fake, clk: clock.NewFake(now), runner: &fakeRunner{}}
 	key := make([]byte, 32)
+	// One command and one failed release in each repository, so that the
+	// audit and metrics pages show whose rows each user may see.
+	audit := &fakeAudit{}
+	history := &fakeHistory{}
+	for _, repo := range []string{"Acme/API", "Other/Web"} {
+		audit.entries = append(audit.entries, store.AuditEntry{RequestID: repo, At: now.Add(-time.Hour), Repository: repo,
+			Pipeline: "prod", Login: "max", Surface: store.SurfaceComment, Line: "/deploy pause prod --reason in-" + repo,
+			Verb: "pause", Decision: store.AuditAccepted})
+		history.rows = append(history.rows, store.HistoryEvent{Repository: repo, Pipeline: "prod", ReleaseID: 1,
+			Kind: store.HistoryFailed, Stage: "beta", StartedAt: now.Add(-2 * time.Hour), At: now.Add(-time.Hour)})
+	}
 	cfg := Config{Index: fs, Engine: fs, Clock: w.clk, WebURL: githubapp.WebURL(fake.URL()), APIURL: fake.URL(),
-		SessionKey: key, OAuth: fake.OAuthClient, Commands: w.runner}
+		SessionKey: key, OAuth: fake.OAuthClient, Commands: w.runner, Audit: audit, History: history}
 	if configure != nil {
 		configure(&cfg)
 	}
@@ -178,6 +190,13 @@ func TestSignInAccess(t *testing.T) {
 		{"max", "/ui/", 200, "Sign out (max)", "Other/Web"},
 		{"olga", "/ui/", 200, "Other/Web", "Acme/API"},
 		{"olga", releasePath, 404, "keeps no pipeline", "Release #2"},
+		{"signed out", "/ui/audit", 401, "Sign in", "in-Acme/API"},
+		{"signed out", "/ui/metrics", 401, "Sign in", "Acme/API"},
+		{"rita", "/ui/audit", 200, "in-Acme/API", "in-Other/Web"},
+		{"rita", "/ui/audit?repo=Other/Web", 404, "", "in-Other/Web"},
+		{"olga", "/ui/audit", 200, "in-Other/Web", "in-Acme/API"},
+		{"rita", "/ui/metrics", 200, "Acme/API", "Other/Web"},
+		{"olga", "/ui/metrics", 200, "Other/Web", "Acme/API"},
 	} {
 		code, body := w.get(clients[tc.who], tc.path)
 		if code != tc.code || !strings.Contains(body, tc.want) || (tc.hide != "" && strings.Contains(body, tc.hide)) {
