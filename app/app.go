@@ -32,6 +32,7 @@ import (
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 	"github.com/wavegate/wavegate/store/sqlite"
+	"github.com/wavegate/wavegate/web"
 )
 
 // DatabaseFile is the SQLite file's name inside the data directory.
@@ -116,7 +117,10 @@ type App struct {
 	alarmPipelines  *alarms.Pipelines
 	evaluator       *alarms.Evaluator // nil without --prometheus-url
 	watchlist       *alarms.Watchlist
-	alarmsSince     time.Time
+	// live feeds the pages' live updates; its streams end when the
+	// server shuts down, which does not cancel their requests.
+	live        *web.Live
+	alarmsSince time.Time
 }
 
 // New opens the store and builds every component; nothing runs until Serve.
@@ -289,6 +293,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	})
 	a.runSocketMode(workCtx, &wg)
+	if a.live != nil {
+		srv.RegisterOnShutdown(a.live.Close)
+	}
 	a.logSetupURL(ln.Addr()) // before serving: a page served implies it was logged
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

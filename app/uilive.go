@@ -18,5 +18,6 @@ func (a *App) liveUpdates() *web.Live {
 			prev(key, res)
 		}
 	}
+	a.live = live
 	return live
 }
