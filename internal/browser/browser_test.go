@@ -1,0 +1,180 @@
+package browser
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// A page that changes its DOM after a server-sent message, as the live
+// pages will: the page waits delay before it changes, so a measurement
+// that stopped at the message rather than the DOM change would be short.
+const livePage = `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>live</title></head><body>
+<p id="status">waiting</p>
+<form><label>Reason <input id="reason" name="reason"></label></form>
+<button id="go" onclick="document.getElementById('status').textContent = 'clicked with ' + document.getElementById('reason').value">Go</button>
+<script>
+const es = new EventSource("/events");
+es.onmessage = e => setTimeout(() => { document.getElementById("status").textContent = e.data; }, %d);
+</script></body></html>`
+
+const pageDelay = 150 * time.Millisecond
+
+// liveServer serves livePage; a string sent on the returned channel is
+// pushed to the page, once connected is closed.
+func liveServer(t *testing.T) (srv *httptest.Server, send chan<- string, connected <-chan struct{}) {
+	t.Helper()
+	msgs := make(chan string)
+	conn := make(chan struct{})
+	var once sync.Once
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, livePage, pageDelay.Milliseconds())
+	})
+	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		once.Do(func() { close(conn) })
+		for {
+			select {
+			case m := <-msgs:
+				fmt.Fprintf(w, "data: %s\n\n", m)
+				http.NewResponseController(w).Flush()
+			case <-r.Context().Done():
+				return
+			}
+		}
+	})
+	srv = httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, msgs, conn
+}
+
+func waitClosed(t *testing.T, c <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-c:
+	case <-time.After(Timeout): // deadlock guard only
+		t.Fatalf("waiting for %s", what)
+	}
+}
+
+func TestBrowserChangeLatencyMeasuresToTheDOMChange(t *testing.T) {
+	srv, send, connected := liveServer(t)
+	b := Start(t)
+	if code := b.Navigate(srv.URL + "/"); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	waitClosed(t, connected, "the page's event stream")
+	d := b.ChangeLatency("#status", "deployed to beta", func() { send <- "deployed to beta" })
+	if d < pageDelay || d > Timeout {
+		t.Fatalf("latency %s: want at least the page's own %s delay and less than %s", d, pageDelay, Timeout)
+	}
+	if got := b.Text("#status"); got != "deployed to beta" {
+		t.Fatalf("status shows %q", got)
+	}
+	t.Logf("change to DOM: %s (the page waits %s)", d, pageDelay)
+}
+
+func TestBrowserChangeLatencyRefusesWhatItCannotMeasure(t *testing.T) {
+	srv, send, connected := liveServer(t)
+	b := Start(t)
+	b.Navigate(srv.URL + "/")
+	waitClosed(t, connected, "the page's event stream")
+
+	// The text shows already: a measurement would say nothing.
+	_, err := changeLatency(b.ctx, "#status", "waiting", func() { t.Error("change called though the text shows already") })
+	if err == nil || !strings.Contains(err.Error(), "before the change") {
+		t.Fatalf("err = %v, want one saying the text shows before the change", err)
+	}
+
+	// Nothing changes: the wait ends with its context, as an error.
+	ctx, cancel := context.WithTimeout(b.ctx, pageDelay)
+	defer cancel()
+	if _, err := changeLatency(ctx, "#status", "never", func() {}); err == nil {
+		t.Fatal("no error though the page never showed the text")
+	}
+
+	// A reload is not an update in place.
+	_, err = changeLatency(b.ctx, "#status", "deployed", func() { b.Navigate(srv.URL + "/") })
+	if err == nil || !strings.Contains(err.Error(), "reloaded") {
+		t.Fatalf("err = %v, want one saying the page was reloaded", err)
+	}
+	_ = send
+}
+
+func TestBrowserFormClickTextAndScreenshot(t *testing.T) {
+	srv, _, _ := liveServer(t)
+	b := Start(t)
+	b.Navigate(srv.URL + "/")
+	b.WaitVisible("#go")
+	b.Fill("#reason", "incident 42")
+	b.Fill("#reason", "incident 43") // replaces, not appends
+	b.Click("#go")
+	b.WaitText("#status", "clicked with incident 43")
+
+	path := filepath.Join(t.TempDir(), "shots", "page.png")
+	shot := b.Screenshot(path)
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatalf("the screenshot is not a PNG: %v", err)
+	}
+	if w := img.Bounds().Dx(); w != 1280 {
+		t.Errorf("screenshot %d wide, want the window's 1280", w)
+	}
+	b.Viewport(390, 844, true)
+	if over, wider := b.Overflow(); over != 0 {
+		t.Errorf("a plain page overflows a phone by %dpx: %q", over, wider)
+	}
+	Eval[any](b, `document.body.insertAdjacentHTML("beforeend", "<div id=wide style='width:900px'>wide</div>")`)
+	if over, wider := b.Overflow(); over < 400 || len(wider) == 0 || !strings.Contains(wider[0], "div") {
+		t.Errorf("a 900px element on a 390px phone: overflow %d, %q", over, wider)
+	}
+}
+
+// The browser opens only loopback addresses, and what a page asks of
+// anywhere else is refused and reported.
+func TestBrowserStaysOffTheNetwork(t *testing.T) {
+	for _, u := range []string{"http://example.com/", "http://localhost:8080/", "file:///etc/passwd", "http://127.0.0.1.example.com/", "::"} {
+		if err := loopbackOnly(u); err == nil {
+			t.Errorf("%s accepted", u)
+		}
+	}
+	for _, u := range []string{"http://127.0.0.1:8080/ui/", "https://127.0.0.1/x"} {
+		if err := loopbackOnly(u); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+
+	srv, _, _ := liveServer(t)
+	b := Start(t)
+	b.Navigate(srv.URL + "/")
+	// 203.0.113.9 is reserved for documentation and never routed.
+	got := Eval[string](b, `fetch("http://203.0.113.9/data").then(() => "fetched", e => "refused: " + e)`)
+	if !strings.HasPrefix(got, "refused") {
+		t.Fatalf("the page reached 203.0.113.9: %s", got)
+	}
+	b.offMu.Lock()
+	off := b.off
+	b.off = nil // reported here, not as this test's failure
+	b.offMu.Unlock()
+	if len(off) != 1 || off[0] != "http://203.0.113.9/data" {
+		t.Errorf("the page's requests off loopback: %q, want the one to 203.0.113.9", off)
+	}
+	b.proxy.mu.Lock()
+	defer b.proxy.mu.Unlock()
+	if !slices.ContainsFunc(b.proxy.seen, func(l string) bool { return strings.Contains(l, "203.0.113.9") }) {
+		t.Errorf("the request to 203.0.113.9 did not go to the refusing proxy; it saw %q", b.proxy.seen)
+	}
+}
