@@ -287,6 +287,23 @@ func (b *Browser) Click(selector string) {
 	b.do("click "+selector, chromedp.Click(chromedp.CSS(selector), chromedp.NodeVisible))
 }
 
+// Follow clicks the link (or submits with the button) matching the CSS
+// selector, waits until the page it opens has loaded and returns its HTTP
+// status.
+func (b *Browser) Follow(selector string) int {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, Timeout)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(selector), chromedp.NodeVisible))
+	if err != nil {
+		b.t.Fatalf("follow %s: %v", selector, err)
+	}
+	if resp == nil {
+		b.t.Fatalf("follow %s: no response", selector)
+	}
+	return int(resp.Status)
+}
+
 // Fill replaces the value of a form field by typing value into it, as a
 // user would, so the page's input handlers run.
 func (b *Browser) Fill(selector, value string) {
@@ -333,6 +350,28 @@ func (b *Browser) Overflow() (int, []string) {
   return {over: Math.max(0, document.documentElement.scrollWidth - vw), wider};
 })()`)
 	return r.Over, r.Wider
+}
+
+// SplitWords are the words (of letters and digits, up to 24 long) that
+// the page breaks across lines, as a column squeezed narrower than its
+// words does: "Blocke|r". Longer runs, such as commit hashes and
+// addresses, may break to fit a phone.
+func (b *Browser) SplitWords() []string {
+	b.t.Helper()
+	return Eval[[]string](b, `(() => {
+  const split = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let n = walk.nextNode(); n && split.length < 20; n = walk.nextNode()) {
+    for (const m of n.data.matchAll(/(?<![\p{L}\p{N}])[\p{L}\p{N}]{2,24}(?![\p{L}\p{N}])/gu)) {
+      range.setStart(n, m.index);
+      range.setEnd(n, m.index + m[0].length);
+      const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (tops.size > 1) split.push(m[0]);
+    }
+  }
+  return split;
+})()`)
 }
 
 // Screenshot takes the whole page (not only the viewport) as a PNG,

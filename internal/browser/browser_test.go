@@ -178,3 +178,33 @@ func TestBrowserStaysOffTheNetwork(t *testing.T) {
 		t.Errorf("the request to 203.0.113.9 did not go to the refusing proxy; it saw %q", b.proxy.seen)
 	}
 }
+
+// A table squeezed narrower than its words breaks them mid-word only
+// when the cells may break anywhere; SplitWords finds those words, and
+// not the pieces of a hash longer than a line (its font size puts the
+// wrap inside a 24-character piece, not between two).
+func TestBrowserSplitWords(t *testing.T) {
+	page := func(wrap string) string {
+		return `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<style>table { width: 100%; border-collapse: collapse } td { overflow-wrap: ` + wrap + ` }</style></head><body>
+<table><tr><td>Blocker window</td><td>` + strings.Repeat("outside the deploy window ", 20) + `</td></tr></table>
+<p style="overflow-wrap: anywhere; font-size: 15px">commit ` + strings.Repeat("0123456789abcdef", 6) + ` is a hash, which may break</p></body></html>`
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{wrap}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, page(r.PathValue("wrap")))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	b := Start(t)
+	b.Viewport(390, 844, true)
+	b.Navigate(srv.URL + "/anywhere")
+	if got := b.SplitWords(); !slices.Contains(got, "Blocker") || !slices.Contains(got, "window") {
+		t.Errorf("overflow-wrap: anywhere: split words %q, want Blocker and window among them", got)
+	}
+	b.Navigate(srv.URL + "/break-word")
+	if got := b.SplitWords(); len(got) != 0 {
+		t.Errorf("overflow-wrap: break-word: split words %q, want none", got)
+	}
+}
