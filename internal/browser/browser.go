@@ -52,7 +52,7 @@ func Chromium(t testing.TB) string {
 		}
 		return p
 	}
-	// Debian's launcher adds Google API keys and lets extensions update
+	// Debian's launcher adds the vendor's API keys and lets extensions update
 	// from the network: the program itself starts without either.
 	for _, p := range []string{"/usr/lib/chromium/chromium", "/usr/bin/chromium"} {
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
@@ -93,8 +93,9 @@ func Start(t testing.TB) *Browser {
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.WindowSize(1280, 800),
 		chromedp.Flag("disable-quic", true),
-		// Chromium's own calls home, each of which the refuser saw: Google
-		// services, time queries, autofill, optimization hints, sign-in.
+		// Chromium's own calls home, each of which the refuser saw: time
+		// queries, autofill, optimization hints, sign-in. The API keys are
+		// blanked so the services they unlock stay off.
 		chromedp.Flag("disable-features", quietFeatures),
 		chromedp.Flag("disable-field-trial-config", true),
 		chromedp.Flag("disable-client-side-phishing-detection", true),
