@@ -13,13 +13,9 @@
 package browser
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -80,6 +76,9 @@ type Browser struct {
 // 1280×800 window; it is stopped when the test ends.
 func Start(t testing.TB) *Browser {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
 	bin := Chromium(t)
 	b := &Browser{t: t, proxy: startRefuser(t)}
 	opts := []chromedp.ExecAllocatorOption{
@@ -329,52 +328,6 @@ func (b *Browser) Viewport(width, height int, mobile bool) {
 	b.do(fmt.Sprintf("set the viewport to %d×%d", width, height), chromedp.EmulateViewport(int64(width), int64(height), opts...))
 }
 
-// Overflow is how far, in CSS pixels, the page is wider than its viewport
-// (0 when nothing scrolls sideways), with the elements that stick out, for
-// the failure message.
-func (b *Browser) Overflow() (int, []string) {
-	b.t.Helper()
-	type result struct {
-		Over  int      `json:"over"`
-		Wider []string `json:"wider"`
-	}
-	r := Eval[result](b, `(() => {
-  const vw = document.documentElement.clientWidth;
-  const wider = [];
-  for (const e of document.querySelectorAll("body *")) {
-    const box = e.getBoundingClientRect();
-    if (box.right > vw + 0.5 && wider.length < 10) {
-      wider.push(e.tagName.toLowerCase() + (e.className ? "." + String(e.className).trim().replace(/\s+/g, ".") : "") +
-        " (right edge " + Math.round(box.right) + "px): " + (e.innerText || "").slice(0, 60));
-    }
-  }
-  return {over: Math.max(0, document.documentElement.scrollWidth - vw), wider};
-})()`)
-	return r.Over, r.Wider
-}
-
-// SplitWords are the words (of letters and digits, up to 24 long) that
-// the page breaks across lines, as a column squeezed narrower than its
-// words does: "Blocke|r". Longer runs, such as commit hashes and
-// addresses, may break to fit a phone.
-func (b *Browser) SplitWords() []string {
-	b.t.Helper()
-	return Eval[[]string](b, `(() => {
-  const split = [];
-  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  const range = document.createRange();
-  for (let n = walk.nextNode(); n && split.length < 20; n = walk.nextNode()) {
-    for (const m of n.data.matchAll(/(?<![\p{L}\p{N}])[\p{L}\p{N}]{2,24}(?![\p{L}\p{N}])/gu)) {
-      range.setStart(n, m.index);
-      range.setEnd(n, m.index + m[0].length);
-      const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
-      if (tops.size > 1) split.push(m[0]);
-    }
-  }
-  return split;
-})()`)
-}
-
 // Screenshot takes the whole page (not only the viewport) as a PNG,
 // writes it to path (creating its directory) and returns it.
 func (b *Browser) Screenshot(path string) []byte {
@@ -392,60 +345,6 @@ func (b *Browser) Screenshot(path string) []byte {
 		b.t.Fatalf("write the screenshot: %v", err)
 	}
 	return png
-}
-
-// refuser is the browser's proxy: it answers every connection with an
-// error and records where the browser tried to go (Chromium's own calls
-// home included, so only tests of the harness look at it).
-type refuser struct {
-	addr string
-	mu   sync.Mutex
-	seen []string
-}
-
-func startRefuser(t testing.TB) *refuser {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen for the browser's refusing proxy: %v", err)
-	}
-	r := &refuser{addr: ln.Addr().String()}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r.refuse(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	return r
-}
-
-func (r *refuser) refuse(c net.Conn) {
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(Timeout))
-	// The request line ("CONNECT host:443 HTTP/1.1", "GET http://host/ ...")
-	// names the address; a line is short, so cap what is read.
-	line, err := bufio.NewReader(io.LimitReader(c, 4096)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) && line == "" {
-		line = "(unreadable request: " + err.Error() + ")"
-	}
-	r.mu.Lock()
-	r.seen = append(r.seen, strings.TrimSpace(line))
-	r.mu.Unlock()
-	_, _ = io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 }
 
 // jsString quotes s as a JavaScript string literal (JSON is a subset of

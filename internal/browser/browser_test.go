@@ -7,7 +7,9 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -206,5 +208,49 @@ func TestBrowserSplitWords(t *testing.T) {
 	b.Navigate(srv.URL + "/break-word")
 	if got := b.SplitWords(); len(got) != 0 {
 		t.Errorf("overflow-wrap: break-word: split words %q, want none", got)
+	}
+}
+
+// fatalTB records a Fatalf and ends the goroutine, as testing.T does.
+type fatalTB struct {
+	testing.TB
+	fatal string
+}
+
+func (f *fatalTB) Helper() {}
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.fatal = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// WAVEGATE_CHROMIUM names the browser; a wrong name is a failure, never a
+// silent skip.
+func TestChromiumFromTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	exe, plain := filepath.Join(dir, "chromium"), filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(plain, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ env, want, fatal string }{
+		{exe, exe, ""},
+		{plain, "", "WAVEGATE_CHROMIUM=" + plain + " is not an executable file"},
+		{filepath.Join(dir, "missing"), "", "is not an executable file"},
+		{dir, "", "is not an executable file"},
+	} {
+		t.Setenv("WAVEGATE_CHROMIUM", tc.env)
+		f := &fatalTB{TB: t}
+		var got string
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			got = Chromium(f)
+		}()
+		<-done
+		if got != tc.want || (tc.fatal == "") != (f.fatal == "") || !strings.Contains(f.fatal, tc.fatal) {
+			t.Errorf("WAVEGATE_CHROMIUM=%s: got %q, fatal %q; want %q, fatal %q", tc.env, got, f.fatal, tc.want, tc.fatal)
+		}
 	}
 }
