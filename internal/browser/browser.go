@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/wavegate/wavegate/internal/services"
@@ -68,8 +69,9 @@ type Browser struct {
 
 	proxy *refuser
 
-	offMu sync.Mutex
-	off   []string // what pages asked for off loopback
+	seenMu sync.Mutex
+	off    []string // what pages asked for off loopback
+	thrown []string // the pages' uncaught JavaScript errors
 }
 
 // Start runs Chromium with a fresh profile under t.TempDir() and a
@@ -85,7 +87,8 @@ func Start(t testing.TB) *Browser {
 		chromedp.ExecPath(bin),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Headless,
-		// The tests run as root here, where Chromium's sandbox cannot start.
+		// As root (here and in CI) Chromium's sandbox cannot start; the
+		// pages it opens are the tests' own.
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
@@ -143,10 +146,13 @@ func Start(t testing.TB) *Browser {
 			t.Logf("Chromium's output:\n%s", b.out.String())
 			b.outMu.Unlock()
 		}
-		b.offMu.Lock()
-		defer b.offMu.Unlock()
+		b.seenMu.Lock()
+		defer b.seenMu.Unlock()
 		if len(b.off) > 0 {
 			t.Errorf("the page asked for addresses off loopback (refused): %q; pages under test must load everything from 127.0.0.1", b.off)
+		}
+		if len(b.thrown) > 0 {
+			t.Errorf("the page's scripts threw: %q", b.thrown)
 		}
 	})
 	// The first step starts the browser and must not carry a timeout: it
@@ -158,8 +164,8 @@ func Start(t testing.TB) *Browser {
 		if err != nil {
 			t.Fatalf("start Chromium (%s): %v", bin, err)
 		}
-		if err := chromedp.Listen(ctx, b.watchRequest); err != nil {
-			t.Fatalf("watch the page's requests: %v", err)
+		if err := chromedp.Listen(ctx, b.watch); err != nil {
+			t.Fatalf("watch the page's requests and errors: %v", err)
 		}
 	case <-time.After(Timeout):
 		cancelTab()
@@ -175,20 +181,33 @@ const quietFeatures = "OptimizationHints,OptimizationHintsFetching,OptimizationG
 	"MediaRouter,DialMediaRouteProvider,GlobalMediaControls,Translate,InterestFeedContentSuggestions," +
 	"LensOverlay,HttpsUpgrades,PrivacySandboxSettings4,SafeBrowsingEnhancedProtection"
 
-// watchRequest records a page's request off loopback. It runs in the
-// tab's event loop, so it only appends.
-func (b *Browser) watchRequest(ev any) {
-	req, ok := ev.(*network.EventRequestWillBeSent)
-	if !ok || req.Request == nil {
-		return
+// watch records a page's requests off loopback and its uncaught errors,
+// either of which fails the test. It runs in the tab's event loop, so it
+// only appends.
+func (b *Browser) watch(ev any) {
+	b.seenMu.Lock()
+	defer b.seenMu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if ev.Request == nil {
+			return
+		}
+		u, err := url.Parse(ev.Request.URL)
+		if err != nil || u.Hostname() == "127.0.0.1" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ws" && u.Scheme != "wss") {
+			return // data:, blob:, about: and the like stay in the browser
+		}
+		b.off = append(b.off, ev.Request.URL)
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		if d == nil {
+			return
+		}
+		what := d.Text
+		if d.Exception != nil && d.Exception.Description != "" {
+			what, _, _ = strings.Cut(d.Exception.Description, "\n")
+		}
+		b.thrown = append(b.thrown, fmt.Sprintf("%s (%s:%d)", what, d.URL, d.LineNumber+1))
 	}
-	u, err := url.Parse(req.Request.URL)
-	if err != nil || u.Hostname() == "127.0.0.1" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ws" && u.Scheme != "wss") {
-		return // data:, blob:, about: and the like stay in the browser
-	}
-	b.offMu.Lock()
-	b.off = append(b.off, req.Request.URL)
-	b.offMu.Unlock()
 }
 
 type writerFunc func([]byte) (int, error)

@@ -167,10 +167,10 @@ func TestBrowserStaysOffTheNetwork(t *testing.T) {
 	if !strings.HasPrefix(got, "refused") {
 		t.Fatalf("the page reached 203.0.113.9: %s", got)
 	}
-	b.offMu.Lock()
+	b.seenMu.Lock()
 	off := b.off
 	b.off = nil // reported here, not as this test's failure
-	b.offMu.Unlock()
+	b.seenMu.Unlock()
 	if len(off) != 1 || off[0] != "http://203.0.113.9/data" {
 		t.Errorf("the page's requests off loopback: %q, want the one to 203.0.113.9", off)
 	}
@@ -252,5 +252,20 @@ func TestChromiumFromTheEnvironment(t *testing.T) {
 		if got != tc.want || (tc.fatal == "") != (f.fatal == "") || !strings.Contains(f.fatal, tc.fatal) {
 			t.Errorf("WAVEGATE_CHROMIUM=%s: got %q, fatal %q; want %q, fatal %q", tc.env, got, f.fatal, tc.want, tc.fatal)
 		}
+	}
+}
+
+// A page's uncaught error is caught, to fail the test at its end.
+func TestBrowserRecordsUncaughtErrors(t *testing.T) {
+	srv, _, _ := liveServer(t)
+	b := Start(t)
+	b.Navigate(srv.URL + "/")
+	Eval[any](b, `setTimeout(() => { throw new Error("boom in a handler"); }, 0); new Promise(r => setTimeout(r, 10))`)
+	b.seenMu.Lock()
+	thrown := b.thrown
+	b.thrown = nil // reported here, not as this test's failure
+	b.seenMu.Unlock()
+	if len(thrown) != 1 || !strings.Contains(thrown[0], "Error: boom in a handler") {
+		t.Fatalf("recorded %q, want the one uncaught error", thrown)
 	}
 }
