@@ -139,11 +139,20 @@ func shows(t *testing.T, what, text string, want ...string) {
 	}
 }
 
+// One world and one Chromium for the checks below, each a subtest:
+// starting them takes longer than the checks.
+func TestBrowserPages(t *testing.T) {
+	w, b := browserWorld(t)
+	t.Run("OverviewAndReleasePage", func(t *testing.T) { browserOverviewAndReleasePage(t, w, b.For(t)) })
+	t.Run("FitAPhoneAndADesktop", func(t *testing.T) { browserPagesFit(t, w, b.For(t)) })
+	t.Run("Screenshots", func(t *testing.T) { browserScreenshots(t, w, b.For(t)) })
+}
+
 // The overview shows each pipeline with its stages in order, the release
 // in each and what blocks it; a release's link opens its page, with the
 // stages, the deploy steps, the blockers and the approval.
-func TestBrowserOverviewAndReleasePage(t *testing.T) {
-	w, b := browserWorld(t)
+func browserOverviewAndReleasePage(t *testing.T, w *commandWorld, b *chromium.Browser) {
+	b.Viewport(1280, 800, false)
 	if code := b.Navigate(w.r.url + "/ui/"); code != 200 {
 		t.Fatalf("GET /ui/ = %d", code)
 	}
@@ -206,8 +215,7 @@ func TestBrowserOverviewAndReleasePage(t *testing.T) {
 // On a phone (390×844) and on a desktop (1280×800) nothing makes the page
 // scroll sideways (wide tables fold into one column, or scroll in their
 // box), and no column is squeezed so narrow that it breaks words.
-func TestBrowserPagesFitAPhoneAndADesktop(t *testing.T) {
-	w, b := browserWorld(t)
+func browserPagesFit(t *testing.T, w *commandWorld, b *chromium.Browser) {
 	for _, vp := range []struct {
 		name          string
 		width, height int
@@ -235,8 +243,7 @@ func TestBrowserPagesFitAPhoneAndADesktop(t *testing.T) {
 // WAVEGATE_UPDATE_SCREENSHOTS=1 the test writes docs/overview.png and
 // docs/release.png; without, it takes them into a temporary directory,
 // so the path is exercised everywhere.
-func TestBrowserScreenshots(t *testing.T) {
-	w, b := browserWorld(t)
+func browserScreenshots(t *testing.T, w *commandWorld, b *chromium.Browser) {
 	dir := t.TempDir()
 	if os.Getenv("WAVEGATE_UPDATE_SCREENSHOTS") == "1" {
 		dir = filepath.Join("..", "docs")

@@ -59,9 +59,15 @@ func Chromium(t testing.TB) string {
 	return services.Binary(t, "chromium")
 }
 
-// Browser is one headless Chromium with one tab, for one test.
+// Browser is one headless Chromium with one tab, for one test; For shares
+// it with subtests.
 type Browser struct {
-	t   testing.TB
+	t testing.TB // failed by the helpers
+	*session
+}
+
+// session is the browser itself, shared by every Browser For returns.
+type session struct {
 	ctx context.Context // the tab's; steps derive timeouts from it
 
 	outMu sync.Mutex
@@ -74,6 +80,12 @@ type Browser struct {
 	thrown []string // the pages' uncaught JavaScript errors
 }
 
+// For is the same browser and tab, its helpers failing t: a subtest must
+// not fail its parent from its own goroutine.
+func (b *Browser) For(t testing.TB) *Browser {
+	return &Browser{t: t, session: b.session}
+}
+
 // Start runs Chromium with a fresh profile under t.TempDir() and a
 // 1280×800 window; it is stopped when the test ends.
 func Start(t testing.TB) *Browser {
@@ -82,7 +94,7 @@ func Start(t testing.TB) *Browser {
 		t.Skip("starts Chromium")
 	}
 	bin := Chromium(t)
-	b := &Browser{t: t, proxy: startRefuser(t)}
+	b := &Browser{t: t, session: &session{proxy: startRefuser(t)}}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.UserDataDir(t.TempDir()),
