@@ -59,8 +59,32 @@ func liveServer(t *testing.T) (srv *httptest.Server, send chan<- string, connect
 		}
 	})
 	srv = httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	// The shared browser keeps the page and its event stream open past
+	// the subtest: cut them, or Close waits for them.
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+	})
 	return srv, msgs, conn
+}
+
+// One Chromium for the checks below, each a subtest with its own server:
+// starting Chromium takes longer than they do.
+func TestBrowser(t *testing.T) {
+	b := Start(t)
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T, *Browser)
+	}{
+		{"ChangeLatencyMeasuresToTheDOMChange", browserChangeLatencyMeasuresToTheDOMChange},
+		{"ChangeLatencyRefusesWhatItCannotMeasure", browserChangeLatencyRefusesWhatItCannotMeasure},
+		{"FormClickTextAndScreenshot", browserFormClickTextAndScreenshot},
+		{"StaysOffTheNetwork", browserStaysOffTheNetwork},
+		{"SplitWords", browserSplitWords},
+		{"RecordsUncaughtErrors", browserRecordsUncaughtErrors},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, b.For(t)) })
+	}
 }
 
 func waitClosed(t *testing.T, c <-chan struct{}, what string) {
@@ -72,9 +96,8 @@ func waitClosed(t *testing.T, c <-chan struct{}, what string) {
 	}
 }
 
-func TestBrowserChangeLatencyMeasuresToTheDOMChange(t *testing.T) {
+func browserChangeLatencyMeasuresToTheDOMChange(t *testing.T, b *Browser) {
 	srv, send, connected := liveServer(t)
-	b := Start(t)
 	if code := b.Navigate(srv.URL + "/"); code != http.StatusOK {
 		t.Fatalf("status %d", code)
 	}
@@ -89,9 +112,8 @@ func TestBrowserChangeLatencyMeasuresToTheDOMChange(t *testing.T) {
 	t.Logf("change to DOM: %s (the page waits %s)", d, pageDelay)
 }
 
-func TestBrowserChangeLatencyRefusesWhatItCannotMeasure(t *testing.T) {
+func browserChangeLatencyRefusesWhatItCannotMeasure(t *testing.T, b *Browser) {
 	srv, send, connected := liveServer(t)
-	b := Start(t)
 	b.Navigate(srv.URL + "/")
 	waitClosed(t, connected, "the page's event stream")
 
@@ -116,9 +138,9 @@ func TestBrowserChangeLatencyRefusesWhatItCannotMeasure(t *testing.T) {
 	_ = send
 }
 
-func TestBrowserFormClickTextAndScreenshot(t *testing.T) {
+func browserFormClickTextAndScreenshot(t *testing.T, b *Browser) {
 	srv, _, _ := liveServer(t)
-	b := Start(t)
+	b.Viewport(1280, 800, false)
 	b.Navigate(srv.URL + "/")
 	b.WaitVisible("#go")
 	b.Fill("#reason", "incident 42")
@@ -147,7 +169,7 @@ func TestBrowserFormClickTextAndScreenshot(t *testing.T) {
 
 // The browser opens only loopback addresses, and what a page asks of
 // anywhere else is refused and reported.
-func TestBrowserStaysOffTheNetwork(t *testing.T) {
+func browserStaysOffTheNetwork(t *testing.T, b *Browser) {
 	for _, u := range []string{"http://example.com/", "http://localhost:8080/", "file:///etc/passwd", "http://127.0.0.1.example.com/", "::"} {
 		if err := loopbackOnly(u); err == nil {
 			t.Errorf("%s accepted", u)
@@ -160,7 +182,6 @@ func TestBrowserStaysOffTheNetwork(t *testing.T) {
 	}
 
 	srv, _, _ := liveServer(t)
-	b := Start(t)
 	b.Navigate(srv.URL + "/")
 	// 203.0.113.9 is reserved for documentation and never routed.
 	got := Eval[string](b, `fetch("http://203.0.113.9/data").then(() => "fetched", e => "refused: " + e)`)
@@ -185,7 +206,7 @@ func TestBrowserStaysOffTheNetwork(t *testing.T) {
 // when the cells may break anywhere; SplitWords finds those words, and
 // not the pieces of a hash longer than a line (its font size puts the
 // wrap inside a 24-character piece, not between two).
-func TestBrowserSplitWords(t *testing.T) {
+func browserSplitWords(t *testing.T, b *Browser) {
 	page := func(wrap string) string {
 		return `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <style>table { width: 100%; border-collapse: collapse } td { overflow-wrap: ` + wrap + ` }</style></head><body>
@@ -199,7 +220,6 @@ func TestBrowserSplitWords(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	b := Start(t)
 	b.Viewport(390, 844, true)
 	b.Navigate(srv.URL + "/anywhere")
 	if got := b.SplitWords(); !slices.Contains(got, "Blocker") || !slices.Contains(got, "window") {
@@ -256,9 +276,8 @@ func TestChromiumFromTheEnvironment(t *testing.T) {
 }
 
 // A page's uncaught error is caught, to fail the test at its end.
-func TestBrowserRecordsUncaughtErrors(t *testing.T) {
+func browserRecordsUncaughtErrors(t *testing.T, b *Browser) {
 	srv, _, _ := liveServer(t)
-	b := Start(t)
 	b.Navigate(srv.URL + "/")
 	Eval[any](b, `setTimeout(() => { throw new Error("boom in a handler"); }, 0); new Promise(r => setTimeout(r, 10))`)
 	b.seenMu.Lock()
