@@ -300,6 +300,20 @@ func (b *Browser) WaitText(selector, text string) {
 	}
 }
 
+// WaitHidden waits until no element matching the CSS selector shows (each
+// is hidden, or there is none).
+func (b *Browser) WaitHidden(selector string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, Timeout)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.PollFunction[bool](
+		`(sel) => [...document.querySelectorAll(sel)].every(e => e.hidden || e.getClientRects().length === 0)`,
+		chromedp.WithPollingArgs(selector), chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(Timeout)))
+	if err != nil {
+		b.t.Fatalf("wait for %s to hide: %v", selector, err)
+	}
+}
+
 // Text is what the first element matching the CSS selector shows.
 func (b *Browser) Text(selector string) string {
 	b.t.Helper()
