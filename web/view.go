@@ -91,6 +91,10 @@ type releasePage struct {
 	Stages       []releaseStage
 	Blockers     []blockerView
 	PipelineHeld []blockerView
+	// CommitURL is the release's commit on GitHub ("" when Wavegate does
+	// not know GitHub's address).
+	CommitURL string
+	Timeline  []timelineEntry
 }
 
 type releaseStage struct {
@@ -244,6 +248,9 @@ func (b builder) releasePage(repo string, p pipeline.Pipeline, st pipeline.State
 		OverviewURL: "/ui/",
 		View:        v, SHA: ref.SHA, Pulls: ref.Pulls, Authors: ref.Authors, Created: b.clock(r.CreatedAt),
 		Blockers: b.releaseBlockers(st, id),
+	}
+	if b.webURL != "" {
+		page.CommitURL = b.webURL + repo + "/commit/" + r.SHA
 	}
 	// The pipeline's pauses and holds, whichever releases they keep waiting.
 	page.PipelineHeld = b.pipelineBlockers(pipeline.State{OrgPaused: st.OrgPaused, Paused: st.Paused, Holds: st.Holds})

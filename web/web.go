@@ -285,6 +285,9 @@ func (p *Pages) release(w http.ResponseWriter, r *http.Request) {
 	}
 	b := builder{now: p.cfg.Clock.Now(), webURL: p.cfg.WebURL}
 	page, err := b.releasePage(key.Repository, pl, st, id)
+	if err == nil {
+		page.Timeline = b.timeline(pl, st, st.Release(id), p.releaseCommands(r.Context(), key, id))
+	}
 	if errors.Is(err, pipeline.ErrNotFound) {
 		p.notFound(w, r, fmt.Sprintf("Pipeline %s of %s holds no release #%d: it was never made, or it finished and has been dropped.", key.Pipeline, key.Repository, id))
 		return

@@ -1,0 +1,106 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/store"
+)
+
+// timelineEntry is one moment of a release's life: what the engine
+// decided or a deployer reported, or a command someone gave about it.
+type timelineEntry struct {
+	at   time.Time
+	When string
+	What string
+	// Who is "@login" for a command or an approval; "" for the engine.
+	Who string
+	Why string
+}
+
+// timeline lists what the saved state remembers of release r (its
+// making, each stage's start and end, each deploy or rollback step, the
+// approval decisions) and the commands given about it, oldest first.
+// The state keeps only the latest step per target and the one a rollback
+// undid, so that is what shows.
+func (b builder) timeline(p pipeline.Pipeline, st pipeline.State, r *pipeline.Release, commands []store.AuditEntry) []timelineEntry {
+	var out []timelineEntry
+	add := func(at time.Time, what, who, why string) {
+		if !at.IsZero() {
+			out = append(out, timelineEntry{at: at, When: b.clock(at), What: what, Who: who, Why: why})
+		}
+	}
+	add(r.CreatedAt, fmt.Sprintf("release #%d made from %s", r.ID, short(r.SHA)), "", "")
+	for _, s := range st.PipelineOf(r, p).Stages {
+		run := r.Stages[s.Name]
+		if run == nil {
+			continue
+		}
+		add(run.StartedAt, s.Name+" started", "", "")
+		if d := run.Decision; d != nil {
+			verb := "rejected"
+			if d.Approved {
+				verb = "approved"
+			}
+			add(d.At, s.Name+" "+verb, "@"+d.By, d.Reason)
+		}
+		for _, name := range sortedTargets(run) {
+			tr := run.Targets[name]
+			for _, step := range []*pipeline.Step{tr.Undone, tr.Step} {
+				if step == nil {
+					continue
+				}
+				what := fmt.Sprintf("%s %s %s of %s to %s", step.Action, step.Variant, short(step.SHA), s.Name, name)
+				add(step.StartedAt, what+" started", "", "")
+				if step.Outcome != "" {
+					add(step.FinishedAt, what+" "+step.Outcome, "", step.Reason)
+				}
+			}
+		}
+		if run.Status == pipeline.StageSucceeded || run.Status == pipeline.StageFailed {
+			add(run.FinishedAt, s.Name+" "+string(run.Status), "", run.Reason)
+		}
+	}
+	for _, e := range commands {
+		who := "@" + e.Login
+		if e.Login == "" {
+			who = "Slack user " + e.SlackUser
+		}
+		why := e.Reason
+		if e.Decision != store.AuditAccepted {
+			why = strings.TrimSpace(e.Why)
+		}
+		add(e.At, fmt.Sprintf("%s (%s, %s)", e.Line, e.Surface, e.Decision), who, why)
+	}
+	slices.SortStableFunc(out, func(a, b timelineEntry) int { return a.at.Compare(b.at) })
+	return out
+}
+
+func sortedTargets(run *pipeline.StageRun) []string {
+	names := make([]string, 0, len(run.Targets))
+	for name := range run.Targets {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, cmp.Compare)
+	return names
+}
+
+// releaseCommands reads the commands given about release id of key, when
+// the pages have the audit log; a failure to read them is logged and the
+// page shows the rest.
+func (p *Pages) releaseCommands(ctx context.Context, key pipeline.Key, id int64) []store.AuditEntry {
+	if p.cfg.Audit == nil {
+		return nil
+	}
+	entries, err := p.cfg.Audit.AuditLog(ctx, store.AuditFilter{Repository: key.Repository, ReleaseID: id, Limit: AuditLimit})
+	if err != nil {
+		p.cfg.Logger.Warn("web release: read its commands", "repository", key.Repository, "release", id, "err", err)
+		return nil
+	}
+	return slices.DeleteFunc(entries, func(e store.AuditEntry) bool { return e.Pipeline != "" && e.Pipeline != key.Pipeline })
+}

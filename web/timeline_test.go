@@ -1,0 +1,86 @@
+package web
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wavegate/wavegate/store"
+)
+
+// Release 1 of bakingState, with a rejected-then-approved history and
+// commands from two surfaces: its timeline, oldest first.
+func TestReleaseTimeline(t *testing.T) {
+	st := bakingState()
+	r := st.Release(1)
+	r.Stages["gamma"].StartedAt = now.Add(-80 * time.Minute)
+	r.Stages["gamma"].FinishedAt = now.Add(-30 * time.Minute)
+	commands := []store.AuditEntry{
+		{At: now.Add(-45 * time.Minute), Repository: "acme/api", Pipeline: "prod", ReleaseID: 1, Login: "lead", Surface: store.SurfaceWeb,
+			Line: "/deploy rollback --reason <b>slow</b>", Reason: "<b>slow</b>", Decision: store.AuditRefused, Why: "@lead has write; needs maintain"},
+		{At: now.Add(-44 * time.Minute), Repository: "acme/api", ReleaseID: 1, SlackUser: "T1/U2", Surface: store.SurfaceSlack,
+			Line: "/deploy status", Decision: store.AuditAccepted},
+	}
+	got := newBuilderAt(now).timeline(prodPipeline(), st, r, commands)
+	var lines []string
+	for _, e := range got {
+		lines = append(lines, strings.Join([]string{e.When, e.What, e.Who, e.Why}, " | "))
+	}
+	want := []string{
+		"08:00 UTC | release #1 made from 1111111 |  | ",
+		"08:00 UTC | beta started |  | ",
+		"09:00 UTC | deploy full 1111111 of beta to beta-1 started |  | ",
+		"09:00 UTC | deploy full 1111111 of gamma to gamma-1 started |  | ",
+		"08:30 UTC | beta succeeded |  | ",
+		"08:40 UTC | gamma started |  | ",
+		"09:10 UTC | deploy full 1111111 of beta to beta-1 succeeded |  | ",
+		"09:10 UTC | deploy full 1111111 of gamma to gamma-1 succeeded |  | ",
+		"09:15 UTC | /deploy rollback --reason <b>slow</b> (web, refused) | @lead | @lead has write; needs maintain",
+		"09:16 UTC | /deploy status (slack, accepted) | Slack user T1/U2 | ",
+		"09:20 UTC | rollback full 0000000 of gamma to gamma-1 started |  | ",
+		"09:30 UTC | rollback full 0000000 of gamma to gamma-1 succeeded |  | ",
+		"09:30 UTC | gamma failed |  | alarm errors fired",
+	}
+	slices.Sort(want) // compared as sets below; order is checked by times
+	sorted := slices.Clone(lines)
+	slices.Sort(sorted)
+	if !slices.Equal(sorted, want) {
+		t.Errorf("timeline:\n%s\nwant (in any order):\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	if !slices.IsSortedFunc(got, func(a, b timelineEntry) int { return a.at.Compare(b.at) }) {
+		t.Errorf("timeline not oldest first:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// The release page shows the timeline with the commands from the audit
+// log, escaped, and links the commit.
+func TestReleasePageTimeline(t *testing.T) {
+	fs := &fakeStore{}
+	fs.add("acme/api", prodPipeline(), bakingState())
+	audit := &fakeAudit{entries: []store.AuditEntry{
+		{At: now.Add(-45 * time.Minute), Repository: "acme/api", Pipeline: "prod", ReleaseID: 1, Login: "lead", Surface: store.SurfaceComment,
+			Line: `/deploy rollback --reason "<script>x</script>"`, Reason: "<script>x</script>", Decision: store.AuditAccepted},
+		{At: now.Add(-44 * time.Minute), Repository: "acme/api", Pipeline: "other", ReleaseID: 1, Login: "max", Surface: store.SurfaceComment,
+			Line: "/deploy pause other", Decision: store.AuditAccepted},
+	}}
+	h := pagesWith(t, Config{Index: fs, Engine: fs, Audit: audit, WebURL: "https://github.com"})
+	code, _, body := get(t, h, "GET", "/ui/acme/api/prod/releases/1")
+	if code != 200 {
+		t.Fatalf("GET = %d:\n%s", code, body)
+	}
+	for _, want := range []string{`<h2 id="timeline">Timeline</h2>`, "@lead", "&lt;script&gt;x&lt;/script&gt;",
+		`href="https://github.com/acme/api/commit/1111111aaaaaaa"`, "rollback full 0000000 of gamma to gamma-1 succeeded"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("release page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<script>x") || strings.Contains(body, "/deploy pause other") {
+		t.Errorf("release page shows raw markup or another pipeline's command:\n%s", body)
+	}
+	if len(audit.asked) != 1 || audit.asked[0].ReleaseID != 1 || audit.asked[0].Repository != "acme/api" {
+		t.Errorf("audit log asked %+v", audit.asked)
+	}
+}
+
+func newBuilderAt(at time.Time) builder { return builder{now: at} }
