@@ -71,6 +71,7 @@ func newAuthWorld(t *testing.T, configure func(*Config)) *authWorld {
 		fake.AddUser(login)
 	}
 	fake.AddUser("olga", "Other/Web")
+	fake.AddUser("nemo")
 	fs := &fakeStore{}
 	fs.add("Acme/API", prodPipeline(), bakingState())
 	fs.add("Other/Web", prodPipeline(), bakingState())
@@ -170,7 +171,7 @@ const releasePath = "/ui/Acme/API/prod/releases/2"
 func TestSignInAccess(t *testing.T) {
 	w := newAuthWorld(t, nil)
 	clients := map[string]*http.Client{"signed out": w.browser()}
-	for _, login := range []string{"rita", "lead", "max", "olga"} {
+	for _, login := range []string{"rita", "lead", "max", "olga", "nemo"} {
 		clients[login] = w.signIn(login)
 	}
 	for _, tc := range []struct {
@@ -190,6 +191,7 @@ func TestSignInAccess(t *testing.T) {
 		{"max", "/ui/", 200, "Sign out (max)", "Other/Web"},
 		{"olga", "/ui/", 200, "Other/Web", "Acme/API"},
 		{"olga", releasePath, 404, "keeps no pipeline", "Release #2"},
+		{"nemo", "/ui/", 200, "No pipeline here is of a repository GitHub lists for @nemo", "keeps no pipeline yet"},
 		{"signed out", "/ui/audit", 401, "Sign in", "in-Acme/API"},
 		{"signed out", "/ui/metrics", 401, "Sign in", "Acme/API"},
 		{"rita", "/ui/audit", 200, "in-Acme/API", "in-Other/Web"},
