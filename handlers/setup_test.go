@@ -413,7 +413,7 @@ func TestCallbackRegisters(t *testing.T) {
 	// Now configured: the home page says so, and nothing re-registers.
 	home := h.do(http.MethodGet, "/", nil)
 	if home.status != http.StatusOK || !strings.Contains(home.body, "Wavegate is running") ||
-		!strings.Contains(home.body, "https://wavegate.example.com/webhooks/github") {
+		!strings.Contains(home.body, "https://wavegate.example.com/webhooks/github") || !strings.Contains(home.body, `href="/ui/"`) {
 		t.Errorf("home after registration = %d: %s", home.status, home.body)
 	}
 	if strings.Contains(home.body, "<form") {
