@@ -22,6 +22,9 @@ func (a *App) buildEngine() error {
 	if err != nil {
 		return err
 	}
+	if err := a.registry.Register(effects.NewDeliveryCollector(a.store, a.opts.Clock)); err != nil {
+		return fmt.Errorf("register the delivery gauges: %w", err)
+	}
 	es := &effects.EngineStore{DB: a.store, OnSaved: a.opts.OnEngineSaved, Metrics: metrics}
 	a.engine = es
 	renderer, err := notify.NewRenderer()
