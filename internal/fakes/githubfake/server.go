@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -18,8 +21,10 @@ import (
 
 // Server is a fake GitHub REST API. Its methods are safe for concurrent use.
 type Server struct {
-	t   testing.TB
+	t   reporter
 	srv *httptest.Server
+	// onDeployment is told each deployment created (Options.OnDeployment).
+	onDeployment func(fullName string, d Deployment)
 
 	// muxes are tried in order: GitHub has routes that Go's ServeMux rejects as
 	// conflicting (issues/comments/{comment_id} against
@@ -47,13 +52,70 @@ type Server struct {
 	nextObjectID int64
 }
 
+// reporter is where the fake reports its caller's mistakes (seeding an
+// unknown repository) and what GitHub would refuse: the test under New;
+// under Start, a panic for the first and a log line for the second.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // New starts a fake GitHub on a loopback httptest server. Cleanup closes it
 // and checks every recorded request against GitHub's OpenAPI description.
 func New(t testing.TB) *Server {
 	t.Helper()
+	s := newServer(t, clock.Real())
+	s.srv = httptest.NewServer(s)
+	t.Cleanup(func() {
+		s.srv.Close()
+		s.checkConformance()
+	})
+	return s
+}
+
+// Options configure a fake started outside a test.
+type Options struct {
+	// Clock stamps the objects the fake creates; the wall clock when nil.
+	Clock clock.Clock
+	// Logger receives what a test would have failed on; discarded when nil.
+	Logger *slog.Logger
+	// OnDeployment is told each deployment the fake creates, after the
+	// request is served, so that a simulated deployment system can carry it
+	// out (and call back into the fake) without deadlocking.
+	OnDeployment func(fullName string, d Deployment)
+}
+
+// Start starts a fake GitHub on 127.0.0.1 outside any test, for
+// `wavegate demo`; Close stops it. Misusing its seeding methods (an unknown
+// repository, a bad role) panics: that is a mistake in the caller.
+func Start(o Options) (*Server, error) {
+	if o.Clock == nil {
+		o.Clock = clock.Real()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("githubfake: listen on 127.0.0.1: %w", err)
+	}
+	s := newServer(panicReporter{o.Logger}, o.Clock)
+	s.onDeployment = o.OnDeployment
+	s.srv = httptest.NewUnstartedServer(s)
+	s.srv.Listener.Close()
+	s.srv.Listener = ln
+	s.srv.Start()
+	return s, nil
+}
+
+// Close stops a fake started with Start, waiting for requests in flight.
+func (s *Server) Close() { s.srv.Close() }
+
+func newServer(t reporter, c clock.Clock) *Server {
 	s := &Server{
 		t:            t,
-		clock:        clock.Real(),
+		clock:        c,
 		limits:       map[string]*rateWindow{},
 		installs:     map[int64]*installation{},
 		tokens:       map[string]*token{},
@@ -67,13 +129,18 @@ func New(t testing.TB) *Server {
 		},
 	}
 	s.muxes = s.routes()
-	s.srv = httptest.NewServer(s)
-	t.Cleanup(func() {
-		s.srv.Close()
-		s.checkConformance()
-	})
 	return s
 }
+
+// panicReporter reports outside a test: a caller's mistake panics, a
+// request GitHub would refuse is logged.
+type panicReporter struct{ log *slog.Logger }
+
+func (panicReporter) Helper() {}
+func (p panicReporter) Errorf(format string, args ...any) {
+	p.log.Error(fmt.Sprintf(format, args...))
+}
+func (panicReporter) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
 
 // URL is the API base URL with a trailing slash, as --github-api-url takes it.
 func (s *Server) URL() string { return s.srv.URL + "/" }
@@ -108,6 +175,9 @@ type exchange struct {
 	header http.Header
 	status int
 	out    bytes.Buffer
+	// after runs once the fake's lock is released: callbacks into the
+	// caller, which may call the fake again.
+	after []func()
 }
 
 func (x *exchange) Header() http.Header { return x.header }
@@ -149,6 +219,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.rateLimit(x)
 	s.record(x)
 	s.mu.Unlock()
+	for _, f := range x.after {
+		f()
+	}
 
 	for k, v := range x.header {
 		w.Header()[k] = v
