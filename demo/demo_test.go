@@ -1,0 +1,201 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wavegate/wavegate/effects"
+	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/store"
+)
+
+// syncBuffer is the story's output, written by several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The whole story, fast: two releases released, the third rolled back
+// with its stage held, nothing outside loopback, nothing left on disk.
+func TestStoryEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	d, err := Start(ctx, Options{Listen: "127.0.0.1:0", Speed: 6000, ApproveAfter: time.Hour, ResumeAfter: -1, Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.Finished():
+	case <-d.Done():
+		t.Fatalf("the demo stopped before its story finished: %v\n%s", d.Err(), out.String())
+	case <-time.After(90 * time.Second): // a deadlock guard, not a wait for time to pass
+		t.Fatalf("the story did not finish:\n%s", out.String())
+	}
+
+	t.Log(out.String())
+	key := pipeline.Key{Repository: repoFull, Pipeline: pipelineName}
+	st, _, err := (&effects.EngineStore{DB: d.app.Store()}).Load(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := st.Holds[alarmStage]
+	if hold == nil || hold.ReleaseID != 3 {
+		t.Errorf("hold on %s = %+v, want one for release 3", alarmStage, hold)
+	}
+	if r := st.Release(3); r == nil || r.Status != pipeline.ReleaseFailed || phase(st, 3, alarmStage, alarmTarget) != pipeline.PhaseRolledBack {
+		t.Errorf("release 3: %+v, want failed and rolled back on %s", r, alarmTarget)
+	}
+	if inv := st.Targets[alarmTarget]; inv == nil || inv.Running != sha("pull-2-merge") {
+		t.Errorf("%s runs %+v after the rollback, want release 2's %s", alarmTarget, inv, shortSHA(sha("pull-2-merge")))
+	}
+	hist, err := d.app.Store().ReleaseHistory(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]store.HistoryKind{}
+	for _, h := range hist {
+		if h.Kind != store.HistoryRestored {
+			got[h.ReleaseID] = h.Kind
+		}
+	}
+	want := map[int64]store.HistoryKind{1: store.HistoryReleased, 2: store.HistoryReleased, 3: store.HistoryFailed}
+	for id, kind := range want {
+		if got[id] != kind {
+			t.Errorf("release %d ended %q, want %q (history %+v)", id, got[id], kind, hist)
+		}
+	}
+
+	// PR #1 was held by the review gate before it passed.
+	pr1 := pull{number: 1}
+	failed, passed := false, false
+	for _, r := range d.sim.gh.Requests() {
+		if strings.Contains(r.Template, "/check-runs") && strings.Contains(string(r.Body), `"conclusion":"failure"`) &&
+			strings.Contains(string(r.Body), "Rollback tested") {
+			failed = true
+		}
+	}
+	for _, c := range d.sim.gh.CheckRuns(repoFull) {
+		if c.Name == "wavegate/review" && c.HeadSHA == pr1.head() && c.Conclusion == "success" {
+			passed = true
+		}
+	}
+	if !failed || !passed {
+		t.Errorf("PR #1's review gate: failed first %v, passed at the end %v; want both", failed, passed)
+	}
+
+	// Every URL Wavegate was given, and every one the demo posts to, is on loopback.
+	urls := configURLs(d.cfg)
+	urls["demo's webhooks"] = d.sim.appURL
+	urls["page"] = d.URL()
+	for what, raw := range urls {
+		if raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
+			t.Errorf("%s %q is not on loopback", what, raw)
+		}
+	}
+	if d.cfg.PrometheusURL != "" {
+		t.Errorf("a Prometheus URL is configured: %q", d.cfg.PrometheusURL)
+	}
+
+	// The pages answer: Wavegate's, and the demo's own.
+	for _, page := range []struct{ url, want string }{
+		{d.URL(), "shop"},
+		{d.StoryURL(), "Release 3 is rolled back on " + alarmTarget},
+		{d.url + "/demo/slack", "#deploys"},
+	} {
+		code, body := get(t, page.url)
+		if code != http.StatusOK || !strings.Contains(body, page.want) {
+			t.Errorf("GET %s: %d, want 200 with %q:\n%s", page.url, code, page.want, body)
+		}
+	}
+	if len(d.slack.Messages(channelID)) == 0 {
+		t.Error("Wavegate posted nothing to the simulated Slack channel")
+	}
+
+	cancel()
+	select {
+	case <-d.Done():
+	case <-time.After(30 * time.Second): // deadlock guard
+		t.Fatal("the demo did not stop")
+	}
+	if err := d.Err(); err != nil {
+		t.Errorf("stopped with %v", err)
+	}
+	if _, err := os.Stat(d.dataDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("data directory %s still there after stop: %v", d.dataDir, err)
+	}
+}
+
+func get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestStartRefusesAddressesOffLoopback(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:3000", ":3000", "192.168.1.10:3000", "example.com:3000", "[::]:3000", "3000"} {
+		if d, err := Start(t.Context(), Options{Listen: addr}); err == nil {
+			t.Errorf("Start with --listen %q succeeded (%s)", addr, d.URL())
+		}
+	}
+}
+
+func TestCheckLoopback(t *testing.T) {
+	for _, tt := range []struct {
+		url string
+		ok  bool
+	}{
+		{"", true},
+		{"http://127.0.0.1:3000/", true},
+		{"http://localhost:8080", true},
+		{"http://[::1]:9090/", true},
+		{"http://127.0.0.2/", true},
+		{"https://api.github.com/", false},
+		{"https://slack.com/api/", false},
+		{"http://10.0.0.1/", false},
+		{"http://127.0.0.1.example.com/", false},
+	} {
+		err := checkLoopback(map[string]string{"x": tt.url})
+		if (err == nil) != tt.ok {
+			t.Errorf("checkLoopback(%q) = %v, want ok=%v", tt.url, err, tt.ok)
+		}
+	}
+}
+
+func TestLoopbackOnlyTransportRefusesTheNetwork(t *testing.T) {
+	c := &http.Client{Transport: loopbackOnly{base: http.DefaultTransport}}
+	_, err := c.Get("https://api.github.com/")
+	if err == nil || !strings.Contains(err.Error(), "never reaches the network") {
+		t.Fatalf("a request to api.github.com: %v, want refused before it is sent", err)
+	}
+}
