@@ -202,6 +202,9 @@ func (d *Demo) URL() string { return d.url + "/ui/" }
 // StoryURL is the demo's own page: the story so far and the Slack channel.
 func (d *Demo) StoryURL() string { return d.url + "/demo/" }
 
+// SlackURL is the page of the simulated Slack channel.
+func (d *Demo) SlackURL() string { return d.url + "/demo/slack" }
+
 // Finished closes once the story's three releases reached their ends:
 // two released, the third rolled back with its stage held.
 func (d *Demo) Finished() <-chan struct{} { return d.finished }
@@ -231,9 +234,10 @@ func (d *Demo) fail(err error) {
 	d.cancel()
 }
 
-// say tells one step of the story, stamped with the demo's clock.
+// say tells one step of the story, stamped with the demo's clock in UTC,
+// as the pages show times.
 func (d *Demo) say(format string, args ...any) {
-	line := fmt.Sprintf("[%s] ", d.clk.Now().Format("Mon 15:04")) + fmt.Sprintf(format, args...)
+	line := fmt.Sprintf("[%s] ", d.clk.Now().UTC().Format("Mon 15:04")) + fmt.Sprintf(format, args...)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.lines = append(d.lines, line)

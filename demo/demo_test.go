@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/wavegate/wavegate/effects"
+	"github.com/wavegate/wavegate/internal/fakes/slackfake"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 )
@@ -137,6 +139,14 @@ func TestStoryEndToEnd(t *testing.T) {
 		t.Error("Wavegate posted nothing to the simulated Slack channel")
 	}
 
+	// Nobody resumed: the maintainer does, and the hold is lifted.
+	if err := d.resumeLater(ctx, pull{number: 3}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.until(ctx, func(st pipeline.State) bool { return st.Holds[alarmStage] == nil }); err != nil {
+		t.Fatal(err)
+	}
+
 	cancel()
 	select {
 	case <-d.Done():
@@ -197,5 +207,26 @@ func TestLoopbackOnlyTransportRefusesTheNetwork(t *testing.T) {
 	_, err := c.Get("https://api.github.com/")
 	if err == nil || !strings.Contains(err.Error(), "never reaches the network") {
 		t.Fatalf("a request to api.github.com: %v, want refused before it is sent", err)
+	}
+}
+
+func TestSlackLinesShowThreadsUnderTheirMessage(t *testing.T) {
+	blocks := `[{"type":"section","text":{"type":"mrkdwn","text":"*Release 1* deploying"}},` +
+		`{"type":"context","elements":[{"type":"mrkdwn","text":"alpha: done"}]},` +
+		`{"type":"actions","elements":[{"type":"button","text":{"type":"plain_text","text":"Approve"}}]}]`
+	got := slackLines([]slackfake.Message{
+		{TS: "1", Text: "fallback 1", Blocks: []byte(blocks)},
+		{TS: "2", Text: "release 2"},
+		{TS: "3", ThreadTS: "1", Text: "reply to 1"},
+		{TS: "4", ThreadTS: "2", Text: "reply to 2"},
+	})
+	want := []slackLine{
+		{Text: "*Release 1* deploying\nalpha: done"},
+		{Text: "reply to 1", Reply: true},
+		{Text: "release 2"},
+		{Text: "reply to 2", Reply: true},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
 }

@@ -10,12 +10,6 @@ import (
 //go:embed pages.html
 var pagesHTML string
 
-// slackLine is one message of the simulated channel as the page shows it.
-type slackLine struct {
-	Text  string
-	Reply bool
-}
-
 // routes adds the demo's own pages beside Wavegate's: the story so far,
 // and the simulated Slack channel.
 func (d *Demo) routes(mux *http.ServeMux) {
@@ -37,10 +31,6 @@ func (d *Demo) routes(mux *http.ServeMux) {
 		render(w, "story", map[string]any{"Title": "The story", "Lines": lines})
 	})
 	mux.HandleFunc("GET /demo/slack", func(w http.ResponseWriter, _ *http.Request) {
-		var msgs []slackLine
-		for _, m := range d.slack.Messages(channelID) {
-			msgs = append(msgs, slackLine{Text: m.Text, Reply: m.ThreadTS != "" && m.ThreadTS != m.TS})
-		}
-		render(w, "slack", map[string]any{"Title": "Slack #deploys", "Messages": msgs})
+		render(w, "slack", map[string]any{"Title": "Slack #deploys", "Messages": slackLines(d.slack.Messages(channelID))})
 	})
 }

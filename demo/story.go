@@ -143,7 +143,7 @@ func (d *Demo) story(ctx context.Context) error {
 	if d.opts.ResumeAfter < 0 {
 		return nil
 	}
-	return d.resumeLater(ctx, pr3)
+	return d.resumeLater(ctx, pr3, d.opts.ResumeAfter)
 }
 
 // onDeploy runs as each simulated deploy finishes: the rollback of the
@@ -161,9 +161,9 @@ func (d *Demo) onDeploy(ctx context.Context, p deploy.Payload) {
 
 // resumeLater resumes the held stage as the maintainer, unless someone
 // did first.
-func (d *Demo) resumeLater(ctx context.Context, pr pull) error {
-	d.say("If nobody resumes %s, %s will in %s of demo time (%s)", alarmStage, maintainer, d.opts.ResumeAfter, d.real(d.opts.ResumeAfter))
-	if err := d.pause(ctx, d.opts.ResumeAfter); err != nil {
+func (d *Demo) resumeLater(ctx context.Context, pr pull, after time.Duration) error {
+	d.say("If nobody resumes %s, %s will in %s of demo time (%s)", alarmStage, maintainer, after, d.real(after))
+	if err := d.pause(ctx, after); err != nil {
 		return err
 	}
 	if _, held := d.latest().Holds[alarmStage]; !held {
