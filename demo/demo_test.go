@@ -129,6 +129,8 @@ func TestStoryEndToEnd(t *testing.T) {
 		{d.URL(), "shop"},
 		{d.StoryURL(), "Release 3 is rolled back on " + alarmTarget},
 		{d.url + "/demo/slack", "#deploys"},
+		// The pages link pull requests to the simulated GitHub, which shows them.
+		{d.sim.gh.URL() + repoFull + "/pull/1", "wavegate/review: success"},
 	} {
 		code, body := get(t, page.url)
 		if code != http.StatusOK || !strings.Contains(body, page.want) {

@@ -25,6 +25,8 @@ type Server struct {
 	srv *httptest.Server
 	// onDeployment is told each deployment created (Options.OnDeployment).
 	onDeployment func(fullName string, d Deployment)
+	// web serves GitHub's web pages the demo links to; nil under New.
+	web *http.ServeMux
 
 	// muxes are tried in order: GitHub has routes that Go's ServeMux rejects as
 	// conflicting (issues/comments/{comment_id} against
@@ -87,7 +89,8 @@ type Options struct {
 }
 
 // Start starts a fake GitHub on 127.0.0.1 outside any test, for
-// `wavegate demo`; Close stops it. Misusing its seeding methods (an unknown
+// `wavegate demo`, with a web page per pull request for the demo's viewer;
+// Close stops it. Misusing its seeding methods (an unknown
 // repository, a bad role) panics: that is a mistake in the caller.
 func Start(o Options) (*Server, error) {
 	if o.Clock == nil {
@@ -102,6 +105,7 @@ func Start(o Options) (*Server, error) {
 	}
 	s := newServer(panicReporter{o.Logger}, o.Clock)
 	s.onDeployment = o.OnDeployment
+	s.web = s.webMux()
 	s.srv = httptest.NewUnstartedServer(s)
 	s.srv.Listener.Close()
 	s.srv.Listener = ln
@@ -198,6 +202,12 @@ func (x *exchange) WriteHeader(code int) {
 const maxBody = 32 << 20
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.web != nil {
+		if _, pattern := s.web.Handler(r); pattern != "" {
+			s.web.ServeHTTP(w, r) // not the handler alone: it sets the path values
+			return
+		}
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)

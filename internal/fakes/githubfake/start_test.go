@@ -2,6 +2,8 @@ package githubfake
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -73,4 +75,44 @@ func TestStartedFakePanicsOnMisuse(t *testing.T) {
 		}
 	}()
 	s.SetPermission("nobody/here", "you", "maintain")
+}
+
+// The pull request page the demo's viewer reaches from Wavegate's pages
+// shows the pull request, its checks and comments, escaped; the API is
+// served as before beside it.
+func TestStartedFakeServesPullRequestPages(t *testing.T) {
+	s, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.AddRepo("acme", "api", RepoOpts{})
+	s.AddPull(testRepo, Pull{Number: 7, Title: "Faster <checkout>", User: "octo", HeadSHA: shaA, HeadRef: "faster",
+		Body: "- [x] Rollback tested"})
+	s.AddComment(testRepo, 7, "wavegate[bot]", "Release 1: <b>released</b>")
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(strings.TrimSuffix(s.URL(), "/") + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := get("/acme/api/pull/7")
+	for _, want := range []string{"Faster &lt;checkout&gt;", "- [x] Rollback tested", "Release 1: &lt;b&gt;released&lt;/b&gt;", "opened by octo"} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("pull request page: %d, want 200 with %q:\n%s", code, want, body)
+		}
+	}
+	if code, _ := get("/acme/api/pull/8"); code != http.StatusNotFound {
+		t.Errorf("an unknown pull request: %d, want 404", code)
+	}
+	if code, _ := get("/repos/acme/api/pulls/7"); code != http.StatusUnauthorized {
+		t.Errorf("the API without a token: %d, want 401 as before", code)
+	}
+	if n := len(s.Requests()); n != 1 {
+		t.Errorf("%d requests recorded, want only the API one: pages are not API calls", n)
+	}
 }
