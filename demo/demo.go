@@ -81,6 +81,7 @@ type Demo struct {
 	// finished releases from its state once reported.
 	ended   map[int64]pipeline.ReleaseStatus
 	failure error
+	runCtx  context.Context // ends when the demo stops
 	cancel  context.CancelFunc
 }
 
@@ -137,7 +138,7 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(ctx)
-	d.cancel = cancel
+	d.runCtx, d.cancel = runCtx, cancel
 	cleanup = append(cleanup, cancel)
 	transport := loopbackOnly{base: http.DefaultTransport}
 	d.sim = &sim{clk: clk, creds: creds, appURL: d.url, outcomes: &outcomes{},
@@ -145,7 +146,7 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	gh, err := githubfake.Start(githubfake.Options{Clock: clk, Logger: o.Logger,
 		OnDeployment: func(_ string, dep githubfake.Deployment) {
 			go func() {
-				if err := d.sim.carryOut(runCtx, dep); err != nil && runCtx.Err() == nil {
+				if err := d.sim.carryOut(runCtx, dep); err != nil {
 					d.fail(err)
 				}
 			}()
@@ -177,7 +178,7 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	served := make(chan error, 1)
 	go func() { served <- d.app.Serve(runCtx, ln) }()
 	go func() {
-		if err := d.story(runCtx); err != nil && runCtx.Err() == nil {
+		if err := d.story(runCtx); err != nil {
 			d.fail(err)
 		}
 	}()
@@ -223,8 +224,12 @@ func (d *Demo) Err() error {
 func (d *Demo) Speed() int64 { return d.clk.Speed() }
 
 // fail records a failure of the simulation and stops the demo: a story
-// that cannot go on would only mislead.
+// that cannot go on would only mislead. What fails because the demo is
+// stopping is no failure.
 func (d *Demo) fail(err error) {
+	if d.runCtx.Err() != nil {
+		return
+	}
 	d.mu.Lock()
 	if d.failure == nil {
 		d.failure = err
