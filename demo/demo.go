@@ -1,6 +1,6 @@
 // Package demo is `wavegate demo`: Wavegate running against a simulated
-// GitHub, Slack and Alertmanager on loopback, with a fast clock, playing a
-// story a newcomer can watch on the web pages (and act in) without any
+// GitHub, Slack, Alertmanager and Prometheus on loopback, with a fast
+// clock, playing a story a newcomer can watch on the web pages without any
 // account and without reaching the network.
 package demo
 
@@ -160,7 +160,12 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	d.slack = slackfake.Start()
 	cleanup = append(cleanup, d.slack.Close)
 
-	d.cfg = appConfig(ln.Addr().String(), d.dataDir, gh.URL(), d.slack.URL(), creds)
+	prom, err := startPrometheus(clk)
+	if err != nil {
+		return nil, err
+	}
+	cleanup = append(cleanup, prom.Close)
+	d.cfg = appConfig(ln.Addr().String(), d.dataDir, gh.URL(), d.slack.URL(), prom.url, creds)
 	if err := checkLoopback(configURLs(d.cfg)); err != nil {
 		return nil, err
 	}
@@ -186,6 +191,7 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 		err := <-served
 		gh.Close()
 		d.slack.Close()
+		prom.Close()
 		if rerr := os.RemoveAll(d.dataDir); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("demo: remove %s: %w", d.dataDir, rerr))
 		}

@@ -66,8 +66,12 @@ func narrateStage(id int64, name string, before, now *pipeline.StageRun) []strin
 	}
 	for _, target := range slices.Sorted(maps.Keys(now.Targets)) {
 		was, is := pipeline.Phase(""), now.Targets[target].Phase
+		var counted int64
 		if t := before.Targets[target]; t != nil {
-			was = t.Phase
+			was, counted = t.Phase, t.Datapoints.Count
+		}
+		if dp := now.Targets[target].Datapoints; dp.Min > 0 && dp.Count >= int64(dp.Min) && counted < int64(dp.Min) {
+			out = append(out, fmt.Sprintf("Release %d counted %d data points on %s, of the %d its bake waits for", id, dp.Count, target, dp.Min))
 		}
 		if was == is {
 			continue

@@ -24,6 +24,11 @@ func TestNarrate(t *testing.T) {
 	approved := &pipeline.StageRun{Status: pipeline.StageSucceeded, Decision: &pipeline.ApprovalDecision{Approved: true, By: "you"}}
 	failed := active(map[string]pipeline.Phase{alarmTarget: pipeline.PhaseRollbackDeploying})
 	failed.Status, failed.Reason = pipeline.StageFailed, "alarm HighErrorRate"
+	counting := func(n int64) *pipeline.StageRun {
+		run := active(map[string]pipeline.Phase{alarmTarget: pipeline.PhaseFullBaking})
+		run.Targets[alarmTarget].Datapoints = pipeline.DatapointProgress{Count: n, Min: 3000}
+		return run
+	}
 	hold := map[string]*pipeline.Hold{alarmStage: {ReleaseID: 3, Reason: "alarm HighErrorRate"}}
 
 	for _, tt := range []struct {
@@ -50,6 +55,13 @@ func TestNarrate(t *testing.T) {
 			[]string{"Release 3 is being rolled back on prod-us-west-2a", "Release 3 failed in wave-1: alarm HighErrorRate",
 				"Release 3 failed: alarm HighErrorRate", "wave-1 is held for newer releases: alarm HighErrorRate"}},
 		{"resumed", state(hold), state(nil), []string{"wave-1 is no longer held"}},
+		{"enough data points",
+			state(nil, rel(pipeline.ReleaseActive, map[string]*pipeline.StageRun{"wave-1": counting(2999)})),
+			state(nil, rel(pipeline.ReleaseActive, map[string]*pipeline.StageRun{"wave-1": counting(3120)})),
+			[]string{"Release 3 counted 3120 data points on prod-us-west-2a, of the 3000 its bake waits for"}},
+		{"more data points are no news",
+			state(nil, rel(pipeline.ReleaseActive, map[string]*pipeline.StageRun{"wave-1": counting(3120)})),
+			state(nil, rel(pipeline.ReleaseActive, map[string]*pipeline.StageRun{"wave-1": counting(3600)})), nil},
 		{"released",
 			state(nil, rel(pipeline.ReleaseActive, nil)), state(nil, rel(pipeline.ReleaseSucceeded, nil)),
 			[]string{"Release 3 is released: every wave is done"}},

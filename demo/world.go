@@ -45,9 +45,11 @@ const (
 )
 
 // pipelineYAML is demo/shop's .github/wavegate.yml: the review gate, and a
-// pipeline alpha → beta → gamma → release-approval → three production waves, each
-// target one-box first. deploy_timeout is long because a simulated deploy
-// reports in minutes of demo time, but a slow machine stretches that.
+// pipeline alpha → beta → gamma → release-approval → three production
+// waves, each target one-box first, wave-1 counting data points.
+// deploy_timeout is long because a simulated deploy reports in minutes of
+// demo time, but a slow machine stretches that; the alarm interval is long
+// because at the demo's speed 15s would be a query every 25ms.
 const pipelineYAML = `review:
   approvals: 1
   checklist:
@@ -63,13 +65,15 @@ pipelines:
     alarms:
       match: {service: shop}
       resolve_timeout: 1h
+      interval: 10m
+    datapoints: '` + datapointsQuery + `'
     overrides: {permission: maintain}
     stages:
       - {name: alpha, targets: [alpha], bake: 10m}
       - {name: beta, targets: [beta], bake: 10m}
       - {name: gamma, targets: [gamma-us-east-1, gamma-eu-west-1], parallel: 2, onebox: true, bake: 30m}
       - {name: release-approval, approval: {timeout: 168h}}
-      - {name: wave-1, targets: [prod-us-west-2a], onebox: true, bake: 1h}
+      - {name: wave-1, targets: [prod-us-west-2a], onebox: true, bake: 1h, min_datapoints: 3000}
       - {name: wave-2, targets: [prod-us-east-1a, prod-us-east-1b], parallel: 2, onebox: true, bake: 1h}
       - {name: wave-3, targets: [prod-eu-west-1, prod-ap-southeast-1, prod-sa-east-1], parallel: 3, onebox: true, bake: 30m}
 `
@@ -104,7 +108,7 @@ func newCredentials() (credentials, error) {
 // appConfig is the whole of the demo's Wavegate configuration: every URL
 // in it is on loopback. Sign-in, once Wavegate has it, takes the App's
 // client id and secret (creds.clientID, creds.clientSecret) here.
-func appConfig(listen, dataDir, githubURL, slackURL string, creds credentials) app.Config {
+func appConfig(listen, dataDir, githubURL, slackURL, prometheusURL string, creds credentials) app.Config {
 	cfg := serverconfig.DefaultConfig()
 	cfg.Listen = listen
 	cfg.DataDir = dataDir
@@ -117,6 +121,7 @@ func appConfig(listen, dataDir, githubURL, slackURL string, creds credentials) a
 	cfg.SlackBotToken = "xoxb-demo-" + strings.ToLower(rand.Text()[:12])
 	cfg.SlackAPIURL = slackURL
 	cfg.AlertmanagerToken = creds.alertToken
+	cfg.PrometheusURL = prometheusURL
 	cfg.UIPublic = true
 	cfg.Workers = 4
 	cfg.ShutdownTimeout = 5 * time.Second

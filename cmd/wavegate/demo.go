@@ -15,9 +15,9 @@ import (
 	"github.com/wavegate/wavegate/demo"
 )
 
-// runDemo is `wavegate demo`: Wavegate against a simulated GitHub, Slack
-// and Alertmanager on loopback, playing a story on a fast clock, until
-// Ctrl-C.
+// runDemo is `wavegate demo`: Wavegate against a simulated GitHub, Slack,
+// Alertmanager and Prometheus on loopback, playing a story on a fast clock,
+// until Ctrl-C.
 func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -26,8 +26,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: wavegate demo [--listen ADDR] [--speed N]
 
-Runs Wavegate against a simulated GitHub, Slack and Alertmanager on this
-machine, with a clock running fast, and plays a story: a pull request held
+Runs Wavegate against a simulated GitHub, Slack, Alertmanager and Prometheus
+on this machine, with a clock running fast, and plays a story: a pull request held
 by the review gate until approved and its checklist ticked; its release
 through alpha, beta, gamma, an approval and three production waves, one box
 first; a second release behind it; a third rolled back when an alarm fires
@@ -64,7 +64,7 @@ a temporary directory, is removed when it stops (Ctrl-C).
 		return 2
 	}
 	hour := time.Duration(int64(time.Hour) / d.Speed()).Round(time.Millisecond)
-	fmt.Fprintf(stdout, `Wavegate demo: GitHub, Slack and Alertmanager are simulated on this machine; nothing reaches the network.
+	fmt.Fprintf(stdout, `Wavegate demo: GitHub, Slack, Alertmanager and Prometheus are simulated on this machine; nothing reaches the network.
   Pipelines:     %s
   The story:     %s
   Slack channel: %s
