@@ -150,7 +150,18 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 					d.fail(err)
 				}
 			}()
-		}})
+		},
+		// The viewer acts on the simulated GitHub's pull request pages.
+		Viewer: viewer,
+		OnComment: func(_ string, number int, body string) error {
+			d.say("@%s comments on PR #%d: %s", viewer, number, firstLine(body))
+			return d.comment(runCtx, pull{number: number}, viewer, body)
+		},
+		OnPress: func(_ string, run githubfake.CheckRun, button string) error {
+			d.say("@%s presses %s on %s", viewer, button, run.Name)
+			return d.press(runCtx, run, button)
+		},
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wavegate/wavegate/effects"
+	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 	"github.com/wavegate/wavegate/internal/fakes/slackfake"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
@@ -143,12 +144,45 @@ func TestStoryEndToEnd(t *testing.T) {
 		t.Error("Wavegate posted nothing to the simulated Slack channel")
 	}
 
-	// Nobody resumed: the maintainer does, and the hold is lifted.
-	if err := d.resumeLater(ctx, pull{number: 3}, time.Minute); err != nil {
+	// The viewer presses Resume on release 3's deploy check run (the
+	// demo's press of a check-run button): the hold is lifted, and the
+	// maintainer, finding nothing held, says nothing.
+	var run3 githubfake.CheckRun
+	for _, c := range d.sim.gh.CheckRuns(repoFull) {
+		if c.HeadSHA == sha("pull-3-merge") && strings.HasPrefix(c.Name, "wavegate/deploy") {
+			run3 = c
+		}
+	}
+	if err := d.press(ctx, run3, "resume"); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.until(ctx, func(st pipeline.State) bool { return st.Holds[alarmStage] == nil }); err != nil {
 		t.Fatal(err)
+	}
+	if err := d.resumeLater(ctx, pull{number: 3}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range d.sim.gh.Comments(repoFull, 3) {
+		if c.User == maintainer {
+			t.Errorf("%s resumed a stage the viewer had resumed: %q", maintainer, c.Body)
+		}
+	}
+	// The viewer comments on the simulated GitHub's page of PR #3, as @you
+	// with maintain: the pipeline pauses.
+	prPage := d.sim.gh.URL() + repoFull + "/pull/3"
+	resp, err := http.PostForm(prPage+"/comments", url.Values{"token": {formToken(t, prPage)}, "body": {`/deploy pause --reason "watching the error rate"`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Query().Get("problem") != "" {
+		t.Fatalf("commenting on PR #3's page: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	if err := d.until(ctx, func(st pipeline.State) bool { return st.Paused != "" }); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "@you comments on PR #3: /deploy pause") {
+		t.Errorf("the story does not tell of the viewer's comment:\n%s", out.String())
 	}
 
 	cancel()
@@ -163,6 +197,18 @@ func TestStoryEndToEnd(t *testing.T) {
 	if _, err := os.Stat(d.dataDir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("data directory %s still there after stop: %v", d.dataDir, err)
 	}
+}
+
+// formToken reads the token of the forms on a simulated GitHub page.
+func formToken(t *testing.T, page string) string {
+	t.Helper()
+	_, body := get(t, page)
+	_, rest, ok := strings.Cut(body, `name="token" value="`)
+	token, _, ok2 := strings.Cut(rest, `"`)
+	if !ok || !ok2 {
+		t.Fatalf("no form token on %s", page)
+	}
+	return token
 }
 
 func get(t *testing.T, u string) (int, string) {

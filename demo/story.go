@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wavegate/wavegate/deploy"
@@ -138,7 +139,8 @@ func (d *Demo) story(ctx context.Context) error {
 			return err
 		}
 	}
-	d.say("Release 3 was rolled back on %s; %s stays held for newer releases until someone with maintain gives /deploy resume", alarmTarget, alarmStage)
+	d.say("Release 3 was rolled back on %s; %s stays held for newer releases until someone with maintain gives /deploy resume: "+
+		"you can, as @%s, in a comment on PR #3's page %s", alarmTarget, alarmStage, viewer, d.pullURL(3))
 	close(d.finished)
 	if d.opts.ResumeAfter < 0 {
 		return nil
@@ -198,8 +200,12 @@ func (d *Demo) approvals(ctx context.Context) {
 }
 
 func (d *Demo) approveLater(ctx context.Context, id int64, pulls []int) {
-	d.say("Release %d waits at %s for /deploy approve; %s gives it in %s of demo time (%s) unless someone did first",
-		id, approvalName, approver, d.opts.ApproveAfter, d.real(d.opts.ApproveAfter))
+	where := ""
+	if len(pulls) > 0 {
+		where = fmt.Sprintf(" on PR #%d's page %s (its Approve button, or a /deploy approve comment)", pulls[0], d.pullURL(pulls[0]))
+	}
+	d.say("Release %d waits at %s: approve it yourself as @%s%s, or %s will in %s of demo time (%s)",
+		id, approvalName, viewer, where, approver, d.opts.ApproveAfter, d.real(d.opts.ApproveAfter))
 	if err := d.pause(ctx, d.opts.ApproveAfter); err != nil {
 		return
 	}
@@ -279,6 +285,24 @@ func (d *Demo) comment(ctx context.Context, p pull, login, body string) error {
 		"comment": map[string]any{"id": id, "body": body, "created_at": now, "updated_at": now,
 			"html_url": fmt.Sprintf("https://github.com/%s/pull/%d#issuecomment-%d", repoFull, p.number, id), "user": user(login)},
 		"sender": user(login)})
+}
+
+// press delivers a press of a check run's button by the viewer.
+func (d *Demo) press(ctx context.Context, run githubfake.CheckRun, button string) error {
+	return d.sim.deliver(ctx, "check_run", map[string]any{"action": "requested_action",
+		"check_run": map[string]any{"id": run.ID, "name": run.Name, "head_sha": run.HeadSHA, "external_id": run.ExternalID,
+			"status": run.Status, "html_url": fmt.Sprintf("https://github.com/%s/runs/%d", repoFull, run.ID)},
+		"requested_action": map[string]any{"identifier": button}, "sender": user(viewer)})
+}
+
+// pullURL is a pull request's page on the simulated GitHub.
+func (d *Demo) pullURL(number int) string {
+	return fmt.Sprintf("%s%s/pull/%d", d.sim.gh.URL(), repoFull, number)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // reached reports whether release id started stage.

@@ -2,6 +2,7 @@ package githubfake
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
@@ -27,6 +28,12 @@ type Server struct {
 	onDeployment func(fullName string, d Deployment)
 	// web serves GitHub's web pages the demo links to; nil under New.
 	web *http.ServeMux
+	// viewer acts on those pages through onComment and onPress
+	// (Options); formToken guards their forms.
+	viewer    string
+	onComment func(fullName string, number int, body string) error
+	onPress   func(fullName string, run CheckRun, identifier string) error
+	formToken string
 
 	// muxes are tried in order: GitHub has routes that Go's ServeMux rejects as
 	// conflicting (issues/comments/{comment_id} against
@@ -86,6 +93,13 @@ type Options struct {
 	// request is served, so that a simulated deployment system can carry it
 	// out (and call back into the fake) without deadlocking.
 	OnDeployment func(fullName string, d Deployment)
+	// Viewer, when set, lets whoever reads the pull request pages act as
+	// this login: comment (OnComment) and press check-run buttons
+	// (OnPress). The callbacks do what GitHub would (record the comment,
+	// deliver the webhook); an error is shown on the page.
+	Viewer    string
+	OnComment func(fullName string, number int, body string) error
+	OnPress   func(fullName string, run CheckRun, identifier string) error
 }
 
 // Start starts a fake GitHub on 127.0.0.1 outside any test, for
@@ -105,6 +119,8 @@ func Start(o Options) (*Server, error) {
 	}
 	s := newServer(panicReporter{o.Logger}, o.Clock)
 	s.onDeployment = o.OnDeployment
+	s.viewer, s.onComment, s.onPress = o.Viewer, o.OnComment, o.OnPress
+	s.formToken = rand.Text()
 	s.web = s.webMux()
 	s.srv = httptest.NewUnstartedServer(s)
 	s.srv.Listener.Close()

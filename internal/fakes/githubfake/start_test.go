@@ -2,9 +2,12 @@ package githubfake
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,4 +118,92 @@ func TestStartedFakeServesPullRequestPages(t *testing.T) {
 	if n := len(s.Requests()); n != 1 {
 		t.Errorf("%d requests recorded, want only the API one: pages are not API calls", n)
 	}
+}
+
+// The viewer comments and presses check-run buttons on the page, with the
+// page's token only; the callbacks carry it out and a failure shows.
+func TestPullRequestPageActions(t *testing.T) {
+	var comments []string
+	var presses []string
+	s, err := Start(Options{Viewer: "you",
+		OnComment: func(fullName string, number int, body string) error {
+			comments = append(comments, fmt.Sprintf("%s#%d %s", fullName, number, body))
+			return nil
+		},
+		OnPress: func(fullName string, run CheckRun, identifier string) error {
+			presses = append(presses, fmt.Sprintf("%s %s %s", fullName, run.Name, identifier))
+			return errors.New("refused <for> a reason")
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.AddRepo("acme", "api", RepoOpts{})
+	s.AddPull(testRepo, Pull{Number: 7, Title: "Faster", User: "octo", HeadSHA: shaA})
+	gh := clientWithToken(t, s, s.Token(1))
+	if _, _, err := gh.Checks.CreateCheckRun(context.Background(), "acme", "api", github.CreateCheckRunOptions{
+		Name: "wavegate/deploy (app)", HeadSHA: shaA, Status: ptr("in_progress"),
+		Actions: []*github.CheckRunAction{{Label: "Approve", Description: "approve the release", Identifier: "approve"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	base := strings.TrimSuffix(s.URL(), "/")
+	page := func() string {
+		t.Helper()
+		resp, err := http.Get(base + "/acme/api/pull/7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	body := page()
+	token := s.formToken
+	if !strings.Contains(body, `value="`+token+`"`) || !strings.Contains(body, ">Approve</button>") {
+		t.Fatalf("the page has no Approve button with its token:\n%s", body)
+	}
+	post := func(path string, form url.Values) (*http.Response, string) {
+		t.Helper()
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.PostForm(base+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	if resp, _ := post("/acme/api/pull/7/comments", url.Values{"token": {"forged"}, "body": {"/deploy approve"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a comment without the page's token: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := post("/acme/api/pull/7/comments", url.Values{"token": {token}, "body": {"/deploy approve"}}); resp.StatusCode != http.StatusSeeOther ||
+		resp.Header.Get("Location") != "/acme/api/pull/7" {
+		t.Errorf("a comment: %d to %q, want 303 back to the page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	run := s.CheckRuns(testRepo)[0]
+	resp, _ := post("/acme/api/pull/7/press", url.Values{"token": {token}, "check_run": {fmt.Sprint(run.ID)}, "identifier": {"approve"}})
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "problem=") {
+		t.Errorf("a refused press: %d to %q, want 303 back with the problem", resp.StatusCode, loc)
+	} else if !strings.Contains(pageAt(t, base+loc), "refused &lt;for&gt; a reason") {
+		t.Errorf("the page does not show the refusal")
+	}
+	post("/acme/api/pull/7/press", url.Values{"token": {token}, "check_run": {fmt.Sprint(run.ID)}, "identifier": {"rollback"}})
+	if want := []string{"acme/api#7 /deploy approve"}; !slices.Equal(comments, want) {
+		t.Errorf("comments %q, want %q", comments, want)
+	}
+	if want := []string{"acme/api wavegate/deploy (app) approve"}; !slices.Equal(presses, want) {
+		t.Errorf("presses %q, want %q (a button the run does not have is not pressed)", presses, want)
+	}
+}
+
+func pageAt(t *testing.T, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
