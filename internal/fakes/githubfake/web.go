@@ -70,14 +70,13 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, do func(fullName st
 		http.Error(w, "The form could not be read.", http.StatusBadRequest)
 		return
 	}
-	if s.viewer == "" || subtle.ConstantTimeCompare([]byte(r.PostFormValue("token")), []byte(s.formToken)) != 1 {
-		http.Error(w, "This form is not from this simulated GitHub's page: reload the page and try again.", http.StatusForbidden)
-		return
-	}
-	fullName := r.PathValue("owner") + "/" + r.PathValue("repo")
-	v, ok := s.pullView(fullName, r.PathValue("number"))
+	v, ok := s.pullView(r.PathValue("owner")+"/"+r.PathValue("repo"), r.PathValue("number"))
 	if !ok {
 		http.Error(w, "No such pull request in the simulated GitHub.", http.StatusNotFound)
+		return
+	}
+	if v.Viewer == "" || subtle.ConstantTimeCompare([]byte(r.PostFormValue("token")), []byte(v.Token)) != 1 {
+		http.Error(w, "This form is not from this simulated GitHub's page: reload the page and try again.", http.StatusForbidden)
 		return
 	}
 	back := fmt.Sprintf("/%s/pull/%d", v.Repo, v.Pull.Number)
