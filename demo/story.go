@@ -140,7 +140,7 @@ func (d *Demo) story(ctx context.Context) error {
 		}
 	}
 	d.say("Release 3 was rolled back on %s; %s stays held for newer releases until someone with maintain gives /deploy resume: "+
-		"you can, as @%s, in a comment on PR #3's page %s", alarmTarget, alarmStage, viewer, d.pullURL(3))
+		"you can, as @%s, in a comment on PR #3's page %s", alarmTarget, alarmStage, viewer, d.PullURL(3))
 	close(d.finished)
 	if d.opts.ResumeAfter < 0 {
 		return nil
@@ -202,7 +202,7 @@ func (d *Demo) approvals(ctx context.Context) {
 func (d *Demo) approveLater(ctx context.Context, id int64, pulls []int) {
 	where := ""
 	if len(pulls) > 0 {
-		where = fmt.Sprintf(" on PR #%d's page %s (its Approve button, or a /deploy approve comment)", pulls[0], d.pullURL(pulls[0]))
+		where = fmt.Sprintf(" on PR #%d's page %s (its Approve button, or a /deploy approve comment)", pulls[0], d.PullURL(pulls[0]))
 	}
 	d.say("Release %d waits at %s: approve it yourself as @%s%s, or %s will in %s of demo time (%s)",
 		id, approvalName, viewer, where, approver, d.opts.ApproveAfter, d.real(d.opts.ApproveAfter))
@@ -295,8 +295,9 @@ func (d *Demo) press(ctx context.Context, run githubfake.CheckRun, button string
 		"requested_action": map[string]any{"identifier": button}, "sender": user(viewer)})
 }
 
-// pullURL is a pull request's page on the simulated GitHub.
-func (d *Demo) pullURL(number int) string {
+// PullURL is pull request number's page on the simulated GitHub, where the
+// viewer acts as @you (comments, check-run buttons).
+func (d *Demo) PullURL(number int) string {
 	return fmt.Sprintf("%s%s/pull/%d", d.sim.gh.URL(), repoFull, number)
 }
 
