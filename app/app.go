@@ -83,6 +83,11 @@ type Options struct {
 	// SlackResponseURLAllowed says where answers to Slack commands may be
 	// posted; nil for Slack's hooks hosts only (tests answer on loopback).
 	SlackResponseURLAllowed func(*url.URL) bool
+	// Leases, when set, is how long inbox and outbox claims last: wavegate
+	// demo's fast clock would end the defaults within a second.
+	Leases time.Duration
+	// Routes, when set, adds handlers beside the app's own (wavegate demo's pages).
+	Routes func(*http.ServeMux)
 	// WorkDir is where command deployers without a dir: run and their
 	// relative programs are found; the process's working directory when
 	// empty.
@@ -203,6 +208,7 @@ func (a *App) build() error {
 		Jitter:         a.opts.Jitter,
 		OnOutcome:      a.opts.OnDeliveryOutcome,
 		Poll:           a.opts.InboxPoll,
+		Lease:          a.opts.Leases,
 	})
 	if err != nil {
 		return fmt.Errorf("build inbox workers: %w", err)

@@ -52,7 +52,7 @@ func (a *App) buildEngine() error {
 	answers := &effects.CommandAnswers{GitHub: a.repositoryClient}
 	statuses := &effects.DeploymentStatuses{GitHub: a.repositoryClient, Effects: a.store, Links: links}
 	w, err := outbox.New(outbox.Options{
-		Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger,
+		Store: a.store, Clock: a.opts.Clock, Logger: a.opts.Logger, Lease: a.opts.Leases,
 		Performers: map[string]outbox.Performer{
 			effects.KindDeploy: a.deploys.Perform, effects.KindNotice: notices.Perform, effects.KindReport: reports.Perform,
 			effects.KindSlack: slack.Perform, effects.KindDeploymentStatus: statuses.Perform,

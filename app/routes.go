@@ -60,6 +60,9 @@ func (a *App) routes() (http.Handler, error) {
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
+	if a.opts.Routes != nil {
+		a.opts.Routes(mux)
+	}
 	return mux, nil
 }
 

@@ -1,5 +1,6 @@
 // Command wavegate runs Wavegate: `wavegate serve` (the default) runs the
-// GitHub App; `wavegate validate` checks a .github/wavegate.yml like a
+// GitHub App; `wavegate demo` plays it against a simulated GitHub and Slack;
+// `wavegate validate` checks a .github/wavegate.yml like a
 // compiler; `wavegate schema` prints its JSON Schema; `wavegate version`
 // prints the version.
 package main
@@ -36,6 +37,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	switch cmd {
 	case "serve":
 		return serve(args, getenv, stderr)
+	case "demo":
+		return runDemo(args, stdout, stderr)
 	case "validate":
 		return validate(args, stdout, stderr)
 	case "schema":
@@ -62,6 +65,7 @@ func usage(w io.Writer) {
 
 Commands:
   serve       run the GitHub App (default); "wavegate serve -h" lists its flags
+  demo        try Wavegate with a simulated GitHub and Slack, on loopback ("wavegate demo -h")
   validate    check .github/wavegate.yml (or FILE) and print problems as file:line:col
   schema      print the JSON Schema of wavegate.yml, for editors
   deliveries  list stored webhook deliveries, or retry dead ones ("wavegate deliveries" for usage)

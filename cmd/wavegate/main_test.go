@@ -85,3 +85,29 @@ func TestServeHelpNamesWhatEachFlagTakes(t *testing.T) {
 		t.Errorf("found %d flags in the help, not the switches %v:\n%s", flags, switches, errOut.String())
 	}
 }
+
+func TestDemoFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"help says loopback only", []string{"demo", "-h"}, 0, "loopback only"},
+		{"help names the speed", []string{"demo", "-h"}, 0, "one-hour bake takes 6s"},
+		{"off loopback", []string{"demo", "--listen", "0.0.0.0:3000"}, 2, "not loopback"},
+		{"every interface", []string{"demo", "--listen", ":3000"}, 2, "not loopback"},
+		{"speed too high", []string{"demo", "--listen", "127.0.0.1:0", "--speed", "2000000"}, 2, "--speed"},
+		{"speed zero", []string{"demo", "--listen", "127.0.0.1:0", "--speed", "0"}, 2, "--speed"},
+		{"negative speed", []string{"demo", "--listen", "127.0.0.1:0", "--speed", "-1"}, 2, "--speed"},
+		{"stray argument", []string{"demo", "now"}, 2, "unexpected arguments"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut strings.Builder
+			code := run(tc.args, func(string) string { return "" }, &out, &errOut)
+			if code != tc.wantCode || !strings.Contains(errOut.String(), tc.wantErr) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, stderr ∋ %q", code, errOut.String(), tc.wantCode, tc.wantErr)
+			}
+		})
+	}
+}

@@ -51,13 +51,49 @@ func (s *Server) Deployments(fullName string) []Deployment {
 	defer s.mu.Unlock()
 	var out []Deployment
 	for _, d := range s.repo(fullName).deployments {
-		cp := *d
-		cp.Payload = slices.Clone(d.Payload)
-		cp.RequiredContexts = slices.Clone(d.RequiredContexts)
-		cp.Statuses = slices.Clone(d.Statuses)
-		out = append(out, cp)
+		out = append(out, copyDeployment(d))
 	}
 	return out
+}
+
+func copyDeployment(d *Deployment) Deployment {
+	cp := *d
+	cp.Payload = slices.Clone(d.Payload)
+	cp.RequiredContexts = slices.Clone(d.RequiredContexts)
+	cp.Statuses = slices.Clone(d.Statuses)
+	return cp
+}
+
+// AddDeploymentStatus adds a status to a deployment as the system carrying
+// it out would, and returns it; GitHub's limits on the state and the
+// description apply. A simulated deployment system reports through it.
+func (s *Server) AddDeploymentStatus(fullName string, deploymentID int64, state, description string) (DeploymentStatus, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repo(fullName)
+	i := slices.IndexFunc(r.deployments, func(d *Deployment) bool { return d.ID == deploymentID })
+	if i < 0 {
+		return DeploymentStatus{}, fmt.Errorf("githubfake: no deployment %d in %s", deploymentID, fullName)
+	}
+	if !validStatusState(state) || utf8.RuneCountInString(description) > maxStatusDescription {
+		return DeploymentStatus{}, fmt.Errorf("githubfake: deployment status %q %q: GitHub would refuse it", state, description)
+	}
+	d := r.deployments[i]
+	st := DeploymentStatus{ID: s.newID(), State: state, Description: description, Environment: d.Environment,
+		Creator: "deploy-bot", CreatedAt: s.now()}
+	d.Statuses = append(d.Statuses, st)
+	if state == "success" {
+		s.deactivatePrior(r, d)
+	}
+	return st, nil
+}
+
+func validStatusState(state string) bool {
+	switch state {
+	case "error", "failure", "inactive", "in_progress", "queued", "pending", "success":
+		return true
+	}
+	return false
 }
 
 func (s *Server) createDeployment(x *exchange) {
@@ -123,6 +159,10 @@ func (s *Server) createDeployment(x *exchange) {
 	}
 	x.repo.deployments = append(x.repo.deployments, d)
 	x.reply(http.StatusCreated, s.deploymentJSON(x.repo, d))
+	if s.onDeployment != nil {
+		name, cp := x.repo.fullName(), copyDeployment(d)
+		x.after = append(x.after, func() { s.onDeployment(name, cp) })
+	}
 }
 
 func (s *Server) listDeployments(x *exchange) {
@@ -175,9 +215,7 @@ func (s *Server) createDeploymentStatus(x *exchange) {
 	if !x.decode(&b) {
 		return
 	}
-	switch b.State {
-	case "error", "failure", "inactive", "in_progress", "queued", "pending", "success":
-	default:
+	if !validStatusState(b.State) {
 		x.invalid("state", "invalid")
 		return
 	}

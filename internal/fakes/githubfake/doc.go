@@ -11,6 +11,10 @@
 // have, or sends a body GitHub would reject, fails its test here rather than in
 // production.
 //
+// Start runs the same fake outside a test, on 127.0.0.1, for `wavegate demo`:
+// it has no OpenAPI check at Close, and OnDeployment lets a simulated
+// deployment system answer each deployment (AddDeploymentStatus).
+//
 // The fake speaks plain JSON and does not depend on go-github; responses carry
 // the fields Wavegate reads, with the types GitHub's schemas give them.
 package githubfake

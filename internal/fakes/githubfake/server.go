@@ -2,9 +2,13 @@ package githubfake
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -18,8 +22,18 @@ import (
 
 // Server is a fake GitHub REST API. Its methods are safe for concurrent use.
 type Server struct {
-	t   testing.TB
+	t   reporter
 	srv *httptest.Server
+	// onDeployment is told each deployment created (Options.OnDeployment).
+	onDeployment func(fullName string, d Deployment)
+	// web serves GitHub's web pages the demo links to; nil under New.
+	web *http.ServeMux
+	// viewer acts on those pages through onComment and onPress
+	// (Options); formToken guards their forms.
+	viewer    string
+	onComment func(fullName string, number int, body string) error
+	onPress   func(fullName string, run CheckRun, identifier string) error
+	formToken string
 
 	// muxes are tried in order: GitHub has routes that Go's ServeMux rejects as
 	// conflicting (issues/comments/{comment_id} against
@@ -53,13 +67,81 @@ type Server struct {
 	userTokens   map[string]*userToken
 }
 
+// reporter is where the fake reports its caller's mistakes (seeding an
+// unknown repository) and what GitHub would refuse: the test under New;
+// under Start, a panic for the first and a log line for the second.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // New starts a fake GitHub on a loopback httptest server. Cleanup closes it
 // and checks every recorded request against GitHub's OpenAPI description.
 func New(t testing.TB) *Server {
 	t.Helper()
+	s := newServer(t, clock.Real())
+	s.srv = httptest.NewServer(s)
+	t.Cleanup(func() {
+		s.srv.Close()
+		s.checkConformance()
+	})
+	return s
+}
+
+// Options configure a fake started outside a test.
+type Options struct {
+	// Clock stamps the objects the fake creates; the wall clock when nil.
+	Clock clock.Clock
+	// Logger receives what a test would have failed on; discarded when nil.
+	Logger *slog.Logger
+	// OnDeployment is told each deployment the fake creates, after the
+	// request is served, so that a simulated deployment system can carry it
+	// out (and call back into the fake) without deadlocking.
+	OnDeployment func(fullName string, d Deployment)
+	// Viewer, when set, lets whoever reads the pull request pages act as
+	// this login: comment (OnComment) and press check-run buttons
+	// (OnPress). The callbacks do what GitHub would (record the comment,
+	// deliver the webhook); an error is shown on the page.
+	Viewer    string
+	OnComment func(fullName string, number int, body string) error
+	OnPress   func(fullName string, run CheckRun, identifier string) error
+}
+
+// Start starts a fake GitHub on 127.0.0.1 outside any test, for
+// `wavegate demo`, with a web page per pull request for the demo's viewer;
+// Close stops it. Misusing its seeding methods (an unknown
+// repository, a bad role) panics: that is a mistake in the caller.
+func Start(o Options) (*Server, error) {
+	if o.Clock == nil {
+		o.Clock = clock.Real()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("githubfake: listen on 127.0.0.1: %w", err)
+	}
+	s := newServer(panicReporter{o.Logger}, o.Clock)
+	s.onDeployment = o.OnDeployment
+	s.viewer, s.onComment, s.onPress = o.Viewer, o.OnComment, o.OnPress
+	s.formToken = rand.Text()
+	s.web = s.webMux()
+	s.srv = httptest.NewUnstartedServer(s)
+	s.srv.Listener.Close()
+	s.srv.Listener = ln
+	s.srv.Start()
+	return s, nil
+}
+
+// Close stops a fake started with Start, waiting for requests in flight.
+func (s *Server) Close() { s.srv.Close() }
+
+func newServer(t reporter, c clock.Clock) *Server {
 	s := &Server{
 		t:            t,
-		clock:        clock.Real(),
+		clock:        c,
 		limits:       map[string]*rateWindow{},
 		installs:     map[int64]*installation{},
 		tokens:       map[string]*token{},
@@ -76,13 +158,18 @@ func New(t testing.TB) *Server {
 		},
 	}
 	s.muxes = s.routes()
-	s.srv = httptest.NewServer(s)
-	t.Cleanup(func() {
-		s.srv.Close()
-		s.checkConformance()
-	})
 	return s
 }
+
+// panicReporter reports outside a test: a caller's mistake panics, a
+// request GitHub would refuse is logged.
+type panicReporter struct{ log *slog.Logger }
+
+func (panicReporter) Helper() {}
+func (p panicReporter) Errorf(format string, args ...any) {
+	p.log.Error(fmt.Sprintf(format, args...))
+}
+func (panicReporter) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
 
 // URL is the API base URL with a trailing slash, as --github-api-url takes it.
 func (s *Server) URL() string { return s.srv.URL + "/" }
@@ -117,6 +204,9 @@ type exchange struct {
 	header http.Header
 	status int
 	out    bytes.Buffer
+	// after runs once the fake's lock is released: callbacks into the
+	// caller, which may call the fake again.
+	after []func()
 }
 
 func (x *exchange) Header() http.Header { return x.header }
@@ -137,6 +227,12 @@ func (x *exchange) WriteHeader(code int) {
 const maxBody = 32 << 20
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.web != nil {
+		if _, pattern := s.web.Handler(r); pattern != "" {
+			s.web.ServeHTTP(w, r) // not the handler alone: it sets the path values
+			return
+		}
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -158,6 +254,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.rateLimit(x)
 	s.record(x)
 	s.mu.Unlock()
+	for _, f := range x.after {
+		f()
+	}
 
 	for k, v := range x.header {
 		w.Header()[k] = v

@@ -96,6 +96,15 @@ type Server struct {
 // channel "deploys" (C0DEPLOYS) exists from the start.
 func New(t testing.TB) *Server {
 	t.Helper()
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake Slack on loopback outside any test, for `wavegate
+// demo`; Close stops it. The channel "deploys" (C0DEPLOYS) exists from the
+// start.
+func Start() *Server {
 	s := &Server{
 		changed:  make(chan struct{}),
 		channels: map[string]*channel{},
@@ -119,10 +128,12 @@ func New(t testing.TB) *Server {
 		})
 	})
 	s.srv.Start()
-	t.Cleanup(s.srv.Stop)
 	s.AddChannel("deploys", "C0DEPLOYS")
 	return s
 }
+
+// Close stops a fake started with Start.
+func (s *Server) Close() { s.srv.Stop() }
 
 // URL is the API base URL with the trailing slash slack.OptionAPIURL needs.
 func (s *Server) URL() string { return s.srv.GetAPIURL() }
