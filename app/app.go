@@ -63,6 +63,9 @@ func OpenAuditLog(ctx context.Context, path string) (store.AuditLogReader, error
 type Options struct {
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// WebClock times the web pages' sign-in sessions; Clock when nil (the
+	// demo runs Clock fast and this one at a person's pace).
+	WebClock clock.Clock
 	// GitHubTransport performs GitHub calls; http.DefaultTransport when nil.
 	GitHubTransport http.RoundTripper
 	// Jitter for retry backoff; random when nil.

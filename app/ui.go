@@ -19,6 +19,7 @@ func (a *App) uiRoutes(mux *http.ServeMux) error {
 		Public: a.cfg.UIPublic, Index: a.store, Engine: a.engine,
 		Clock: a.opts.Clock, Logger: a.opts.Logger, WebURL: githubapp.WebURL(a.cfg.GitHubAPIURL),
 		Audit: a.store, History: a.store, Live: a.liveUpdates(), // uilive.go
+		SessionClock: a.opts.WebClock,
 	}
 	if !a.cfg.UIPublic {
 		key, err := web.LoadSessionKey(a.cfg.DataDir)

@@ -182,6 +182,8 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	}
 	d.app, err = app.New(runCtx, d.cfg, app.Options{
 		Clock: clk, Logger: o.Logger, GitHubTransport: transport, Leases: leases,
+		// A session lasts its hours at a person's pace, not the story's.
+		WebClock:          clock.Real(),
 		OnDeliveryOutcome: d.sim.outcomes.report,
 		OnEngineSaved:     d.saved,
 		Routes:            d.routes,

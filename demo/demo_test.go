@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -126,8 +129,15 @@ func TestStoryEndToEnd(t *testing.T) {
 	}
 
 	// The pages answer: Wavegate's, and the demo's own.
+	// Wavegate's pages need sign-in: the viewer signs in as @you with one
+	// click on the simulated GitHub's authorize page.
+	if code, body := get(t, d.URL()); code != http.StatusUnauthorized || !strings.Contains(body, "/ui/signin") {
+		t.Errorf("signed out, GET %s: %d, want 401 with a sign-in link:\n%s", d.URL(), code, body)
+	}
+	if body := signInAsYou(t, d); !strings.Contains(body, "Sign out (you)") || !strings.Contains(body, "shop") {
+		t.Errorf("signed in as you, the overview shows:\n%s", body)
+	}
 	for _, page := range []struct{ url, want string }{
-		{d.URL(), "shop"},
 		{d.StoryURL(), "Release 3 is rolled back on " + alarmTarget},
 		// wave-1's bakes counted the simulated Prometheus's data points.
 		{d.StoryURL(), "Release 1 counted "},
@@ -279,4 +289,40 @@ func TestSlackLinesShowThreadsUnderTheirMessage(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
+}
+
+// signInAsYou signs in to Wavegate's pages as the viewer: the sign-in
+// link, then the one button of the simulated GitHub's authorize page. It
+// returns the page it lands on.
+func signInAsYou(t *testing.T, d *Demo) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get(d.url + "/ui/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	form := url.Values{}
+	for _, name := range []string{"client_id", "redirect_uri", "state", "login"} {
+		m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindSubmatch(page)
+		if m == nil {
+			t.Fatalf("the authorize page has no %s:\n%s", name, page)
+		}
+		form.Set(name, html.UnescapeString(string(m[1])))
+	}
+	if form.Get("login") != viewer {
+		t.Fatalf("the authorize page offers %q, want %q", form.Get("login"), viewer)
+	}
+	resp, err = c.PostForm(resp.Request.URL.String(), form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("signing in as %s: %d at %s:\n%s", viewer, resp.StatusCode, resp.Request.URL, body)
+	}
+	return string(body)
 }

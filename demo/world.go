@@ -28,8 +28,8 @@ const (
 	// channelID is the simulated Slack channel the pipeline reports to.
 	channelID = "C0DEPLOYS"
 
-	// viewer is the person watching: maintain, so that once sign-in lands
-	// they can approve, resume and override from the page.
+	// viewer is the person watching, who signs in to the pages as @you,
+	// with maintain so that they can approve, resume and override there.
 	viewer = "you"
 	// The simulated people: authors, a reviewer, a release manager who
 	// approves, and a maintainer who resumes a held stage.
@@ -106,8 +106,8 @@ func newCredentials() (credentials, error) {
 }
 
 // appConfig is the whole of the demo's Wavegate configuration: every URL
-// in it is on loopback. Sign-in, once Wavegate has it, takes the App's
-// client id and secret (creds.clientID, creds.clientSecret) here.
+// in it is on loopback. The web pages need sign-in, through the simulated
+// GitHub's authorize page with the App's made-up client.
 func appConfig(listen, dataDir, githubURL, slackURL, prometheusURL string, creds credentials) app.Config {
 	cfg := serverconfig.DefaultConfig()
 	cfg.Listen = listen
@@ -122,7 +122,7 @@ func appConfig(listen, dataDir, githubURL, slackURL, prometheusURL string, creds
 	cfg.SlackAPIURL = slackURL
 	cfg.AlertmanagerToken = creds.alertToken
 	cfg.PrometheusURL = prometheusURL
-	cfg.UIPublic = true
+	cfg.GitHubClientID, cfg.GitHubClientSecret = creds.clientID, creds.clientSecret
 	cfg.Workers = 4
 	cfg.ShutdownTimeout = 5 * time.Second
 	return cfg
@@ -178,6 +178,8 @@ func (l loopbackOnly) RoundTrip(r *http.Request) (*http.Response, error) {
 func seed(gh *githubfake.Server, creds credentials) {
 	gh.SetApp(githubfake.App{ID: creds.appID, Slug: "wavegate-demo", Name: "Wavegate demo", ClientID: creds.clientID, Owner: owner})
 	gh.SetAppPublicKey(&creds.privateKey.PublicKey)
+	gh.SetOAuthClient(creds.clientSecret)
+	gh.AddUser(viewer) // the one button of the simulated authorize page
 	gh.AddInstallation(installationID, owner)
 	gh.AddRepo(owner, repoName, githubfake.RepoOpts{InstallationID: installationID, ID: repoID, DefaultBranch: "main"})
 	for login, role := range map[string]string{

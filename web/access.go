@@ -100,7 +100,7 @@ func (c *accessCache) forget(id string) {
 // the App's installations the user can read: the installations the user
 // can reach, then each one's repositories.
 func (p *Pages) readable(ctx context.Context, s session) (map[string]bool, error) {
-	if repos, ok := p.access.get(s.ID, p.cfg.Clock.Now()); ok {
+	if repos, ok := p.access.get(s.ID, p.sessionNow()); ok {
 		return repos, nil
 	}
 	repos := map[string]bool{}
@@ -144,6 +144,6 @@ func (p *Pages) readable(ctx context.Context, s session) (map[string]bool, error
 			}
 		}
 	}
-	p.access.put(s.ID, repos, p.cfg.Clock.Now())
+	p.access.put(s.ID, repos, p.sessionNow())
 	return repos, nil
 }

@@ -75,7 +75,7 @@ func (p *Pages) gate(h http.HandlerFunc) http.HandlerFunc {
 			if errors.Is(err, errSignedOut) {
 				// The user took back the App's authorization, or GitHub
 				// ended the token: so ends the session.
-				p.revoked.add(s.ID, time.Unix(s.Expires, 0), p.cfg.Clock.Now())
+				p.revoked.add(s.ID, time.Unix(s.Expires, 0), p.sessionNow())
 				p.setCookie(w, r, sessionCookie, "", 0)
 				p.unauthorized(w, r)
 				return
@@ -124,7 +124,7 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 		p.off(w, r)
 		return
 	}
-	st := oauthState{State: randomID(), Expires: p.cfg.Clock.Now().Add(stateLifetime).Unix(), Next: "/ui/"}
+	st := oauthState{State: randomID(), Expires: p.sessionNow().Add(stateLifetime).Unix(), Next: "/ui/"}
 	if next := r.URL.Query().Get("next"); localPage(next) {
 		st.Next = next
 	}
@@ -149,7 +149,7 @@ func (p *Pages) callback(w http.ResponseWriter, r *http.Request) {
 	p.setCookie(w, r, stateCookie, "", 0)
 	var st oauthState
 	q := r.URL.Query()
-	if err != nil || !p.seal.open(stateCookie, c.Value, &st) || !p.cfg.Clock.Now().Before(time.Unix(st.Expires, 0)) ||
+	if err != nil || !p.seal.open(stateCookie, c.Value, &st) || !p.sessionNow().Before(time.Unix(st.Expires, 0)) ||
 		subtle.ConstantTimeCompare([]byte(st.State), []byte(q.Get("state"))) != 1 {
 		p.forbidden(w, r, "This sign-in was not started from this browser in the last 10 minutes, or it was tampered with. Sign in again.")
 		return
@@ -179,7 +179,7 @@ func (p *Pages) callback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Wavegate could not sign you in; its log says why.", http.StatusInternalServerError)
 		return
 	}
-	p.setCookie(w, r, sessionCookie, v, expires.Sub(p.cfg.Clock.Now()))
+	p.setCookie(w, r, sessionCookie, v, expires.Sub(p.sessionNow()))
 	p.cfg.Logger.Info("web sign-in", "login", user.Login)
 	next := "/ui/"
 	if localPage(st.Next) {
@@ -200,7 +200,7 @@ func (p *Pages) signOut(w http.ResponseWriter, r *http.Request) {
 		p.forbidden(w, r, "This form is stale or did not come from this Wavegate page: you are still signed in. Go back, reload the page and try again.")
 		return
 	}
-	p.revoked.add(s.ID, time.Unix(s.Expires, 0), p.cfg.Clock.Now())
+	p.revoked.add(s.ID, time.Unix(s.Expires, 0), p.sessionNow())
 	p.access.forget(s.ID)
 	p.setCookie(w, r, sessionCookie, "", 0)
 	p.cfg.Logger.Info("web sign-out", "login", s.Login)
@@ -240,7 +240,7 @@ func (p *Pages) exchange(ctx context.Context, code, redirectURI string) (string,
 		// GitHub says what went wrong; the code itself is not repeated.
 		return "", time.Time{}, fmt.Errorf("POST login/oauth/access_token: %s: %s", out.Error, out.Description)
 	}
-	now := p.cfg.Clock.Now()
+	now := p.sessionNow()
 	end := now.Add(sessionLifetime)
 	if out.ExpiresIn > 0 {
 		if t := now.Add(time.Duration(out.ExpiresIn) * time.Second); t.Before(end) {

@@ -460,3 +460,19 @@ func TestSignInReturns(t *testing.T) {
 		}
 	}
 }
+
+// With a clock of its own for sign-in (the demo's pages run on a fast
+// clock), a session lasts by that clock, whatever the pages' clock does.
+func TestSessionClockIsSignInsOwn(t *testing.T) {
+	session := clock.NewFake(now)
+	w := newAuthWorld(t, func(c *Config) { c.SessionClock = session })
+	max := w.signIn("max")
+	w.clk.Advance(9 * time.Hour) // past a session's 8 hours on the pages' clock
+	if code, body := w.get(max, "/ui/"); code != 200 || !strings.Contains(body, "Sign out (max)") {
+		t.Fatalf("after 9 hours of the pages' clock: %d:\n%s", code, body)
+	}
+	session.Advance(9 * time.Hour)
+	if code, _ := w.get(max, "/ui/"); code != 401 {
+		t.Fatalf("after 9 hours of sign-in's clock: %d, want 401", code)
+	}
+}

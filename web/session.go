@@ -218,7 +218,7 @@ func (p *Pages) session(r *http.Request) (session, bool) {
 	if !p.seal.open(sessionCookie, c.Value, &s) || s.ID == "" || s.Login == "" {
 		return session{}, false
 	}
-	if !p.cfg.Clock.Now().Before(time.Unix(s.Expires, 0)) || p.revoked.has(s.ID) {
+	if !p.sessionNow().Before(time.Unix(s.Expires, 0)) || p.revoked.has(s.ID) {
 		return session{}, false
 	}
 	return s, true
@@ -239,7 +239,7 @@ func (p *Pages) setFlash(w http.ResponseWriter, r *http.Request, ok bool, text s
 	if len(text) > maxFlash {
 		text = strings.ToValidUTF8(text[:maxFlash], "") + "…"
 	}
-	v, err := p.seal.seal(flashCookie, flash{OK: ok, Text: text, Expires: p.cfg.Clock.Now().Add(time.Minute).Unix()})
+	v, err := p.seal.seal(flashCookie, flash{OK: ok, Text: text, Expires: p.sessionNow().Add(time.Minute).Unix()})
 	if err != nil {
 		p.cfg.Logger.Error("web: seal the outcome", "err", err)
 		return
@@ -255,7 +255,7 @@ func (p *Pages) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 	}
 	p.setCookie(w, r, flashCookie, "", 0)
 	var f flash
-	if !p.seal.open(flashCookie, c.Value, &f) || !p.cfg.Clock.Now().Before(time.Unix(f.Expires, 0)) {
+	if !p.seal.open(flashCookie, c.Value, &f) || !p.sessionNow().Before(time.Unix(f.Expires, 0)) {
 		return nil
 	}
 	return &f

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/wavegate/wavegate/commandrun"
 	"github.com/wavegate/wavegate/internal/clock"
@@ -68,6 +69,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// Commands runs the page's actions; without it the page shows none.
 	Commands commandrun.Runner
+	// SessionClock times sign-in: sessions, their states and flashes, and
+	// the cache of what a user can read; Clock when nil. The demo's clock
+	// runs hundreds of times faster than a person's.
+	SessionClock clock.Clock
 }
 
 // Pages is the /ui/ handler set.
@@ -91,6 +96,9 @@ func New(cfg Config) (*Pages, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SessionClock == nil {
+		cfg.SessionClock = cfg.Clock
 	}
 	if cfg.WebURL != "" && !strings.HasSuffix(cfg.WebURL, "/") {
 		cfg.WebURL += "/"
@@ -118,6 +126,9 @@ func New(cfg Config) (*Pages, error) {
 	}
 	return p, nil
 }
+
+// sessionNow is the time sign-in goes by (Config.SessionClock).
+func (p *Pages) sessionNow() time.Time { return p.cfg.SessionClock.Now() }
 
 // Routes registers every /ui/ path on mux.
 func (p *Pages) Routes(mux *http.ServeMux) {

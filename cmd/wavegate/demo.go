@@ -65,7 +65,7 @@ a temporary directory, is removed when it stops (Ctrl-C).
 	}
 	hour := time.Duration(int64(time.Hour) / d.Speed()).Round(time.Millisecond)
 	fmt.Fprintf(stdout, `Wavegate demo: GitHub, Slack, Alertmanager and Prometheus are simulated on this machine; nothing reaches the network.
-  Pipelines:     %s
+  Pipelines:     %s (press Sign in, then "Sign in as you" on the simulated GitHub)
   The story:     %s
   Slack channel: %s
 The clock runs %d times real time: a one-hour bake takes %s. Ctrl-C stops the demo and deletes its data.
