@@ -79,6 +79,9 @@ type Store struct {
 	// Committed batches and the jobs in them: their ratio is the batching
 	// achieved, for benchmarks and tests.
 	batches, batchedJobs atomic.Int64
+	// Batches committed without fsync (writer.go), for tests.
+	relaxedBatches atomic.Int64
+	syncMode       int8 // the write connection's synchronous; writer goroutine only
 
 	walSince      int64 // bytes written since the last checkpoint kick; writer goroutine only
 	ckptKick      chan struct{}
