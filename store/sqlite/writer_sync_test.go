@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"testing"
 	"time"
 
@@ -114,5 +115,31 @@ func TestRelaxedJobBatchedWithAnArrivalIsFsynced(t *testing.T) {
 	}
 	if n := s.batches.Load() - batchesBefore; n != 2 {
 		t.Errorf("%d batches after the plug's, want 2 (the plug's, then the two jobs together)", n)
+	}
+}
+
+// A job alone in its batch runs without a savepoint: its failure must still
+// undo all it wrote, and leave the connection ready for the next job.
+func TestLoneFailedJobLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	failure := errors.New("refused half way")
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_heads (repository, seq) VALUES ('o/r', 1)`); err != nil {
+			return err
+		}
+		return failure
+	})
+	if !errors.Is(err, failure) {
+		t.Fatalf("inWriteTx = %v, want the job's failure", err)
+	}
+	var n int
+	if err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM inbox_heads`).Scan(&n)
+	}); err != nil {
+		t.Fatalf("the next job: %v", err)
+	}
+	if n != 0 {
+		t.Errorf("%d rows left by the failed job, want 0", n)
 	}
 }
