@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -124,7 +123,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	meta := readMeta(payload)
 	d := store.Delivery{
 		ID: id, Event: event, Action: meta.Action,
-		InstallationID: meta.installationID(), Repository: meta.repository(),
+		InstallationID: meta.InstallationID, Repository: meta.Repository,
 		Payload: payload, ReceivedAt: w.cfg.Clock.Now(),
 	}
 	// Persisting must not be cut short by a client that hangs up: once
@@ -191,38 +190,4 @@ func formPayload(contentType string, body []byte) []byte {
 		return body
 	}
 	return []byte(values.Get("payload"))
-}
-
-// deliveryMeta is the little the intake needs to order and label a delivery.
-type deliveryMeta struct {
-	Action       string `json:"action"`
-	Installation *struct {
-		ID int64 `json:"id"`
-	} `json:"installation"`
-	Repository *struct {
-		FullName string `json:"full_name"`
-	} `json:"repository"`
-}
-
-// readMeta extracts routing metadata. A payload that is not JSON is stored
-// anyway: the worker records it as dead with the parse error, where people
-// can see it, instead of the intake dropping it.
-func readMeta(payload []byte) deliveryMeta {
-	var m deliveryMeta
-	_ = json.Unmarshal(payload, &m)
-	return m
-}
-
-func (m deliveryMeta) installationID() int64 {
-	if m.Installation == nil {
-		return 0
-	}
-	return m.Installation.ID
-}
-
-func (m deliveryMeta) repository() string {
-	if m.Repository == nil {
-		return ""
-	}
-	return m.Repository.FullName
 }

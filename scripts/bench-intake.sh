@@ -7,6 +7,9 @@
 # review gate takes, which with no GitHub App configured ends dead at once.
 # The server's CPU time is reported per delivery taken in, intake and
 # processing together (read it when the depth after the run is 0).
+# BIN=path runs that wavegate binary instead of building this checkout's (to
+# compare two versions side by side); DURATION (30s) is each open-loop run's
+# length; CLOSED_LOOP=0 skips the closed-loop run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +19,7 @@ secret=bench-secret
 dir=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-go build -o "$dir/wavegate" ./cmd/wavegate
+if [ -n "${BIN:-}" ]; then cp "$BIN" "$dir/wavegate"; else go build -o "$dir/wavegate" ./cmd/wavegate; fi
 go build -o "$dir/loadgen" ./internal/cmd/loadgen
 
 url="http://127.0.0.1:$port/webhooks/github"
@@ -61,19 +64,21 @@ stop_server() {
 }
 
 runs=${RUNS:-3}
+duration=${DURATION:-30s}
 echo "pull_request deliveries with action $action; $(nproc) cores; $(uptime | sed 's/.*load average/load average/')"
 for repos in ${REPOS:-1 100}; do
   for i in $(seq "$runs"); do
-    echo "== acknowledgement latency at 500 deliveries/s (open loop, 30 s), $repos repositories, run $i of $runs"
+    echo "== acknowledgement latency at 500 deliveries/s (open loop, $duration), $repos repositories, run $i of $runs"
     start_server
     before=$(cpu_sample); cpu0=$(cpu_secs)
-    "$dir/loadgen" -url "$url" -secret "$secret" -rate 500 -concurrency 64 -duration 30s -repos "$repos" -action "$action"
+    "$dir/loadgen" -url "$url" -secret "$secret" -rate 500 -concurrency 64 -duration "$duration" -repos "$repos" -action "$action"
     report_steal "$before"
     report_cpu "$cpu0"
     stop_server
     echo
   done
 done
+[ "${CLOSED_LOOP:-1}" = 0 ] && exit 0
 echo "== maximum sustained intake (closed loop, 64 in flight, 30 s)"
 start_server
 before=$(cpu_sample)

@@ -10,6 +10,7 @@
 # ACTION=synchronize sends deliveries the review gate takes; with no GitHub
 # App configured it refuses each at once and it ends dead. REPOS lists the
 # repository counts to run; BACKLOG is the backlog's size (default 10000).
+# BIN=path runs that wavegate binary instead of building this checkout's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,7 @@ dir=$(mktemp -d)
 server=
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-go build -o "$dir/wavegate" ./cmd/wavegate
+if [ -n "${BIN:-}" ]; then cp "$BIN" "$dir/wavegate"; else go build -o "$dir/wavegate" ./cmd/wavegate; fi
 go build -o "$dir/loadgen" ./internal/cmd/loadgen
 
 url="http://127.0.0.1:$port/webhooks/github"

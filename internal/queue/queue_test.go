@@ -47,6 +47,10 @@ type memStore struct {
 	// afterLook runs once after the first NextDue.
 	afterLook func()
 	once      sync.Once
+	// claims counts Claim calls, empty ones too; looks, when set, is sent
+	// that count at each NextDue.
+	claims int
+	looks  chan int
 }
 
 func newMemStore() *memStore { return &memStore{entries: map[int64]*entry{}} }
@@ -74,7 +78,14 @@ func (s *memStore) settled() [][]Settlement[item] {
 
 // Claim takes, per key in the order of its first unfinished item, that
 // item and the due ones after it, as the inbox's store does.
-func (s *memStore) Claim(_ context.Context, now time.Time, runs, runLen int, lease time.Duration) ([][]item, error) {
+func (s *memStore) Claim(ctx context.Context, now time.Time, runs, runLen int, lease time.Duration) ([][]item, error) {
+	s.mu.Lock()
+	s.claims++
+	s.mu.Unlock()
+	return s.claim(ctx, now, runs, runLen, lease)
+}
+
+func (s *memStore) claim(_ context.Context, now time.Time, runs, runLen int, lease time.Duration) ([][]item, error) {
 	s.mu.Lock()
 	var seqs []int64
 	for seq, e := range s.entries {
@@ -125,7 +136,7 @@ func (s *memStore) SettleAndClaim(ctx context.Context, sts []Settlement[item], n
 	if err := s.Settle(ctx, sts); err != nil {
 		return nil, err
 	}
-	runs, err := s.Claim(ctx, now, 1, runLen, lease)
+	runs, err := s.claim(ctx, now, 1, runLen, lease)
 	if err != nil || len(runs) == 0 {
 		return nil, err
 	}
@@ -178,6 +189,15 @@ func (s *memStore) NextDue(context.Context) (time.Time, bool, error) {
 	due, ok := s.nextDue()
 	if s.afterLook != nil {
 		s.once.Do(s.afterLook)
+	}
+	if s.looks != nil {
+		s.mu.Lock()
+		n := s.claims
+		s.mu.Unlock()
+		select {
+		case s.looks <- n:
+		default: // a test reads only the first few
+		}
 	}
 	return due, ok, nil
 }
@@ -425,6 +445,32 @@ func TestItemAddedAfterClaimWithoutNotifyIsClaimed(t *testing.T) {
 	})
 	close(ready)
 	if o := r.next(t); o.State != Done || o.Item.Seq != 1 {
+		t.Fatalf("outcome %+v", o)
+	}
+}
+
+// A worker whose settlement's claim found nothing due ends, and the loop
+// does not claim again (an empty write transaction per delivery at a steady
+// rate): it looks for the next due time and sleeps.
+func TestNoClaimAfterAWorkerFoundNothingMore(t *testing.T) {
+	looks := make(chan int, 10)
+	r := run(t, func(context.Context, item) ([]byte, error) { return nil, nil }, nil, func(s *memStore) {
+		s.add(1, t0)
+		s.looks = looks
+	})
+	if o := r.next(t); o.State != Done {
+		t.Fatalf("outcome %+v", o)
+	}
+	// The first look follows the claim that took item 1; the second, the
+	// worker's end.
+	<-looks
+	if claims := <-looks; claims != 1 {
+		t.Errorf("%d claims by the time the loop slept again, want 1", claims)
+	}
+	// Still woken by what comes next.
+	r.store.add(2, t0)
+	r.w.Notify()
+	if o := r.next(t); o.State != Done || o.Item.Seq != 2 {
 		t.Fatalf("outcome %+v", o)
 	}
 }

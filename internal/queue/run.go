@@ -26,9 +26,15 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 	// grace period instead of cutting them off at once.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-	done := make(chan struct{}, o.Workers)
+	// Each worker says, when it ends, whether its last claim (with its
+	// settlement) found nothing due: then claiming again at once would only
+	// find nothing again, an empty write transaction per delivery at a
+	// steady rate; the loop sleeps instead, and its look for the next due
+	// time, a Notify, or a due time coming wakes it as always.
+	done := make(chan bool, o.Workers)
 	inflight := 0
 	nextHousekeeping := o.Clock.Now()
+	skipClaim := false
 
 	for ctx.Err() == nil {
 		now := o.Clock.Now()
@@ -37,7 +43,7 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 			nextHousekeeping = now.Add(o.HousekeepingEvery)
 		}
 		claimFailed := false
-		if free := o.Workers - inflight; free > 0 {
+		if free := o.Workers - inflight; free > 0 && !skipClaim {
 			runLength := int(w.runLength.Load())
 			runs, err := o.Store.Claim(ctx, now, free, runLength, o.Lease)
 			if err != nil {
@@ -50,8 +56,7 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 			for _, run := range runs {
 				inflight++
 				go func() {
-					w.work(ctx.Done(), workCtx, run, runLength, leaseEnd)
-					done <- struct{}{}
+					done <- w.work(ctx.Done(), workCtx, run, runLength, leaseEnd)
 				}()
 			}
 			if len(runs) == free {
@@ -64,7 +69,8 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 				continue
 			}
 		}
-		if !w.sleep(ctx, done, &inflight, nextHousekeeping, claimFailed) {
+		var awake bool
+		if awake, skipClaim = w.sleep(ctx, done, &inflight, nextHousekeeping, claimFailed); !awake {
 			break
 		}
 	}
@@ -78,8 +84,10 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 // in between, by another process and so with no Notify, is claimed at once
 // rather than stranded until the poll; claiming again cannot spin, because
 // Claim takes whatever NextDue counts as due. After a failed claim it waits
-// for the poll instead, lest a failing store be hammered.
-func (w *Worker[T]) sleep(ctx context.Context, done chan struct{}, inflight *int, housekeeping time.Time, claimFailed bool) bool {
+// for the poll instead, lest a failing store be hammered. It returns false
+// when ctx ends, and skipClaim when only a worker that found nothing more to
+// claim woke it.
+func (w *Worker[T]) sleep(ctx context.Context, done chan bool, inflight *int, housekeeping time.Time, claimFailed bool) (awake, skipClaim bool) {
 	o := w.o
 	now := o.Clock.Now()
 	wake := now.Add(o.Poll)
@@ -89,7 +97,7 @@ func (w *Worker[T]) sleep(ctx context.Context, done chan struct{}, inflight *int
 	if !claimFailed {
 		if due, ok, err := o.Store.NextDue(ctx); err == nil && ok && due.Before(wake) {
 			if !due.After(now) && *inflight < o.Workers {
-				return true
+				return true, false
 			}
 			if due.After(now) {
 				wake = due
@@ -100,16 +108,17 @@ func (w *Worker[T]) sleep(ctx context.Context, done chan struct{}, inflight *int
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
-		return false
-	case <-done:
+		return false, false
+	case drained := <-done:
 		*inflight--
+		return true, drained
 	case <-w.notify:
 	case <-timer.C():
 	}
-	return true
+	return true, false
 }
 
-func (w *Worker[T]) shutdown(done chan struct{}, inflight int, cancelWork context.CancelFunc) {
+func (w *Worker[T]) shutdown(done chan bool, inflight int, cancelWork context.CancelFunc) {
 	o := w.o
 	if inflight > 0 && o.ShutdownGrace > 0 {
 		grace := o.Clock.NewTimer(o.ShutdownGrace)
@@ -133,15 +142,18 @@ func (w *Worker[T]) shutdown(done chan struct{}, inflight int, cancelWork contex
 
 // work works a run's items in order and records their outcomes together,
 // claiming the next run in the same write when the store can; it returns
-// once there is no next run. A run stops at its first item not done, and
+// once there is no next run, saying whether that is because its claim found
+// nothing due (not because it is stopping, failed to record, or its store
+// cannot claim with a settlement). A run stops at its first item not done, and
 // before an item when the worker is stopping or the item's timeout could
 // outlast the lease: the items left go back unworked. Recording uses a
 // context that shutdown does not cancel: an outcome lost there would only
 // be repeated after the lease, but there is no reason to lose it.
-func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run []T, runLength int, leaseEnd time.Time) {
+func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run []T, runLength int, leaseEnd time.Time) (drained bool) {
 	o := w.o
 	claimer, _ := o.Store.(SettleClaimer[T])
 	for first := true; len(run) > 0; first = false {
+		drained = false
 		settlements, outcomes := w.workRun(stopping, workCtx, run, runLength, leaseEnd, first)
 		var next []T
 		var err error
@@ -149,6 +161,7 @@ func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run 
 			now := o.Clock.Now()
 			runLength, leaseEnd = int(w.runLength.Load()), now.Add(o.Lease)
 			next, err = claimer.SettleAndClaim(context.WithoutCancel(workCtx), settlements, now, runLength, o.Lease)
+			drained = err == nil && len(next) == 0
 		} else {
 			err = o.Store.Settle(context.WithoutCancel(workCtx), settlements)
 		}
@@ -164,6 +177,7 @@ func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run 
 		}
 		run = next
 	}
+	return drained
 }
 
 // workRun works one run and returns what to record of it; a run taken by

@@ -60,7 +60,7 @@ func (s *Store) Kill(ctx context.Context, seq int64, now time.Time, errMsg strin
 }
 
 func (s *Store) settleOne(ctx context.Context, st store.Settlement) error {
-	return s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.inRelaxedTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return settleDeliveries(ctx, tx, []store.Settlement{st})
 	})
 }
@@ -70,7 +70,7 @@ func (s *Store) Settle(ctx context.Context, settlements []store.Settlement) erro
 	if len(settlements) == 0 {
 		return nil
 	}
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inRelaxedTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return settleDeliveries(ctx, tx, settlements)
 	})
 	if err != nil {

@@ -79,6 +79,9 @@ type Store struct {
 	// Committed batches and the jobs in them: their ratio is the batching
 	// achieved, for benchmarks and tests.
 	batches, batchedJobs atomic.Int64
+	// Batches committed without fsync (writer.go), for tests.
+	relaxedBatches atomic.Int64
+	syncMode       int8 // the write connection's synchronous; writer goroutine only
 
 	walSince      int64 // bytes written since the last checkpoint kick; writer goroutine only
 	ckptKick      chan struct{}
@@ -94,6 +97,7 @@ type Store struct {
 // at path and applies the embedded migrations. Its error names path.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
+	keepCHeap() // cmalloc.go: a tenth of the CPU per delivery on a virtual machine
 	s, err := openDB(ctx, path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)

@@ -23,6 +23,17 @@ import (
 // with the writer's context, not its caller's: interrupting a statement would
 // roll back the whole batch, and once taken a job's outcome is reported even
 // if its caller has given up waiting for it.
+//
+// A batch made only of relaxed jobs (the inbox's claims and settlements) is
+// committed with synchronous=NORMAL: the commit reaches the operating
+// system but is not fsynced, so a crash of Wavegate loses nothing and a
+// power failure may lose the last such commits. Losing one is what a crash
+// just before it does: a lost claim leaves its deliveries pending, a lost
+// settlement leaves them claimed, to be taken again at the next start, as
+// unfinished deliveries are after any crash. Any other job in the batch (an
+// arrival, an effect, a decision) makes it FULL, and that fsync makes
+// durable every relaxed commit before it, since the WAL is written in
+// order. A delivery's arrival is always fsynced before its 202.
 
 const (
 	jobQueued    int32 = iota
@@ -35,6 +46,7 @@ type job struct {
 	run func(ctx context.Context, tx *sql.Tx) error
 	// walBytes estimates what the job adds to the WAL, to pace checkpoints.
 	walBytes int64
+	relaxed  bool // may be committed without fsync (see above)
 	state    atomic.Int32
 	done     chan error // buffered: the writer never blocks on an answer
 }
@@ -47,10 +59,21 @@ const smallWrite = 4 << 10
 // other callers' jobs but sees only its own savepoint's failure. A caller
 // whose ctx ends before its job is taken gets ctx's error and fn never runs.
 func (s *Store) inWriteTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	return s.submit(ctx, smallWrite, fn)
+	return s.submitJob(ctx, smallWrite, false, fn)
+}
+
+// inRelaxedTx is inWriteTx for a job whose loss to a power failure only
+// repeats work (see above): the inbox's claims and settlements, never an
+// arrival, an effect's claim (its idempotency key) or a decision.
+func (s *Store) inRelaxedTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.submitJob(ctx, smallWrite, true, fn)
 }
 
 func (s *Store) submit(ctx context.Context, walBytes int64, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.submitJob(ctx, walBytes, false, fn)
+}
+
+func (s *Store) submitJob(ctx context.Context, walBytes int64, relaxed bool, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	select {
 	case <-s.closing:
 		return store.ErrClosed
@@ -59,7 +82,7 @@ func (s *Store) submit(ctx context.Context, walBytes int64, fn func(ctx context.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	j := &job{ctx: ctx, run: fn, walBytes: walBytes, done: make(chan error, 1)}
+	j := &job{ctx: ctx, run: fn, walBytes: walBytes, relaxed: relaxed, done: make(chan error, 1)}
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():
@@ -134,14 +157,30 @@ func (s *Store) commitBatch(batch []*job) {
 
 	ctx := context.Background()
 	errs := make([]error, len(live))
+	relaxed := true
+	for _, j := range live {
+		relaxed = relaxed && j.relaxed
+	}
 	err := func() error {
+		if err := s.setSynchronous(ctx, relaxed); err != nil {
+			return err
+		}
 		tx, err := s.write.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		for i, j := range live {
-			if errs[i], err = runInSavepoint(ctx, tx, j.run); err != nil {
-				return errors.Join(err, rollback(tx))
+		if len(live) == 1 {
+			// Alone, a job needs no savepoint (two statements, each parsed
+			// afresh): its failure rolls back a transaction that is all its
+			// own. At a steady rate most batches are one job.
+			if errs[0] = live[0].run(ctx, tx); errs[0] != nil {
+				return rollback(tx)
+			}
+		} else {
+			for i, j := range live {
+				if errs[i], err = runInSavepoint(ctx, tx, j.run); err != nil {
+					return errors.Join(err, rollback(tx))
+				}
 			}
 		}
 		if err := tx.Commit(); err != nil {
@@ -158,6 +197,9 @@ func (s *Store) commitBatch(batch []*job) {
 		// its batch counted.
 		s.batches.Add(1)
 		s.batchedJobs.Add(int64(len(live)))
+		if relaxed {
+			s.relaxedBatches.Add(1)
+		}
 		var walBytes int64
 		for _, j := range live {
 			walBytes += j.walBytes
@@ -171,6 +213,32 @@ func (s *Store) commitBatch(batch []*job) {
 			j.done <- err
 		}
 	}
+}
+
+// Values of the write connection's synchronous setting, as the writer last
+// set it.
+const (
+	syncFull    int8 = iota // the DSN's, in force when the connection opens
+	syncNormal              // a batch of relaxed jobs only
+	syncUnknown             // a PRAGMA failed: set it again before the next batch
+)
+
+// setSynchronous puts the write connection in the mode the next batch
+// needs, outside any transaction (SQLite reads it at each commit).
+func (s *Store) setSynchronous(ctx context.Context, relaxed bool) error {
+	want, pragma := syncFull, `PRAGMA synchronous = FULL`
+	if relaxed {
+		want, pragma = syncNormal, `PRAGMA synchronous = NORMAL`
+	}
+	if s.syncMode == want {
+		return nil
+	}
+	s.syncMode = syncUnknown
+	if _, err := s.write.ExecContext(ctx, pragma); err != nil {
+		return fmt.Errorf("%s: %w", pragma, err)
+	}
+	s.syncMode = want
+	return nil
 }
 
 // runInSavepoint returns fn's error as jobErr, undoing only fn's changes; a
