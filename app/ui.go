@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/web"
 )
@@ -20,6 +21,7 @@ func (a *App) uiRoutes(mux *http.ServeMux) error {
 		Clock: a.opts.Clock, Logger: a.opts.Logger, WebURL: githubapp.WebURL(a.cfg.GitHubAPIURL),
 		Audit: a.store, History: a.store, Live: a.liveUpdates(), // uilive.go
 		SessionClock: a.opts.WebClock,
+		ReleaseLinks: effects.Links{Web: githubapp.WebURL(a.cfg.GitHubAPIURL), CheckRuns: a.store}.Release,
 	}
 	if !a.cfg.UIPublic {
 		key, err := web.LoadSessionKey(a.cfg.DataDir)

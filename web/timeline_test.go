@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wavegate/wavegate/notify"
+	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 )
 
@@ -84,3 +87,24 @@ func TestReleasePageTimeline(t *testing.T) {
 }
 
 func newBuilderAt(at time.Time) builder { return builder{now: at} }
+
+// The release page links the release's changes, check run and
+// deployments as its reports do, escaped.
+func TestReleasePageLinks(t *testing.T) {
+	fs := &fakeStore{}
+	fs.add("acme/api", prodPipeline(), bakingState())
+	var asked []int64
+	h := pagesWith(t, Config{Index: fs, Engine: fs, ReleaseLinks: func(_ context.Context, repo string, _ pipeline.Pipeline, _ pipeline.State, r *pipeline.Release) notify.Links {
+		asked = append(asked, r.ID)
+		return notify.Links{Compare: "https://github.com/" + repo + "/compare/a...b", CheckRun: `https://github.com/acme/api/runs/5?x="<y>`}
+	}})
+	_, _, body := get(t, h, "GET", "/ui/acme/api/prod/releases/2")
+	for _, want := range []string{`<a href="https://github.com/acme/api/compare/a...b">changes</a>`, `href="https://github.com/acme/api/runs/5?x=%22%3cy%3e"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("release page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, ">deployments<") || !slices.Equal(asked, []int64{2}) {
+		t.Errorf("links asked for %v; deployments shown without a link:\n%s", asked, body)
+	}
+}

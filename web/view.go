@@ -235,8 +235,8 @@ func (b builder) heldView(h pipeline.Held, bl pipeline.Blocker, withRelease bool
 	return v
 }
 
-func (b builder) releasePage(repo string, p pipeline.Pipeline, st pipeline.State, id int64) (releasePage, error) {
-	v, err := notify.BuildReleaseView(repo, p, st, id, st.Held, b.now, notify.Links{})
+func (b builder) releasePage(repo string, p pipeline.Pipeline, st pipeline.State, id int64, links notify.Links) (releasePage, error) {
+	v, err := notify.BuildReleaseView(repo, p, st, id, st.Held, b.now, links)
 	if err != nil {
 		return releasePage{}, err
 	}

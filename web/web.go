@@ -23,6 +23,7 @@ import (
 
 	"github.com/wavegate/wavegate/commandrun"
 	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/notify"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 	"github.com/wavegate/wavegate/templates"
@@ -69,6 +70,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// Commands runs the page's actions; without it the page shows none.
 	Commands commandrun.Runner
+	// ReleaseLinks, when set, gives a release's links as its reports give
+	// them (changes since the previous release, its check run, the
+	// deployments page).
+	ReleaseLinks func(ctx context.Context, repo string, p pipeline.Pipeline, st pipeline.State, r *pipeline.Release) notify.Links
 	// SessionClock times sign-in: sessions, their states and flashes, and
 	// the cache of what a user can read; Clock when nil. The demo's clock
 	// runs hundreds of times faster than a person's.
@@ -295,7 +300,11 @@ func (p *Pages) release(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := builder{now: p.cfg.Clock.Now(), webURL: p.cfg.WebURL}
-	page, err := b.releasePage(key.Repository, pl, st, id)
+	var links notify.Links
+	if rel := st.Release(id); rel != nil && p.cfg.ReleaseLinks != nil {
+		links = p.cfg.ReleaseLinks(r.Context(), key.Repository, pl, st, rel)
+	}
+	page, err := b.releasePage(key.Repository, pl, st, id, links)
 	if err == nil {
 		page.Timeline = b.timeline(pl, st, st.Release(id), p.releaseCommands(r.Context(), key, id))
 	}
