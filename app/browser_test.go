@@ -25,7 +25,11 @@ import (
 func browserWorld(t *testing.T) (*commandWorld, *chromium.Browser) {
 	t.Helper()
 	chromium.Chromium(t) // a missing Chromium skips before the world is built
-	w := newCommandWorldWith(t, nil, func(cfg *Config, _ *Options) { cfg.UIPublic = true })
+	w := newCommandWorldWith(t, nil, func(cfg *Config, opts *Options) {
+		cfg.UIPublic = true
+		// A deployer that says what it did: the release page shows it.
+		writeScript(t, opts.WorkDir, deployScript+`echo "rolled out $WAVEGATE_SHA to $WAVEGATE_TARGET"`+"\n")
+	})
 	w.until("sign-off", func(st pipeline.State) bool { return stageStatus(st, "sign-off") == pipeline.StageActive })
 	w.comment("c-1", "max", `/deploy pause --reason "incident 42: error rate up in alpha"`)
 	w.comment("c-2", "lead", `/deploy approve --reason "dashboards clean"`)
@@ -192,8 +196,10 @@ func browserOverviewAndReleasePage(t *testing.T, w *commandWorld, b *chromium.Br
 	shows(t, "release #1's page", page,
 		"acme/api", "in progress", "@dave",
 		"paused by @max: incident 42: error rate up in alpha", "/deploy resume",
-		"deploy full c1, succeeded",
+		"deploy full c1, succeeded", "output",
 		"sign-off: approved by @lead at 14:02 UTC: dashboards clean")
+	b.Click("details.output summary")
+	b.WaitText("details.output pre", "rolled out c1 to alpha")
 	stages := chromium.Eval[[]string](b, `[...document.querySelectorAll("section.stage h3")].map(h => h.innerText.replace(/\s+/g, " ").trim())`)
 	if want := []string{"alpha succeeded", "sign-off succeeded", "beta active"}; !slices.Equal(stages, want) {
 		t.Errorf("release #1's stages: %q, want %q", stages, want)

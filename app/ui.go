@@ -2,12 +2,14 @@ package app
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/githubapp"
+	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/web"
 )
 
@@ -21,6 +23,9 @@ func (a *App) uiRoutes(mux *http.ServeMux) error {
 		Clock: a.opts.Clock, Logger: a.opts.Logger, WebURL: githubapp.WebURL(a.cfg.GitHubAPIURL),
 		Audit: a.store, History: a.store, Live: a.liveUpdates(), // uilive.go
 		SessionClock: a.opts.WebClock,
+		StepOutput: func(ctx context.Context, key pipeline.Key, step pipeline.Step) (string, error) {
+			return effects.StepOutput(ctx, a.store, key, step)
+		},
 		ReleaseLinks: effects.Links{Web: githubapp.WebURL(a.cfg.GitHubAPIURL), CheckRuns: a.store}.Release,
 	}
 	if !a.cfg.UIPublic {

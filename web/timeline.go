@@ -104,3 +104,27 @@ func (p *Pages) releaseCommands(ctx context.Context, key pipeline.Key, id int64)
 	}
 	return slices.DeleteFunc(entries, func(e store.AuditEntry) bool { return e.Pipeline != "" && e.Pipeline != key.Pipeline })
 }
+
+// fillOutputs adds to each finished step what its command deployer
+// printed; a step whose output cannot be read is logged and shown without.
+func (p *Pages) fillOutputs(ctx context.Context, key pipeline.Key, stages []releaseStage) {
+	if p.cfg.StepOutput == nil {
+		return
+	}
+	for i := range stages {
+		for j := range stages[i].Targets {
+			steps := stages[i].Targets[j].Steps
+			for k := range steps {
+				if steps[k].step.Outcome == "" {
+					continue
+				}
+				out, err := p.cfg.StepOutput(ctx, key, steps[k].step)
+				if err != nil {
+					p.cfg.Logger.Warn("web release: a step's output", "repository", key.Repository, "pipeline", key.Pipeline, "step", steps[k].step.Key, "err", err)
+					continue
+				}
+				steps[k].Output = out
+			}
+		}
+	}
+}

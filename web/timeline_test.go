@@ -108,3 +108,25 @@ func TestReleasePageLinks(t *testing.T) {
 		t.Errorf("links asked for %v; deployments shown without a link:\n%s", asked, body)
 	}
 }
+
+// A finished step shows what its command deployer printed, escaped.
+func TestReleasePageStepOutput(t *testing.T) {
+	fs := &fakeStore{}
+	fs.add("acme/api", prodPipeline(), bakingState())
+	var asked []string
+	h := pagesWith(t, Config{Index: fs, Engine: fs, StepOutput: func(_ context.Context, key pipeline.Key, step pipeline.Step) (string, error) {
+		asked = append(asked, key.Pipeline+"/"+step.Action+"/"+step.SHA)
+		return "kubectl rollout status\n<script>done</script>\n", nil
+	}})
+	_, _, body := get(t, h, "GET", "/ui/acme/api/prod/releases/1")
+	if !strings.Contains(body, `<details class="output"><summary>output</summary><pre>kubectl rollout status
+&lt;script&gt;done&lt;/script&gt;
+</pre></details>`) {
+		t.Errorf("release 1's page lacks the escaped output:\n%s", body)
+	}
+	slices.Sort(asked)
+	// beta-1's deploy, gamma-1's undone deploy and its rollback.
+	if want := []string{"prod/deploy/1111111aaaaaaa", "prod/deploy/1111111aaaaaaa", "prod/rollback/0000000fffffff"}; !slices.Equal(asked, want) {
+		t.Errorf("outputs asked for %q, want %q", asked, want)
+	}
+}

@@ -115,6 +115,10 @@ type stepView struct {
 	Started, Finished, Outcome string
 	Reason                     string
 	Replaced                   bool
+	// Output is the end of what a command deployer printed (filled by the
+	// handler from the outbox; "" for other deployers).
+	Output string
+	step   pipeline.Step
 }
 
 // builder turns states into views at one instant.
@@ -286,7 +290,7 @@ func (b builder) stepView(s pipeline.Step, replaced bool) stepView {
 		out = s.Outcome
 	}
 	return stepView{Action: s.Action, Variant: s.Variant, SHA: short(s.SHA), Started: b.clock(s.StartedAt),
-		Finished: b.clock(s.FinishedAt), Outcome: out, Reason: s.Reason, Replaced: replaced}
+		Finished: b.clock(s.FinishedAt), Outcome: out, Reason: s.Reason, Replaced: replaced, step: s}
 }
 
 func (b builder) releaseRef(repo, pipe string, r *pipeline.Release) releaseRef {

@@ -74,6 +74,9 @@ type Config struct {
 	// them (changes since the previous release, its check run, the
 	// deployments page).
 	ReleaseLinks func(ctx context.Context, repo string, p pipeline.Pipeline, st pipeline.State, r *pipeline.Release) notify.Links
+	// StepOutput, when set, reads the end of what a command deployer
+	// printed for a step (effects.StepOutput).
+	StepOutput func(ctx context.Context, key pipeline.Key, step pipeline.Step) (string, error)
 	// SessionClock times sign-in: sessions, their states and flashes, and
 	// the cache of what a user can read; Clock when nil. The demo's clock
 	// runs hundreds of times faster than a person's.
@@ -307,6 +310,7 @@ func (p *Pages) release(w http.ResponseWriter, r *http.Request) {
 	page, err := b.releasePage(key.Repository, pl, st, id, links)
 	if err == nil {
 		page.Timeline = b.timeline(pl, st, st.Release(id), p.releaseCommands(r.Context(), key, id))
+		p.fillOutputs(r.Context(), key, page.Stages)
 	}
 	if errors.Is(err, pipeline.ErrNotFound) {
 		p.notFound(w, r, fmt.Sprintf("Pipeline %s of %s holds no release #%d: it was never made, or it finished and has been dropped.", key.Pipeline, key.Repository, id))
