@@ -127,8 +127,11 @@ type App struct {
 	watchlist       *alarms.Watchlist
 	// live feeds the pages' live updates; its streams end when the
 	// server shuts down, which does not cancel their requests.
-	live        *web.Live
-	alarmsSince time.Time
+	live *web.Live
+	// slackThreads finds releases' Slack messages for the pages; nil
+	// without Slack.
+	slackThreads *effects.SlackThreads
+	alarmsSince  time.Time
 }
 
 // New opens the store and builds every component; nothing runs until Serve.

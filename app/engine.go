@@ -39,6 +39,7 @@ func (a *App) buildEngine() error {
 			return fmt.Errorf("slack client: %w", err)
 		}
 		slack.Client = client
+		a.slackThreads = &effects.SlackThreads{Store: a.store, Slack: client}
 		es.Slack = true
 	}
 	a.runner = &engine.Runner{Store: es, Clock: a.opts.Clock, Logger: a.opts.Logger}

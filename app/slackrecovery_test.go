@@ -185,3 +185,21 @@ func TestSlackOutageNeverHoldsADeploy(t *testing.T) {
 		t.Fatal("Wavegate never tried Slack")
 	}
 }
+
+// The pages' link to a release's Slack thread is Slack's permalink of the
+// message Wavegate posted, asked once.
+func TestSlackThreadLinkOfAPostedRelease(t *testing.T) {
+	w := newReportWorld(t)
+	w.release(threeStages)
+	w.waitFor("alpha baking in Slack", func() bool { return w.slackShows("alpha: baking") })
+	top, _ := w.slackMessage()
+	want := "https://wavegate-fake.slack.com/archives/C0DEPLOYS/p" + strings.ReplaceAll(top.TS, ".", "")
+	for range 2 {
+		if link, err := w.r.app.slackThreads.ThreadLink(t.Context(), w.key, 1); err != nil || link != want {
+			t.Fatalf("thread link: %q, %v; want %q", link, err, want)
+		}
+	}
+	if asked := len(w.slack.CallsTo("chat.getPermalink")); asked != 1 {
+		t.Errorf("chat.getPermalink called %d times, want 1", asked)
+	}
+}

@@ -28,6 +28,9 @@ func (a *App) uiRoutes(mux *http.ServeMux) error {
 		},
 		ReleaseLinks: effects.Links{Web: githubapp.WebURL(a.cfg.GitHubAPIURL), CheckRuns: a.store}.Release,
 	}
+	if a.slackThreads != nil {
+		cfg.SlackThread = a.slackThreads.ThreadLink
+	}
 	if !a.cfg.UIPublic {
 		key, err := web.LoadSessionKey(a.cfg.DataDir)
 		if err != nil {

@@ -60,6 +60,7 @@ func TestBrowserDemo(t *testing.T) {
 	b.Navigate(d.URL() + "demo/shop/" + pipelineName + "/releases/3")
 	b.WaitText("h1", "Release #3")
 	b.WaitText("main", "rolled back")
+	b.WaitVisible(`dd a[href^="` + d.url + `/demo/slack#archives/"]`) // its Slack thread, simulated
 	b.Click(`details:has(input[name="verb"][value="resume"]) summary`)
 	if code := b.Follow(`form:has(input[name="verb"][value="resume"]) button[type="submit"]`); code != 200 {
 		t.Fatalf("pressing Resume answered %d", code)

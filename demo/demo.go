@@ -169,6 +169,9 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	d.sim.gh = gh
 	seed(gh, creds)
 	d.slack = slackfake.Start()
+	// A release page's link to its Slack thread opens the demo's page of
+	// the channel, not a Slack that is not there.
+	d.slack.SetPermalinkBase(d.url + "/demo/slack#")
 	cleanup = append(cleanup, d.slack.Close)
 
 	prom, err := startPrometheus(clk)

@@ -81,7 +81,7 @@ func (s *Slack) Perform(ctx context.Context, e store.Effect) ([]byte, error) {
 	metaKey := fmt.Sprintf("%s/%s/%d", strings.ToLower(p.Repository), p.Pipeline, r.ID)
 	msg := slackbot.Message{Text: rendered.Text, Blocks: rendered.Blocks, Key: metaKey}
 	t := slackThread{s: s, channel: channel, metaKey: metaKey}
-	releaseKey := fmt.Sprintf("%s/%d", p.Pipeline, r.ID)
+	releaseKey := slackReleaseKey(p.Pipeline, r.ID)
 	t.rec, err = s.Store.SlackMessage(ctx, p.Repository, releaseKey)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

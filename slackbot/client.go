@@ -359,3 +359,13 @@ func (g retryAfterGuard) Do(req *http.Request) (*http.Response, error) {
 	}
 	return resp, err
 }
+
+// Permalink is the web address of the message ts in channel (an ID),
+// as Slack gives it; the same for as long as the message exists.
+func (c *Client) Permalink(ctx context.Context, channel, ts string) (string, error) {
+	link, err := c.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
+	if err != nil {
+		return "", fmt.Errorf("slackbot: permalink of message %s in %s: %w", ts, channel, err)
+	}
+	return link, nil
+}

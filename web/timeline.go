@@ -128,3 +128,17 @@ func (p *Pages) fillOutputs(ctx context.Context, key pipeline.Key, stages []rele
 		}
 	}
 }
+
+// slackThread is the release's Slack message's address, or "" (none, or
+// Slack did not answer: logged, and the page shows the rest).
+func (p *Pages) slackThread(ctx context.Context, key pipeline.Key, id int64) string {
+	if p.cfg.SlackThread == nil {
+		return ""
+	}
+	link, err := p.cfg.SlackThread(ctx, key, id)
+	if err != nil {
+		p.cfg.Logger.Warn("web release: its Slack message", "repository", key.Repository, "pipeline", key.Pipeline, "release", id, "err", err)
+		return ""
+	}
+	return link
+}

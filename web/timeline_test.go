@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -128,5 +129,24 @@ func TestReleasePageStepOutput(t *testing.T) {
 	// beta-1's deploy, gamma-1's undone deploy and its rollback.
 	if want := []string{"prod/deploy/1111111aaaaaaa", "prod/deploy/1111111aaaaaaa", "prod/rollback/0000000fffffff"}; !slices.Equal(asked, want) {
 		t.Errorf("outputs asked for %q, want %q", asked, want)
+	}
+}
+
+// The release page links its Slack thread when it has one; Slack not
+// answering leaves the link out, not the page.
+func TestReleasePageSlackThread(t *testing.T) {
+	fs := &fakeStore{}
+	fs.add("acme/api", prodPipeline(), bakingState())
+	h := pagesWith(t, Config{Index: fs, Engine: fs, SlackThread: func(_ context.Context, key pipeline.Key, id int64) (string, error) {
+		if id == 2 {
+			return "", errors.New("ratelimited")
+		}
+		return "https://acme.slack.com/archives/C1/p17", nil
+	}})
+	if _, _, body := get(t, h, "GET", "/ui/acme/api/prod/releases/1"); !strings.Contains(body, `<a href="https://acme.slack.com/archives/C1/p17">the release's thread</a>`) {
+		t.Errorf("release 1 has no Slack link:\n%s", body)
+	}
+	if code, _, body := get(t, h, "GET", "/ui/acme/api/prod/releases/2"); code != 200 || strings.Contains(body, "slack.com") {
+		t.Errorf("release 2 with Slack failing: %d:\n%s", code, body)
 	}
 }

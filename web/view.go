@@ -94,7 +94,10 @@ type releasePage struct {
 	// CommitURL is the release's commit on GitHub ("" when Wavegate does
 	// not know GitHub's address).
 	CommitURL string
-	Timeline  []timelineEntry
+	// SlackURL is the release's Slack message, whose thread tells its
+	// events ("" when it has none).
+	SlackURL string
+	Timeline []timelineEntry
 }
 
 type releaseStage struct {

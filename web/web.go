@@ -77,6 +77,9 @@ type Config struct {
 	// StepOutput, when set, reads the end of what a command deployer
 	// printed for a step (effects.StepOutput).
 	StepOutput func(ctx context.Context, key pipeline.Key, step pipeline.Step) (string, error)
+	// SlackThread, when set, gives the web address of a release's Slack
+	// message ("" when it has none).
+	SlackThread func(ctx context.Context, key pipeline.Key, releaseID int64) (string, error)
 	// SessionClock times sign-in: sessions, their states and flashes, and
 	// the cache of what a user can read; Clock when nil. The demo's clock
 	// runs hundreds of times faster than a person's.
@@ -311,6 +314,7 @@ func (p *Pages) release(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		page.Timeline = b.timeline(pl, st, st.Release(id), p.releaseCommands(r.Context(), key, id))
 		p.fillOutputs(r.Context(), key, page.Stages)
+		page.SlackURL = p.slackThread(r.Context(), key, id)
 	}
 	if errors.Is(err, pipeline.ErrNotFound) {
 		p.notFound(w, r, fmt.Sprintf("Pipeline %s of %s holds no release #%d: it was never made, or it finished and has been dropped.", key.Pipeline, key.Repository, id))

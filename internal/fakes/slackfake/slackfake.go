@@ -90,6 +90,8 @@ type Server struct {
 	names    map[string]string // channel name -> ID
 	seq      int64
 	fails    map[string][]failure
+	// permalinkBase starts every permalink; SetPermalinkBase.
+	permalinkBase string
 }
 
 // New starts a fake Slack on loopback; the test's cleanup stops it. The
@@ -118,6 +120,7 @@ func Start() *Server {
 		c.Handle("/conversations.history", s.serve("conversations.history", s.history))
 		c.Handle("/conversations.replies", s.serve("conversations.replies", s.replies))
 		c.Handle("/conversations.list", s.serve("conversations.list", s.list))
+		c.Handle("/chat.getPermalink", s.serve("chat.getPermalink", s.permalink))
 		// Anything neither above nor among slacktest's stock methods is a
 		// method the fake does not know: record it so a test sees the call,
 		// and answer as Slack does.
@@ -130,6 +133,33 @@ func Start() *Server {
 	s.srv.Start()
 	s.AddChannel("deploys", "C0DEPLOYS")
 	return s
+}
+
+// SetPermalinkBase makes chat.getPermalink answer base + "archives/CHANNEL/pTS"
+// (the demo points it at its own page of the channel); by default base is
+// https://wavegate-fake.slack.com/.
+func (s *Server) SetPermalinkBase(base string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.permalinkBase = base
+}
+
+// permalink answers chat.getPermalink for a message the channel has, in
+// Slack's format: the ts without its dot after "p".
+func (s *Server) permalink(form url.Values) answer {
+	ch, ok := s.channels[form.Get("channel")]
+	if !ok {
+		return fail("channel_not_found")
+	}
+	ts := form.Get("message_ts")
+	if _, ok := ch.find(ts); !ok {
+		return fail("message_not_found")
+	}
+	base := s.permalinkBase
+	if base == "" {
+		base = "https://wavegate-fake.slack.com/"
+	}
+	return answer{"channel": ch.id, "permalink": base + "archives/" + ch.id + "/p" + strings.ReplaceAll(ts, ".", "")}
 }
 
 // Close stops a fake started with Start.
