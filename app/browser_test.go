@@ -197,6 +197,9 @@ func browserOverviewAndReleasePage(t *testing.T, w *commandWorld, b *chromium.Br
 		"acme/api", "in progress", "@dave",
 		"paused by @max: incident 42: error rate up in alpha", "/deploy resume",
 		"deploy full c1, succeeded", "output",
+		// The timeline, from the engine's decision log and the audit log.
+		"alpha: entered", "alpha / alpha: done", "sign-off: approved",
+		`/deploy approve --reason "dashboards clean" (comment, accepted)`,
 		"sign-off: approved by @lead at 14:02 UTC: dashboards clean")
 	b.Click("details.output summary")
 	b.WaitText("details.output pre", "rolled out c1 to alpha")

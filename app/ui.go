@@ -21,7 +21,7 @@ func (a *App) uiRoutes(mux *http.ServeMux) error {
 	cfg := web.Config{
 		Public: a.cfg.UIPublic, Index: a.store, Engine: a.engine,
 		Clock: a.opts.Clock, Logger: a.opts.Logger, WebURL: githubapp.WebURL(a.cfg.GitHubAPIURL),
-		Audit: a.store, History: a.store, Live: a.liveUpdates(), // uilive.go
+		Audit: a.store, History: a.store, Decisions: a.store, Live: a.liveUpdates(), // uilive.go
 		SessionClock: a.opts.WebClock,
 		StepOutput: func(ctx context.Context, key pipeline.Key, step pipeline.Step) (string, error) {
 			return effects.StepOutput(ctx, a.store, key, step)

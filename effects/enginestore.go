@@ -142,7 +142,7 @@ func (e *EngineStore) Save(ctx context.Context, key pipeline.Key, version int64,
 	}
 	_, err = e.DB.SaveEngineState(ctx, store.EngineState{
 		EngineKey: store.EngineKey{Repository: key.Repository, Pipeline: key.Pipeline},
-		Version:   version, State: doc, WakeAt: res.WakeAt, History: history,
+		Version:   version, State: doc, WakeAt: res.WakeAt, History: history, Decisions: decisionEvents(key, res, now),
 	}, effects, now)
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("%w: %w", engine.ErrConflict, err)

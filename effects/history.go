@@ -73,6 +73,20 @@ func (e *EngineStore) historyEvents(ctx context.Context, key pipeline.Key, p pip
 	return out, nil
 }
 
+// decisionEvents are res's decisions about releases, for the release
+// pages' timelines.
+func decisionEvents(key pipeline.Key, res pipeline.Result, now time.Time) []store.DecisionEvent {
+	var out []store.DecisionEvent
+	for _, d := range res.Decisions {
+		if d.ReleaseID == 0 {
+			continue
+		}
+		out = append(out, store.DecisionEvent{Repository: key.Repository, Pipeline: key.Pipeline, ReleaseID: d.ReleaseID,
+			Stage: d.Stage, Target: d.Target, What: d.What, Reason: d.Reason, At: now})
+	}
+	return out
+}
+
 // historyDecision reports whether d is one the history records (a stage's
 // success as a possible restore).
 func historyDecision(d pipeline.Decision) bool {

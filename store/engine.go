@@ -29,6 +29,31 @@ type EngineState struct {
 	// release, kind and stage) is kept as it is; a restored row is recorded
 	// only when its stage has a failure not yet restored.
 	History []HistoryEvent
+	// Decisions are recorded with the save, in its transaction, and read
+	// back only by ReleaseDecisions.
+	Decisions []DecisionEvent
+}
+
+// DecisionEvent is one decision the engine took about a release.
+type DecisionEvent struct {
+	Repository string
+	Pipeline   string
+	ReleaseID  int64
+	// Stage and Target say what it was about: "" for the release or the
+	// stage as a whole.
+	Stage, Target string
+	// What was decided ("entered", "onebox-baking", "held", "failed", ...)
+	// and why, as the planner says it.
+	What, Reason string
+	At           time.Time
+}
+
+// Decisions reads the decisions saved with engine states.
+type Decisions interface {
+	// ReleaseDecisions lists the last limit decisions about a release,
+	// oldest first (all of them when limit is 0); the repository is
+	// compared without regard to case.
+	ReleaseDecisions(ctx context.Context, repository, pipeline string, releaseID int64, limit int) ([]DecisionEvent, error)
 }
 
 // Engine persists the deployment engine's state.

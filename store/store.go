@@ -231,6 +231,7 @@ type Store interface {
 	EngineIndex
 	Alerts
 	History
+	Decisions
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// SchemaVersion returns the applied and the embedded latest migration version.

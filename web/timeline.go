@@ -28,7 +28,7 @@ type timelineEntry struct {
 // approval decisions) and the commands given about it, oldest first.
 // The state keeps only the latest step per target and the one a rollback
 // undid, so that is what shows.
-func (b builder) timeline(p pipeline.Pipeline, st pipeline.State, r *pipeline.Release, commands []store.AuditEntry) []timelineEntry {
+func (b builder) timeline(p pipeline.Pipeline, st pipeline.State, r *pipeline.Release, commands []store.AuditEntry, decisions []store.DecisionEvent) []timelineEntry {
 	var out []timelineEntry
 	add := func(at time.Time, what, who, why string) {
 		if !at.IsZero() {
@@ -36,6 +36,24 @@ func (b builder) timeline(p pipeline.Pipeline, st pipeline.State, r *pipeline.Re
 		}
 	}
 	add(r.CreatedAt, fmt.Sprintf("release #%d made from %s", r.ID, short(r.SHA)), "", "")
+	if len(decisions) > 0 {
+		// The engine's own record: every decision, in the order taken.
+		for _, d := range decisions {
+			where := d.Stage
+			if d.Target != "" {
+				where += " / " + d.Target
+			}
+			what := d.What
+			if where != "" {
+				what = where + ": " + d.What
+			}
+			add(d.At, what, "", d.Reason)
+		}
+		b.addCommands(add, commands)
+		slices.SortStableFunc(out, func(a, b timelineEntry) int { return a.at.Compare(b.at) })
+		return out
+	}
+	// Releases older than the decision log: what the state remembers.
 	for _, s := range st.PipelineOf(r, p).Stages {
 		run := r.Stages[s.Name]
 		if run == nil {
@@ -66,6 +84,14 @@ func (b builder) timeline(p pipeline.Pipeline, st pipeline.State, r *pipeline.Re
 			add(run.FinishedAt, s.Name+" "+string(run.Status), "", run.Reason)
 		}
 	}
+	b.addCommands(add, commands)
+	slices.SortStableFunc(out, func(a, b timelineEntry) int { return a.at.Compare(b.at) })
+	return out
+}
+
+// addCommands adds the commands given about the release, with who gave
+// them and why (or why they were refused).
+func (b builder) addCommands(add func(at time.Time, what, who, why string), commands []store.AuditEntry) {
 	for _, e := range commands {
 		who := "@" + e.Login
 		if e.Login == "" {
@@ -77,8 +103,25 @@ func (b builder) timeline(p pipeline.Pipeline, st pipeline.State, r *pipeline.Re
 		}
 		add(e.At, fmt.Sprintf("%s (%s, %s)", e.Line, e.Surface, e.Decision), who, why)
 	}
-	slices.SortStableFunc(out, func(a, b timelineEntry) int { return a.at.Compare(b.at) })
-	return out
+}
+
+// TimelineDecisions is how many of a release's latest decisions its page
+// shows: a release held for days by a flapping alarm decides a lot.
+const TimelineDecisions = 500
+
+// releaseDecisions reads the engine's decisions about release id of key,
+// when the pages have the decision log; a failure to read them is logged
+// and the page shows what the state remembers.
+func (p *Pages) releaseDecisions(ctx context.Context, key pipeline.Key, id int64) []store.DecisionEvent {
+	if p.cfg.Decisions == nil {
+		return nil
+	}
+	ds, err := p.cfg.Decisions.ReleaseDecisions(ctx, key.Repository, key.Pipeline, id, TimelineDecisions)
+	if err != nil {
+		p.cfg.Logger.Warn("web release: read its decisions", "repository", key.Repository, "release", id, "err", err)
+		return nil
+	}
+	return ds
 }
 
 func sortedTargets(run *pipeline.StageRun) []string {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func TestReleaseTimeline(t *testing.T) {
 		{At: now.Add(-44 * time.Minute), Repository: "acme/api", ReleaseID: 1, SlackUser: "T1/U2", Surface: store.SurfaceSlack,
 			Line: "/deploy status", Decision: store.AuditAccepted},
 	}
-	got := newBuilderAt(now).timeline(prodPipeline(), st, r, commands)
+	got := newBuilderAt(now).timeline(prodPipeline(), st, r, commands, nil)
 	var lines []string
 	for _, e := range got {
 		lines = append(lines, strings.Join([]string{e.When, e.What, e.Who, e.Why}, " | "))
@@ -148,5 +149,47 @@ func TestReleasePageSlackThread(t *testing.T) {
 	}
 	if code, _, body := get(t, h, "GET", "/ui/acme/api/prod/releases/2"); code != 200 || strings.Contains(body, "slack.com") {
 		t.Errorf("release 2 with Slack failing: %d:\n%s", code, body)
+	}
+}
+
+type fakeDecisions struct {
+	events []store.DecisionEvent
+	asked  []string
+}
+
+func (f *fakeDecisions) ReleaseDecisions(_ context.Context, repo, pipe string, id int64, limit int) ([]store.DecisionEvent, error) {
+	f.asked = append(f.asked, fmt.Sprintf("%s %s %d %d", repo, pipe, id, limit))
+	return f.events, nil
+}
+
+// With the decision log, the timeline is the engine's decisions and the
+// commands, in order, escaped.
+func TestReleasePageDecisions(t *testing.T) {
+	fs := &fakeStore{}
+	fs.add("acme/api", prodPipeline(), bakingState())
+	decisions := &fakeDecisions{events: []store.DecisionEvent{
+		{ReleaseID: 1, Stage: "beta", What: "entered", Reason: "the first stage", At: now.Add(-119 * time.Minute)},
+		{ReleaseID: 1, Stage: "gamma", Target: "gamma-1", What: "data points", Reason: "1,200 of 3,000", At: now.Add(-70 * time.Minute)},
+		{ReleaseID: 1, Stage: "gamma", What: "failed", Reason: `alarm <errors> fired: 5xx at 3.2% > 2%`, At: now.Add(-45 * time.Minute)},
+	}}
+	audit := &fakeAudit{entries: []store.AuditEntry{{At: now.Add(-44 * time.Minute), Repository: "acme/api", Pipeline: "prod", ReleaseID: 1,
+		Login: "max", Surface: store.SurfaceSlack, Line: "/deploy resume", Decision: store.AuditAccepted}}}
+	h := pagesWith(t, Config{Index: fs, Engine: fs, Audit: audit, Decisions: decisions})
+	_, _, body := get(t, h, "GET", "/ui/acme/api/prod/releases/1")
+	order := []string{"release #1 made from 1111111", "beta: entered", "gamma / gamma-1: data points", "1,200 of 3,000",
+		"gamma: failed", "alarm &lt;errors&gt; fired: 5xx at 3.2% &gt; 2%", "/deploy resume (slack, accepted)"}
+	at := 0
+	for _, want := range order {
+		i := strings.Index(body[at:], want)
+		if i < 0 {
+			t.Fatalf("the timeline lacks %q after what came before:\n%s", want, body)
+		}
+		at += i
+	}
+	if strings.Contains(body, "deploy full 1111111 of beta to beta-1 started") {
+		t.Error("with decisions, the timeline still shows the steps rebuilt from the state")
+	}
+	if want := []string{"acme/api prod 1 500"}; !slices.Equal(decisions.asked, want) {
+		t.Errorf("decisions asked %v, want %v", decisions.asked, want)
 	}
 }

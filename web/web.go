@@ -80,6 +80,9 @@ type Config struct {
 	// SlackThread, when set, gives the web address of a release's Slack
 	// message ("" when it has none).
 	SlackThread func(ctx context.Context, key pipeline.Key, releaseID int64) (string, error)
+	// Decisions is the engine's decision log, for the release page's
+	// timeline; the timeline is rebuilt from the state when nil.
+	Decisions store.Decisions
 	// SessionClock times sign-in: sessions, their states and flashes, and
 	// the cache of what a user can read; Clock when nil. The demo's clock
 	// runs hundreds of times faster than a person's.
@@ -312,7 +315,7 @@ func (p *Pages) release(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := b.releasePage(key.Repository, pl, st, id, links)
 	if err == nil {
-		page.Timeline = b.timeline(pl, st, st.Release(id), p.releaseCommands(r.Context(), key, id))
+		page.Timeline = b.timeline(pl, st, st.Release(id), p.releaseCommands(r.Context(), key, id), p.releaseDecisions(r.Context(), key, id))
 		p.fillOutputs(r.Context(), key, page.Stages)
 		page.SlackURL = p.slackThread(r.Context(), key, id)
 	}

@@ -59,7 +59,10 @@ func (s *Store) SaveEngineState(ctx context.Context, st store.EngineState, effec
 		if err := insertEffects(ctx, tx, effects); err != nil {
 			return err
 		}
-		return insertHistory(ctx, tx, st.History)
+		if err := insertHistory(ctx, tx, st.History); err != nil {
+			return err
+		}
+		return insertDecisions(ctx, tx, st.Decisions)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("save engine state of %s/%s at version %d: %w", st.Repository, st.Pipeline, st.Version, err)

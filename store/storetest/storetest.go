@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"EngineWakeTimes", testEngineWakeTimes},
 		{"NextReleaseID", testNextReleaseID},
 		{"ReleaseHistory", testReleaseHistory},
+		{"ReleaseDecisions", testReleaseDecisions},
 		{"ReleaseHistoryRejectsUnknownKind", testReleaseHistoryRejectsUnknownKind},
 		{"ReleaseHistoryRestoresPerStage", testReleaseHistoryRestoresPerStage},
 		{"EnqueueDuplicateLeavesRowUnchanged", testEnqueueDuplicateLeavesRowUnchanged},
