@@ -10,6 +10,7 @@ import (
 	"github.com/wavegate/wavegate/deploy"
 	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 	"github.com/wavegate/wavegate/pipeline"
+	"github.com/wavegate/wavegate/web"
 )
 
 // The story's names.
@@ -140,7 +141,8 @@ func (d *Demo) story(ctx context.Context) error {
 		}
 	}
 	d.say("Release 3 was rolled back on %s; %s stays held for newer releases until someone with maintain gives /deploy resume: "+
-		"you can, as @%s, in a comment on PR #3's page %s", alarmTarget, alarmStage, viewer, d.PullURL(3))
+		"you can, as @%s, with Resume on its page %s (signed in), or in a comment on PR #3's page %s",
+		alarmTarget, alarmStage, viewer, d.url+web.ReleaseURL(repoFull, pipelineName, 3), d.PullURL(3))
 	close(d.finished)
 	if d.opts.ResumeAfter < 0 {
 		return nil
@@ -204,8 +206,8 @@ func (d *Demo) approveLater(ctx context.Context, id int64, pulls []int) {
 	if len(pulls) > 0 {
 		where = fmt.Sprintf(" on PR #%d's page %s (its Approve button, or a /deploy approve comment)", pulls[0], d.PullURL(pulls[0]))
 	}
-	d.say("Release %d waits at %s: approve it yourself as @%s%s, or %s will in %s of demo time (%s)",
-		id, approvalName, viewer, where, approver, d.opts.ApproveAfter, d.real(d.opts.ApproveAfter))
+	d.say("Release %d waits at %s: approve it yourself as @%s on its page %s (signed in), or%s, or %s will in %s of demo time (%s)",
+		id, approvalName, viewer, d.url+web.ReleaseURL(repoFull, pipelineName, id), where, approver, d.opts.ApproveAfter, d.real(d.opts.ApproveAfter))
 	if err := d.pause(ctx, d.opts.ApproveAfter); err != nil {
 		return
 	}
