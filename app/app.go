@@ -131,7 +131,9 @@ type App struct {
 	// slackThreads finds releases' Slack messages for the pages; nil
 	// without Slack.
 	slackThreads *effects.SlackThreads
-	alarmsSince  time.Time
+	// links are where reports and the release pages point on GitHub.
+	links       effects.Links
+	alarmsSince time.Time
 }
 
 // New opens the store and builds every component; nothing runs until Serve.

@@ -44,6 +44,7 @@ func (a *App) buildEngine() error {
 	}
 	a.runner = &engine.Runner{Store: es, Clock: a.opts.Clock, Logger: a.opts.Logger}
 	links := effects.Links{Web: githubapp.WebURL(a.cfg.GitHubAPIURL), CheckRuns: a.store}
+	a.links = links
 	releases := &effects.Releases{States: es, Pending: a.store, Links: links, Clock: a.opts.Clock}
 	slack.Releases = releases
 	a.deploys = &effects.Deploys{GitHub: a.repositoryClient, Results: a.store, Runner: a.runner,

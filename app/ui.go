@@ -26,7 +26,7 @@ func (a *App) uiRoutes(mux *http.ServeMux) error {
 		StepOutput: func(ctx context.Context, key pipeline.Key, step pipeline.Step) (string, error) {
 			return effects.StepOutput(ctx, a.store, key, step)
 		},
-		ReleaseLinks: effects.Links{Web: githubapp.WebURL(a.cfg.GitHubAPIURL), CheckRuns: a.store}.Release,
+		ReleaseLinks: a.links.Release, // the reports' links (engine.go)
 	}
 	if a.slackThreads != nil {
 		cfg.SlackThread = a.slackThreads.ThreadLink

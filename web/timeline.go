@@ -1,9 +1,9 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -67,7 +67,7 @@ func (b builder) timeline(p pipeline.Pipeline, st pipeline.State, r *pipeline.Re
 			}
 			add(d.At, s.Name+" "+verb, "@"+d.By, d.Reason)
 		}
-		for _, name := range sortedTargets(run) {
+		for _, name := range slices.Sorted(maps.Keys(run.Targets)) {
 			tr := run.Targets[name]
 			for _, step := range []*pipeline.Step{tr.Undone, tr.Step} {
 				if step == nil {
@@ -122,15 +122,6 @@ func (p *Pages) releaseDecisions(ctx context.Context, key pipeline.Key, id int64
 		return nil
 	}
 	return ds
-}
-
-func sortedTargets(run *pipeline.StageRun) []string {
-	names := make([]string, 0, len(run.Targets))
-	for name := range run.Targets {
-		names = append(names, name)
-	}
-	slices.SortFunc(names, cmp.Compare)
-	return names
 }
 
 // releaseCommands reads the commands given about release id of key, when
