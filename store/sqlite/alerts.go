@@ -38,7 +38,7 @@ func (s *Store) UpsertAlerts(ctx context.Context, alerts []store.Alert) ([]store
 		return nil, nil
 	}
 	var stored []store.Alert
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		stored = stored[:0] // fn may run again if its batch is retried
 		for _, r := range rows {
 			a := r.a
@@ -127,7 +127,7 @@ func (s *Store) FiringAlerts(ctx context.Context) ([]store.Alert, error) {
 // PruneAlerts deletes resolved and long-stale alerts.
 func (s *Store) PruneAlerts(ctx context.Context, resolvedBefore, firingBefore time.Time) (int, error) {
 	var n int64
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM alerts
 			WHERE (status = 'resolved' AND received_at < ?) OR (status = 'firing' AND received_at < ?)`,
 			toNanos(resolvedBefore), toNanos(firingBefore))

@@ -19,7 +19,7 @@ func (s *Store) RecordCommand(ctx context.Context, e store.AuditEntry) (bool, er
 	}
 	e.Line = redactLinkCode(e.Line)
 	var added bool
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO command_audit
 			(request_id, at, installation_id, repository, repo_key, pipeline, release_id, login, slack_user,
 			 surface, source, line, verb, reason, decision, why)

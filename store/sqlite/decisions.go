@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/wavegate/wavegate/store"
@@ -12,7 +11,7 @@ var _ store.Decisions = (*Store)(nil)
 
 // insertDecisions records events in tx, the transaction of the engine
 // state that took them.
-func insertDecisions(ctx context.Context, tx *sql.Tx, events []store.DecisionEvent) error {
+func insertDecisions(ctx context.Context, tx writeTx, events []store.DecisionEvent) error {
 	if len(events) == 0 {
 		return nil
 	}

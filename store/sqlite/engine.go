@@ -36,7 +36,7 @@ func (s *Store) SaveEngineState(ctx context.Context, st store.EngineState, effec
 		return 0, err
 	}
 	next := st.Version + 1
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		var res sql.Result
 		var err error
 		if st.Version == 0 {
@@ -104,7 +104,7 @@ func (s *Store) NextEngineWake(ctx context.Context) (time.Time, bool, error) {
 // NextReleaseID allocates the next release id of repository.
 func (s *Store) NextReleaseID(ctx context.Context, repository string) (int64, error) {
 	var id int64
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO release_ids (repository, last_id) VALUES (?, 1)
 			ON CONFLICT (repository) DO UPDATE SET last_id = last_id + 1
 			RETURNING last_id`, repoKey(repository)).Scan(&id)

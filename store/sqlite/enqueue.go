@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -51,7 +50,7 @@ func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (store.Enqueued, 
 	var out store.Enqueued
 	// The row, its index entries and WAL frame headers: about 1 KiB beyond
 	// the payload.
-	err := s.submit(ctx, int64(len(d.Payload))+1<<10, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.submit(ctx, int64(len(d.Payload))+1<<10, func(ctx context.Context, tx writeTx) error {
 		res, err := tx.ExecContext(ctx, insertDelivery, d.ID, d.Event, d.Action, d.InstallationID,
 			d.Repository, toNanos(d.ReceivedAt), toNanos(d.ReceivedAt))
 		if err != nil {
@@ -94,7 +93,7 @@ func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (store.Enqueued, 
 // RetryDead implements store.Inbox.
 func (s *Store) RetryDead(ctx context.Context, id string, now time.Time) (store.Delivery, error) {
 	var prev store.Delivery
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		d, err := storedDelivery(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -121,7 +120,7 @@ func (s *Store) RetryDead(ctx context.Context, id string, now time.Time) (store.
 // unfinished row, and so either it would never be claimed or it would run
 // beside the head. Rows that arrived after it were processed without it
 // anyway; a redelivery is a new arrival.
-func requeue(ctx context.Context, tx *sql.Tx, prev, d store.Delivery, due time.Time) error {
+func requeue(ctx context.Context, tx writeTx, prev, d store.Delivery, due time.Time) error {
 	res, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE seq = ? AND state = 'dead'`, prev.Seq)
 	if err != nil {
 		return fmt.Errorf("remove dead row: %w", err)
@@ -150,7 +149,7 @@ func requeue(ctx context.Context, tx *sql.Tx, prev, d store.Delivery, due time.T
 
 // recordHead makes seq its repository's head unless the repository has one:
 // an earlier unfinished row, which stays first.
-func recordHead(ctx context.Context, tx *sql.Tx, repository string, seq int64) error {
+func recordHead(ctx context.Context, tx writeTx, repository string, seq int64) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_heads (repository, seq) VALUES (?, ?)
 		ON CONFLICT (repository) DO NOTHING`, repository, seq); err != nil {
 		return fmt.Errorf("record repository head: %w", err)
@@ -160,7 +159,7 @@ func recordHead(ctx context.Context, tx *sql.Tx, repository string, seq int64) e
 
 // storedDelivery reads one delivery by id inside tx, with its payload only
 // when withPayload.
-func storedDelivery(ctx context.Context, tx *sql.Tx, id string, withPayload bool) (store.Delivery, error) {
+func storedDelivery(ctx context.Context, tx writeTx, id string, withPayload bool) (store.Delivery, error) {
 	query := `SELECT ` + deliveryColumns + ` FROM inbox WHERE delivery_id = ?`
 	if withPayload {
 		query = `SELECT ` + deliveryColumnsI + `, p.payload FROM ` + payloadJoin + ` WHERE i.delivery_id = ?`

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -13,7 +12,7 @@ var _ store.History = (*Store)(nil)
 
 // insertHistory records events in tx, the transaction of the engine state
 // that decided them.
-func insertHistory(ctx context.Context, tx *sql.Tx, events []store.HistoryEvent) error {
+func insertHistory(ctx context.Context, tx writeTx, events []store.HistoryEvent) error {
 	for _, e := range events {
 		repo := repoKey(e.Repository)
 		var err error

@@ -60,7 +60,7 @@ func (s *Store) Kill(ctx context.Context, seq int64, now time.Time, errMsg strin
 }
 
 func (s *Store) settleOne(ctx context.Context, st store.Settlement) error {
-	return s.inRelaxedTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.inRelaxedTx(ctx, func(ctx context.Context, tx writeTx) error {
 		return settleDeliveries(ctx, tx, []store.Settlement{st})
 	})
 }
@@ -70,7 +70,7 @@ func (s *Store) Settle(ctx context.Context, settlements []store.Settlement) erro
 	if len(settlements) == 0 {
 		return nil
 	}
-	err := s.inRelaxedTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inRelaxedTx(ctx, func(ctx context.Context, tx writeTx) error {
 		return settleDeliveries(ctx, tx, settlements)
 	})
 	if err != nil {
@@ -81,7 +81,7 @@ func (s *Store) Settle(ctx context.Context, settlements []store.Settlement) erro
 
 // settleDeliveries applies settlements in order, then moves the head of
 // each repository they touched on, once.
-func settleDeliveries(ctx context.Context, tx *sql.Tx, settlements []store.Settlement) error {
+func settleDeliveries(ctx context.Context, tx writeTx, settlements []store.Settlement) error {
 	var repos []string
 	for _, st := range settlements {
 		repo, err := inboxQueue.settle(ctx, tx, st, false)
@@ -105,7 +105,7 @@ func settleDeliveries(ctx context.Context, tx *sql.Tx, settlements []store.Settl
 
 // advanceHead moves repo's head to its first unfinished row, or removes it
 // when there is none.
-func advanceHead(ctx context.Context, tx *sql.Tx, repo string) error {
+func advanceHead(ctx context.Context, tx writeTx, repo string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM inbox_heads WHERE repository = ?`, repo); err != nil {
 		return fmt.Errorf("advance head of %q: %w", repo, err)
 	}

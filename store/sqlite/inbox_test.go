@@ -25,10 +25,13 @@ func TestPruneManyChunks(t *testing.T) {
 		}
 	}
 	// Finishing each through Claim and Complete would cost a commit each.
-	if _, err := s.write.ExecContext(ctx, `UPDATE inbox SET state = 'done', processed_at = ?`, toNanos(storetest.At(0))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM inbox_heads`); err != nil {
+	if err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE inbox SET state = 'done', processed_at = ?`, toNanos(storetest.At(0))); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM inbox_heads`)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	storetest.MustEnqueue(t, s, storetest.NewDelivery("unfinished", "o/a", storetest.At(0)))

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -52,7 +51,7 @@ func (s *Store) SettleAndClaim(ctx context.Context, settlements []store.Settleme
 // means the deliveries are worked again.
 func (s *Store) settleAndClaim(ctx context.Context, settlements []store.Settlement, now time.Time, runs, runLen int, lease time.Duration) ([][]store.Delivery, error) {
 	var out [][]store.Delivery
-	err := s.inRelaxedTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inRelaxedTx(ctx, func(ctx context.Context, tx writeTx) error {
 		if len(settlements) > 0 {
 			if err := settleDeliveries(ctx, tx, settlements); err != nil {
 				return err
@@ -92,7 +91,7 @@ type head struct {
 
 // dueHeads returns up to limit repositories whose first unfinished delivery
 // is claimable at now, in the order of those deliveries.
-func dueHeads(ctx context.Context, tx *sql.Tx, now time.Time, limit int) ([]head, error) {
+func dueHeads(ctx context.Context, tx writeTx, now time.Time, limit int) ([]head, error) {
 	n := toNanos(now)
 	rows, err := tx.QueryContext(ctx, dueHeadsQuery, n, n, limit)
 	if err != nil {
@@ -134,7 +133,7 @@ RETURNING ` + deliveryColumns
 
 // claimRun claims the run starting at h: its unfinished deliveries from
 // h.seq on, up to runLen, as long as each is due.
-func claimRun(ctx context.Context, tx *sql.Tx, h head, now time.Time, runLen int, lease time.Duration) ([]store.Delivery, error) {
+func claimRun(ctx context.Context, tx writeTx, h head, now time.Time, runLen int, lease time.Duration) ([]store.Delivery, error) {
 	n := toNanos(now)
 	rows, err := tx.QueryContext(ctx, claimRunQuery, n, n, h.repository, h.seq, runLen)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 // UpsertInstallation creates or updates an installation.
 func (s *Store) UpsertInstallation(ctx context.Context, inst store.Installation) error {
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO installations
 			(id, account, account_type, suspended, updated_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET
@@ -32,7 +32,7 @@ func (s *Store) UpsertInstallation(ctx context.Context, inst store.Installation)
 // repositories. Deleting an unknown installation is not an error: GitHub may
 // report the deletion of an installation this store never saw.
 func (s *Store) DeleteInstallation(ctx context.Context, id int64) error {
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM installations WHERE id = ?`, id)
 		return err
 	})
@@ -45,7 +45,7 @@ func (s *Store) DeleteInstallation(ctx context.Context, id int64) error {
 // SetRepositories replaces the installation's repository list. The
 // installation must exist (ErrNotFound otherwise).
 func (s *Store) SetRepositories(ctx context.Context, installationID int64, repos []store.Repository) error {
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		if err := installationExists(ctx, tx, installationID); err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func (s *Store) SetRepositories(ctx context.Context, installationID int64, repos
 // (ErrNotFound otherwise). A repository listed under another installation
 // moves to this one: a repository ID is covered by one installation.
 func (s *Store) AddRepositories(ctx context.Context, installationID int64, repos []store.Repository) error {
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		if err := installationExists(ctx, tx, installationID); err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func (s *Store) RemoveRepositories(ctx context.Context, installationID int64, re
 	for _, id := range repoIDs {
 		args = append(args, id)
 	}
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM repositories
 			WHERE installation_id = ? AND id IN (`+placeholders(len(repoIDs))+`)`, args...)
 		return err
@@ -158,7 +158,7 @@ func (s *Store) InstallationForRepository(ctx context.Context, fullName string) 
 	return id, nil
 }
 
-func installationExists(ctx context.Context, tx *sql.Tx, id int64) error {
+func installationExists(ctx context.Context, tx writeTx, id int64) error {
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM installations WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -167,7 +167,7 @@ func installationExists(ctx context.Context, tx *sql.Tx, id int64) error {
 	return err
 }
 
-func upsertRepositories(ctx context.Context, tx *sql.Tx, installationID int64, repos []store.Repository) error {
+func upsertRepositories(ctx context.Context, tx writeTx, installationID int64, repos []store.Repository) error {
 	if len(repos) == 0 {
 		return nil
 	}

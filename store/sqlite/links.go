@@ -28,7 +28,7 @@ func (s *Store) AddLinkCode(ctx context.Context, codeHash, slackTeam, slackUser 
 		return fmt.Errorf("add link code for Slack user %s/%s: a code hash of %d characters is no hash (want %d or more): pass the code's hash, never the code",
 			slackTeam, slackUser, len(codeHash), minCodeHash)
 	}
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM slack_link_codes WHERE slack_team = ? AND slack_user = ?`,
 			slackTeam, slackUser); err != nil {
 			return err
@@ -61,7 +61,7 @@ func (s *Store) RedeemLinkCode(ctx context.Context, codeHash, login string, now 
 	}
 	l := store.SlackLink{Login: login, LinkedAt: now.UTC()}
 	var expired time.Time
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		// Deleting the code and reading whose it was in one statement is
 		// what makes a code single use: of two concurrent redeems, in this
 		// process or another, only one deletes the row.
@@ -112,7 +112,7 @@ func (s *Store) SlackLink(ctx context.Context, slackTeam, slackUser string) (sto
 // Unlink removes a Slack user's link and unused codes.
 func (s *Store) Unlink(ctx context.Context, slackTeam, slackUser string) (bool, error) {
 	var removed bool
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		// A code asked for before unlinking must not link the user again.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM slack_link_codes WHERE slack_team = ? AND slack_user = ?`,
 			slackTeam, slackUser); err != nil {

@@ -26,7 +26,7 @@ func (s *Store) AddEffects(ctx context.Context, effects ...store.Effect) error {
 	if err := validEffects(effects); err != nil {
 		return err
 	}
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		return insertEffects(ctx, tx, effects)
 	})
 	if err != nil {
@@ -49,7 +49,7 @@ func validEffects(effects []store.Effect) error {
 
 // insertEffects adds effects inside tx, skipping keys already there: the
 // same decision replayed names the same effect.
-func insertEffects(ctx context.Context, tx *sql.Tx, effects []store.Effect) error {
+func insertEffects(ctx context.Context, tx writeTx, effects []store.Effect) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO outbox
 		(idempotency_key, kind, state, attempts, next_attempt_at, last_error, created_at, payload)
 		VALUES (?, ?, 'pending', 0, ?, '', ?, ?)
@@ -81,7 +81,7 @@ func (s *Store) ClaimEffects(ctx context.Context, now time.Time, limit int, leas
 		return nil, fmt.Errorf("claim outbox rows: limit %d and lease %v must be positive", limit, lease)
 	}
 	var out []store.Effect
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		rows, err := outboxQueue.claim(ctx, tx, now, limit, lease)
 		if err != nil {
 			return err
@@ -110,7 +110,7 @@ func (s *Store) CompleteEffect(ctx context.Context, seq int64, now time.Time, re
 // consequences are applied, so a retry applies it instead of performing the
 // effect again.
 func (s *Store) SetEffectResult(ctx context.Context, seq int64, result []byte) error {
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		return outboxQueue.updateClaimed(ctx, tx, seq, "result = ?", result)
 	})
 	if err != nil {
@@ -148,7 +148,7 @@ func (s *Store) KillEffect(ctx context.Context, seq int64, now time.Time, errMsg
 }
 
 func (s *Store) settleEffect(ctx context.Context, st store.Settlement) error {
-	return s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		_, err := outboxQueue.settle(ctx, tx, st, true)
 		return err
 	})
@@ -159,7 +159,7 @@ func (s *Store) SettleEffects(ctx context.Context, settlements []store.Settlemen
 	if len(settlements) == 0 {
 		return nil
 	}
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		for _, st := range settlements {
 			if _, err := outboxQueue.settle(ctx, tx, st, true); err != nil {
 				return fmt.Errorf("seq %d: %w", st.Seq, err)

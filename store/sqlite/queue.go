@@ -67,7 +67,7 @@ RETURNING ` + q.returning
 
 // claim runs claimQuery in tx; the caller scans (and closes) the rows, which
 // come in no particular order.
-func (q leasedQueue) claim(ctx context.Context, tx *sql.Tx, now time.Time, limit int, lease time.Duration) (*sql.Rows, error) {
+func (q leasedQueue) claim(ctx context.Context, tx writeTx, now time.Time, limit int, lease time.Duration) (*sql.Rows, error) {
 	n := toNanos(now)
 	return tx.QueryContext(ctx, q.claimQuery(), toNanos(now.Add(lease)), n, n, limit)
 }
@@ -75,7 +75,7 @@ func (q leasedQueue) claim(ctx context.Context, tx *sql.Tx, now time.Time, limit
 // settle applies st to its claimed row and returns the row's q.settled
 // column. An effect's result is recorded only by q's with a result column
 // (withResult).
-func (q leasedQueue) settle(ctx context.Context, tx *sql.Tx, st store.Settlement, withResult bool) (string, error) {
+func (q leasedQueue) settle(ctx context.Context, tx writeTx, st store.Settlement, withResult bool) (string, error) {
 	var (
 		set  string
 		args []any
@@ -108,7 +108,7 @@ func (q leasedQueue) settle(ctx context.Context, tx *sql.Tx, st store.Settlement
 // updateClaimed applies set to row seq if it is processing and, when that
 // changes nothing, tells a missing row (ErrNotFound) from one that is not
 // claimed (ErrNotClaimed).
-func (q leasedQueue) updateClaimed(ctx context.Context, tx *sql.Tx, seq int64, set string, args ...any) error {
+func (q leasedQueue) updateClaimed(ctx context.Context, tx writeTx, seq int64, set string, args ...any) error {
 	res, err := tx.ExecContext(ctx, `UPDATE `+q.table+` SET `+set+`
 		WHERE seq = ? AND state = 'processing'`, append(args, seq)...)
 	if err != nil {
@@ -126,7 +126,7 @@ func (q leasedQueue) updateClaimed(ctx context.Context, tx *sql.Tx, seq int64, s
 
 // notClaimed tells why row seq could not be settled: it is missing
 // (ErrNotFound) or not processing (ErrNotClaimed).
-func (q leasedQueue) notClaimed(ctx context.Context, tx *sql.Tx, seq int64) error {
+func (q leasedQueue) notClaimed(ctx context.Context, tx writeTx, seq int64) error {
 	var state string
 	err := tx.QueryRowContext(ctx, `SELECT state FROM `+q.table+` WHERE seq = ?`, seq).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -142,7 +142,7 @@ func (q leasedQueue) notClaimed(ctx context.Context, tx *sql.Tx, seq int64) erro
 // stay counted: a row that crashes the process is not retried for ever.
 func (q leasedQueue) release(ctx context.Context, s *Store, now time.Time) (int, error) {
 	var n int64
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE `+q.table+`
 			SET state = 'pending', lease_until = NULL, next_attempt_at = ?
 			WHERE state = 'processing'`, toNanos(now))
@@ -168,7 +168,7 @@ func (q leasedQueue) prune(ctx context.Context, s *Store, cutoff time.Time) (int
 	total := 0
 	for {
 		var n int64
-		err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 			res, err := tx.ExecContext(ctx, query, toNanos(cutoff), pruneChunk)
 			if err != nil {
 				return err

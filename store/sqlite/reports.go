@@ -27,7 +27,7 @@ func (s *Store) ReportComment(ctx context.Context, repository string, pull int, 
 
 // SaveReportComment records the comment.
 func (s *Store) SaveReportComment(ctx context.Context, c store.ReportComment) error {
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO report_comments (repository, pull_number, release_key, comment_id, body_hash)
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (repository, pull_number, release_key) DO UPDATE SET
@@ -60,7 +60,7 @@ func (s *Store) SaveSlackMessage(ctx context.Context, m store.SlackMessage) erro
 	if m.Seen == nil {
 		m.Seen = []byte{}
 	}
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO slack_messages (repository, release_key, channel_id, ts, body_hash, seen)
 			VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (repository, release_key) DO UPDATE SET

@@ -18,7 +18,7 @@ func repoKey(fullName string) string { return strings.ToLower(fullName) }
 
 // SaveCheckRun records the id of the check run named name on headSHA.
 func (s *Store) SaveCheckRun(ctx context.Context, repository, headSHA, name string, id int64, now time.Time) error {
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO check_runs (repository, head_sha, name, check_run_id, updated_at)
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (repository, head_sha, name) DO UPDATE SET
@@ -48,7 +48,7 @@ func (s *Store) CheckRun(ctx context.Context, repository, headSHA, name string) 
 
 // SaveReviewResult records a pull request head's result.
 func (s *Store) SaveReviewResult(ctx context.Context, r store.ReviewResult) error {
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO review_results
 			(repository, pull_number, head_sha, conclusion, title, evaluated_at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (repository, pull_number, head_sha) DO UPDATE SET
@@ -84,7 +84,7 @@ func (s *Store) SaveVerdicts(ctx context.Context, verdicts ...store.CommitVerdic
 	if len(verdicts) == 0 {
 		return nil
 	}
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		for _, v := range verdicts {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO commit_verdicts
 				(repository, sha, reviewed, reason, pull_number, decided_at) VALUES (?, ?, ?, ?, ?, ?)

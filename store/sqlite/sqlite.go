@@ -39,6 +39,11 @@ type Options struct {
 	// ReadConns is the number of read-only connections (default 4); reads
 	// run beside the writer thanks to WAL.
 	ReadConns int
+	// RelaxedLinger is how long a batch of the inbox's claims and
+	// settlements waits for an arrival to share its commit while
+	// deliveries are coming in (writer.go; default 5ms, negative for
+	// never).
+	RelaxedLinger time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -50,6 +55,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ReadConns <= 0 {
 		o.ReadConns = 4
+	}
+	if o.RelaxedLinger == 0 {
+		o.RelaxedLinger = 5 * time.Millisecond
 	}
 	return o
 }
@@ -66,11 +74,14 @@ func (o Options) withDefaults() Options {
 // connections and a WAL is checkpointed by a third connection
 // (checkpoint.go).
 type Store struct {
-	path     string
-	write    *sql.DB // one connection, used by the writer goroutine only
-	read     *sql.DB
-	ckpt     *sql.DB // one connection, used by the checkpointer only
-	migrator *goose.Provider
+	path  string
+	write *sql.DB // one connection: migrations, then writeConn
+	// writeConn is write's connection, held for good by the writer
+	// goroutine, which alone uses it.
+	writeConn *sql.Conn
+	read      *sql.DB
+	ckpt      *sql.DB // one connection, used by the checkpointer only
+	migrator  *goose.Provider
 
 	maxBatch   int
 	jobs       chan *job
@@ -82,6 +93,14 @@ type Store struct {
 	// Batches committed without fsync (writer.go), for tests.
 	relaxedBatches atomic.Int64
 	syncMode       int8 // the write connection's synchronous; writer goroutine only
+	// beforeBatch, when set before the first write, is called by the
+	// writer before each batch (tests: hold the writer).
+	beforeBatch func()
+	// relaxedLinger is Options.RelaxedLinger; lastDurable is when the
+	// writer last committed a batch with fsync (writer goroutine only).
+	relaxedLinger time.Duration
+	lastDurable   time.Time
+	lingered      atomic.Int64 // batches that waited, for tests
 
 	walSince      int64 // bytes written since the last checkpoint kick; writer goroutine only
 	ckptKick      chan struct{}
@@ -166,6 +185,20 @@ func openDB(ctx context.Context, path string, opts Options) (_ *Store, err error
 	if err != nil {
 		return nil, err
 	}
+	writeConn, err := write.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("take the write connection: %w", err)
+	}
+	// The writer holds that one for good; a second serves the migrator
+	// (SchemaVersion, tests going back to an older schema), seldom, and
+	// waits its turn for the write lock like another process would.
+	write.SetMaxOpenConns(2)
+	write.SetMaxIdleConns(2)
+	defer func() {
+		if err != nil {
+			_ = writeConn.Close()
+		}
+	}()
 	// Opened after the writer: the file exists and is in WAL mode.
 	read, err := open(opts.ReadConns, url.Values{"_query_only": {"on"}})
 	if err != nil {
@@ -177,17 +210,19 @@ func openDB(ctx context.Context, path string, opts Options) (_ *Store, err error
 	}
 
 	s := &Store{
-		path:       path,
-		write:      write,
-		read:       read,
-		ckpt:       ckpt,
-		migrator:   migrator,
-		maxBatch:   opts.MaxBatch,
-		jobs:       make(chan *job, opts.MaxBatch),
-		closing:    make(chan struct{}),
-		writerDone: make(chan struct{}),
-		ckptKick:   make(chan struct{}, 1),
-		ckptDone:   make(chan struct{}),
+		path:          path,
+		write:         write,
+		writeConn:     writeConn,
+		read:          read,
+		ckpt:          ckpt,
+		migrator:      migrator,
+		maxBatch:      opts.MaxBatch,
+		relaxedLinger: opts.RelaxedLinger,
+		jobs:          make(chan *job, opts.MaxBatch),
+		closing:       make(chan struct{}),
+		writerDone:    make(chan struct{}),
+		ckptKick:      make(chan struct{}, 1),
+		ckptDone:      make(chan struct{}),
 	}
 	go s.runWriter()
 	go s.runCheckpointer()
@@ -221,7 +256,12 @@ func (c connector) driver() *sqlite3.SQLiteDriver {
 // Ping checks that the database answers, through the write and the read
 // connections.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.write.PingContext(ctx); err != nil {
+	// Through the writer, which holds the write connection: this also
+	// shows the writer is alive.
+	if err := s.submitJob(ctx, 0, true, func(ctx context.Context, tx writeTx) error {
+		var one int
+		return tx.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+	}); err != nil {
 		return fmt.Errorf("ping sqlite database %q (write): %w", s.path, err)
 	}
 	if err := s.read.PingContext(ctx); err != nil {
@@ -249,7 +289,7 @@ func (s *Store) Close() error {
 		<-s.ckptDone
 		// The write connection last: closing the last connection checkpoints
 		// and removes the WAL.
-		s.closeErr = errors.Join(s.ckpt.Close(), s.read.Close(), s.write.Close())
+		s.closeErr = errors.Join(s.ckpt.Close(), s.read.Close(), s.writeConn.Close(), s.write.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("close sqlite database %q: %w", s.path, s.closeErr)
 		}

@@ -69,7 +69,9 @@ func TestOpenSetsPragmas(t *testing.T) {
 		{"busy_timeout", "5000"},
 	} {
 		var got string
-		if err := s.write.QueryRow("PRAGMA " + tc.pragma).Scan(&got); err != nil {
+		if err := s.inWriteTx(context.Background(), func(ctx context.Context, tx writeTx) error {
+			return tx.QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got)
+		}); err != nil {
 			t.Fatalf("PRAGMA %s: %v", tc.pragma, err)
 		}
 		if got != tc.want {

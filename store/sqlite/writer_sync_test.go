@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 
 // synchronousIn reads the write connection's synchronous setting from inside
 // a job: 2 is FULL (fsync at each commit), 1 NORMAL.
-func synchronousIn(ctx context.Context, tx *sql.Tx, into *int) error {
+func synchronousIn(ctx context.Context, tx writeTx, into *int) error {
 	return tx.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(into)
 }
 
@@ -68,7 +67,7 @@ func TestInboxClaimsAndSettlementsAloneSkipTheFsync(t *testing.T) {
 		if relaxed {
 			submit = s.inRelaxedTx
 		}
-		if err := submit(ctx, func(ctx context.Context, tx *sql.Tx) error { return synchronousIn(ctx, tx, &got) }); err != nil {
+		if err := submit(ctx, func(ctx context.Context, tx writeTx) error { return synchronousIn(ctx, tx, &got) }); err != nil {
 			t.Fatal(err)
 		}
 		if want := map[bool]int{false: 2, true: 1}[relaxed]; got != want {
@@ -87,7 +86,7 @@ func TestRelaxedJobBatchedWithAnArrivalIsFsynced(t *testing.T) {
 	got := make(chan int, 1)
 	errs := make(chan error, 2)
 	go func() {
-		errs <- s.inRelaxedTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		errs <- s.inRelaxedTx(ctx, func(ctx context.Context, tx writeTx) error {
 			var v int
 			err := synchronousIn(ctx, tx, &v)
 			got <- v
@@ -124,7 +123,7 @@ func TestLoneFailedJobLeavesNothing(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	failure := errors.New("refused half way")
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_heads (repository, seq) VALUES ('o/r', 1)`); err != nil {
 			return err
 		}
@@ -134,7 +133,7 @@ func TestLoneFailedJobLeavesNothing(t *testing.T) {
 		t.Fatalf("inWriteTx = %v, want the job's failure", err)
 	}
 	var n int
-	if err := s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	if err := s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM inbox_heads`).Scan(&n)
 	}); err != nil {
 		t.Fatalf("the next job: %v", err)

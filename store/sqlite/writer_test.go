@@ -2,10 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,29 +13,28 @@ import (
 	"github.com/wavegate/wavegate/store/storetest"
 )
 
-// holdWriter takes the only write connection so that the Enqueue writer,
-// once it has taken a first "plug" delivery, waits for it; whatever is
-// enqueued meanwhile queues up and is committed as one batch after release.
-// It returns the plug's result channel and the release function.
+// holdWriter holds the writer once it has taken a first "plug" delivery
+// into a batch; whatever is enqueued meanwhile queues up and is committed
+// as one batch after release. It returns the plug's result channel and the
+// release function.
 func holdWriter(t *testing.T, s *Store) (plug <-chan error, release func()) {
 	t.Helper()
-	tx, err := s.write.BeginTx(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
+	taken, released := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.beforeBatch = func() {
+		once.Do(func() {
+			close(taken)
+			<-released
+		})
 	}
-	waitsBefore := s.write.Stats().WaitCount
 	done := make(chan error, 1)
 	go func() {
 		_, err := s.Enqueue(context.Background(), storetest.NewDelivery("plug", "plug/plug", storetest.At(0)))
 		done <- err
 	}()
-	// The writer has taken the plug once it waits for the connection.
-	spinUntil(t, "the writer takes the plug", func() bool { return s.write.Stats().WaitCount > waitsBefore })
-	return done, func() {
-		if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-			t.Error(err)
-		}
-	}
+	<-taken
+	var releaseOnce sync.Once
+	return done, func() { releaseOnce.Do(func() { close(released) }) }
 }
 
 func waitQueued(t *testing.T, s *Store, n int) {
@@ -107,7 +106,7 @@ func TestFailedJobRollsBackAlone(t *testing.T) {
 	}()
 	waitQueued(t, s, 1)
 	go func() {
-		results <- s.inWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		results <- s.inWriteTx(ctx, func(ctx context.Context, tx writeTx) error {
 			if _, err := tx.ExecContext(ctx, insertDelivery, "partial", "push", "", 1, "o/r", 0, 0, []byte{}); err != nil {
 				return err
 			}
@@ -154,7 +153,7 @@ func TestWriterSkipsJobOfCancelledCaller(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	ran := false
-	j := &job{ctx: ctx, done: make(chan error, 1), run: func(context.Context, *sql.Tx) error {
+	j := &job{ctx: ctx, done: make(chan error, 1), run: func(context.Context, writeTx) error {
 		ran = true
 		return nil
 	}}
