@@ -9,8 +9,14 @@ import "context"
 // instead: a PASSIVE checkpoint runs beside the writer, which keeps appending
 // to the WAL and rewinds it once everything was copied.
 
-// checkpointBytes is about SQLite's own autocheckpoint threshold (1000 pages).
-const checkpointBytes = 4 << 20
+// checkpointBytes is a quarter of SQLite's own autocheckpoint threshold
+// (1000 pages). A checkpoint ends with an fsync of the database file, which
+// the disk works through before the next commit's fsync of the WAL: the
+// more it copied, the longer the arrivals committed meanwhile wait for
+// their 202. At 500 deliveries/s the intake's p99 was 16-19 ms with 4 MiB,
+// 9-12 ms with 2 MiB and 6-8 ms with 1 MiB (and with 256 or 512 KiB), for
+// the same CPU (BENCHMARKS.md, issue 10).
+const checkpointBytes = 1 << 20
 
 // noteWAL is called by the writer after each commit with an estimate of what
 // it wrote, and wakes the checkpointer every checkpointBytes.
