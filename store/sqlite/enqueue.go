@@ -50,7 +50,7 @@ func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (store.Enqueued, 
 	var out store.Enqueued
 	// The row, its index entries and WAL frame headers: about 1 KiB beyond
 	// the payload.
-	err := s.submit(ctx, int64(len(d.Payload))+1<<10, func(ctx context.Context, tx writeTx) error {
+	err := s.submitArrival(ctx, int64(len(d.Payload))+1<<10, func(ctx context.Context, tx writeTx) error {
 		res, err := tx.ExecContext(ctx, insertDelivery, d.ID, d.Event, d.Action, d.InstallationID,
 			d.Repository, toNanos(d.ReceivedAt), toNanos(d.ReceivedAt))
 		if err != nil {

@@ -41,8 +41,8 @@ type Options struct {
 	ReadConns int
 	// RelaxedLinger is how long a batch of the inbox's claims and
 	// settlements waits for an arrival to share its commit while
-	// deliveries are coming in (writer.go; default 5ms, negative for
-	// never).
+	// deliveries arrive closer together than that (writer.go; default
+	// 5ms, negative for never).
 	RelaxedLinger time.Duration
 }
 
@@ -96,10 +96,12 @@ type Store struct {
 	// beforeBatch, when set before the first write, is called by the
 	// writer before each batch (tests: hold the writer).
 	beforeBatch func()
-	// relaxedLinger is Options.RelaxedLinger; lastDurable is when the
-	// writer last committed a batch with fsync (writer goroutine only).
+	// relaxedLinger is Options.RelaxedLinger; lastArrival is when the
+	// writer last committed an arrival, arrivalGap the time since the one
+	// before (writer goroutine only).
 	relaxedLinger time.Duration
-	lastDurable   time.Time
+	lastArrival   time.Time
+	arrivalGap    time.Duration
 	lingered      atomic.Int64 // batches that waited, for tests
 
 	walSince      int64 // bytes written since the last checkpoint kick; writer goroutine only
@@ -258,7 +260,7 @@ func (c connector) driver() *sqlite3.SQLiteDriver {
 func (s *Store) Ping(ctx context.Context) error {
 	// Through the writer, which holds the write connection: this also
 	// shows the writer is alive.
-	if err := s.submitJob(ctx, 0, true, func(ctx context.Context, tx writeTx) error {
+	if err := s.inRelaxedTx(ctx, func(ctx context.Context, tx writeTx) error {
 		var one int
 		return tx.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
 	}); err != nil {

@@ -67,6 +67,7 @@ type job struct {
 	// walBytes estimates what the job adds to the WAL, to pace checkpoints.
 	walBytes int64
 	relaxed  bool // may be committed without fsync (see above)
+	arrival  bool // a delivery's arrival, which relaxed batches wait for (linger)
 	state    atomic.Int32
 	done     chan error // buffered: the writer never blocks on an answer
 }
@@ -79,21 +80,22 @@ const smallWrite = 4 << 10
 // other callers' jobs but sees only its own savepoint's failure. A caller
 // whose ctx ends before its job is taken gets ctx's error and fn never runs.
 func (s *Store) inWriteTx(ctx context.Context, fn func(ctx context.Context, tx writeTx) error) error {
-	return s.submitJob(ctx, smallWrite, false, fn)
+	return s.submitJob(ctx, &job{run: fn, walBytes: smallWrite})
 }
 
 // inRelaxedTx is inWriteTx for a job whose loss to a power failure only
 // repeats work (see above): the inbox's claims and settlements, never an
 // arrival, an effect's claim (its idempotency key) or a decision.
 func (s *Store) inRelaxedTx(ctx context.Context, fn func(ctx context.Context, tx writeTx) error) error {
-	return s.submitJob(ctx, smallWrite, true, fn)
+	return s.submitJob(ctx, &job{run: fn, walBytes: smallWrite, relaxed: true})
 }
 
-func (s *Store) submit(ctx context.Context, walBytes int64, fn func(ctx context.Context, tx writeTx) error) error {
-	return s.submitJob(ctx, walBytes, false, fn)
+// submitArrival is inWriteTx for a delivery's arrival, of about walBytes.
+func (s *Store) submitArrival(ctx context.Context, walBytes int64, fn func(ctx context.Context, tx writeTx) error) error {
+	return s.submitJob(ctx, &job{run: fn, walBytes: walBytes, arrival: true})
 }
 
-func (s *Store) submitJob(ctx context.Context, walBytes int64, relaxed bool, fn func(ctx context.Context, tx writeTx) error) error {
+func (s *Store) submitJob(ctx context.Context, j *job) error {
 	select {
 	case <-s.closing:
 		return store.ErrClosed
@@ -102,7 +104,7 @@ func (s *Store) submitJob(ctx context.Context, walBytes int64, relaxed bool, fn 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	j := &job{ctx: ctx, run: fn, walBytes: walBytes, relaxed: relaxed, done: make(chan error, 1)}
+	j.ctx, j.done = ctx, make(chan error, 1)
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():
@@ -165,11 +167,13 @@ func (s *Store) runWriter() {
 // rate of arrivals a delivery is then stored, claimed and settled for one
 // commit instead of three: each commit is a round of system calls (a page
 // written per call, locks), a third of a delivery's CPU on a virtual
-// machine. It lingers only while such jobs are coming, one within the last
-// relaxedLinger: with no intake (a backlog draining, a quiet night) there is
-// nothing to wait for, and a claim or a settlement is committed at once.
+// machine. It lingers only while deliveries arrive closer together than
+// relaxedLinger, the last two and the last one until now: when they are
+// sparser (a quiet day, commands sent one by one) the next is unlikely to
+// come in time and waiting would only delay the work, and with none coming
+// (a backlog draining) there is nothing to wait for.
 func (s *Store) linger(batch []*job) []*job {
-	if s.relaxedLinger <= 0 || time.Since(s.lastDurable) > s.relaxedLinger {
+	if s.relaxedLinger <= 0 || s.arrivalGap > s.relaxedLinger || time.Since(s.lastArrival) > s.relaxedLinger {
 		return batch
 	}
 	for _, j := range batch {
@@ -263,9 +267,8 @@ func (s *Store) commitBatch(batch []*job) {
 		s.batchedJobs.Add(int64(len(live)))
 		if relaxed {
 			s.relaxedBatches.Add(1)
-		} else {
-			s.lastDurable = time.Now()
 		}
+		s.noteArrivals(live)
 		var walBytes int64
 		for _, j := range live {
 			walBytes += j.walBytes
@@ -277,6 +280,19 @@ func (s *Store) commitBatch(batch []*job) {
 			j.done <- errs[i]
 		} else {
 			j.done <- err
+		}
+	}
+}
+
+// noteArrivals keeps the time of the last committed arrival and its gap to
+// the one before, for linger.
+func (s *Store) noteArrivals(committed []*job) {
+	for _, j := range committed {
+		if j.arrival {
+			now := time.Now()
+			s.arrivalGap = now.Sub(s.lastArrival)
+			s.lastArrival = now
+			return
 		}
 	}
 }

@@ -35,12 +35,14 @@ func relaxedProbe(s *Store) (sync <-chan int, done <-chan error) {
 	return syncc, errc
 }
 
-// While deliveries arrive, a claim or a settlement waits for the next
-// arrival and is committed with it: one commit, with its fsync, for both.
+// While deliveries arrive close together, a claim or a settlement waits
+// for the next arrival and is committed with it: one commit, with its
+// fsync, for both.
 func TestRelaxedJobRidesOnTheNextArrival(t *testing.T) {
 	ctx := context.Background()
 	// Long enough that only the arrival can end the wait.
 	s := openLingering(t, time.Hour)
+	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
 	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
 
 	batchesBefore := s.batches.Load()
@@ -66,22 +68,34 @@ func TestRelaxedJobRidesOnTheNextArrival(t *testing.T) {
 	}
 }
 
-// With nothing arriving (a backlog draining, a quiet night) a relaxed job
-// has nothing to wait for and is committed at once, without fsync.
-func TestRelaxedJobWithNoArrivalsIsCommittedAtOnce(t *testing.T) {
+// With nothing arriving (a backlog draining) or deliveries arriving further
+// apart than the linger (a quiet day, commands sent one by one) a relaxed
+// job has nothing to wait for and is committed at once, without fsync.
+func TestRelaxedJobWithNoArrivalsComingIsCommittedAtOnce(t *testing.T) {
+	const linger = time.Hour
 	for _, tc := range []struct {
-		name       string
-		lastArrive func(s *Store)
+		name     string
+		arrivals func(t *testing.T, s *Store)
 	}{
-		{"nothing committed since start", func(*Store) {}},
-		{"the last arrival longer ago than the linger", func(s *Store) {
+		{"nothing arrived since start", func(*testing.T, *Store) {}},
+		{"a single arrival: no pace known", func(t *testing.T, s *Store) {
+			storetest.MustEnqueue(t, s, storetest.NewDelivery("only", "o/r", storetest.At(0)))
+		}},
+		{"the last arrival longer ago than the linger", func(t *testing.T, s *Store) {
+			storetest.MustEnqueue(t, s, storetest.NewDelivery("one", "o/r", storetest.At(0)))
+			storetest.MustEnqueue(t, s, storetest.NewDelivery("two", "o/r", storetest.At(0)))
 			// Read by the writer only after the job below is sent to it.
-			s.lastDurable = time.Now().Add(-2 * time.Hour)
+			s.lastArrival = time.Now().Add(-2 * linger)
+		}},
+		{"arrivals further apart than the linger", func(t *testing.T, s *Store) {
+			storetest.MustEnqueue(t, s, storetest.NewDelivery("one", "o/r", storetest.At(0)))
+			s.lastArrival = time.Now().Add(-2 * linger)
+			storetest.MustEnqueue(t, s, storetest.NewDelivery("two", "o/r", storetest.At(0)))
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := openLingering(t, time.Hour)
-			tc.lastArrive(s)
+			s := openLingering(t, linger)
+			tc.arrivals(t, s)
 			sync, done := relaxedProbe(s)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -91,10 +105,13 @@ func TestRelaxedJobWithNoArrivalsIsCommittedAtOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 			case <-ctx.Done():
-				t.Fatal("a relaxed job with no arrivals coming was held back")
+				t.Fatal("a relaxed job with no arrival likely to come was held back")
 			}
 			if v := <-sync; v != 1 {
 				t.Errorf("synchronous = %d, want 1 (NORMAL)", v)
+			}
+			if n := s.lingered.Load(); n != 0 {
+				t.Errorf("lingered %d times, want never", n)
 			}
 		})
 	}
@@ -103,6 +120,7 @@ func TestRelaxedJobWithNoArrivalsIsCommittedAtOnce(t *testing.T) {
 // A lingering batch does not hold up Close: it is committed and answered.
 func TestCloseCommitsALingeringBatch(t *testing.T) {
 	s := openLingering(t, time.Hour)
+	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
 	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
 	_, done := relaxedProbe(s)
 	spinUntil(t, "the writer lingers", func() bool { return s.lingered.Load() == 1 })
@@ -117,6 +135,7 @@ func TestCloseCommitsALingeringBatch(t *testing.T) {
 // A negative linger turns lingering off.
 func TestNegativeLingerNeverWaits(t *testing.T) {
 	s := openLingering(t, -1)
+	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
 	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
 	sync, done := relaxedProbe(s)
 	if err := <-done; err != nil {
