@@ -83,29 +83,18 @@ func TestRelaxedJobBatchedWithAnArrivalIsFsynced(t *testing.T) {
 	s := openTest(t)
 	plug, release := holdWriter(t, s)
 
-	got := make(chan int, 1)
-	errs := make(chan error, 2)
-	go func() {
-		errs <- s.inRelaxedTx(ctx, func(ctx context.Context, tx writeTx) error {
-			var v int
-			err := synchronousIn(ctx, tx, &v)
-			got <- v
-			return err
-		})
-	}()
+	got, relaxedDone := relaxedProbe(s)
 	waitQueued(t, s, 1)
+	arrived := make(chan error, 1)
 	go func() {
 		_, err := s.Enqueue(ctx, storetest.NewDelivery("arrival", "o/r", storetest.At(0)))
-		errs <- err
+		arrived <- err
 	}()
 	waitQueued(t, s, 2)
 	batchesBefore := s.batches.Load()
 	release()
-	if err := <-plug; err != nil {
-		t.Fatal(err)
-	}
-	for range 2 {
-		if err := <-errs; err != nil {
+	for _, done := range []<-chan error{plug, relaxedDone, arrived} {
+		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
 	}
