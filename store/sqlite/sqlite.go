@@ -75,7 +75,7 @@ func (o Options) withDefaults() Options {
 // (checkpoint.go).
 type Store struct {
 	path  string
-	write *sql.DB // one connection: migrations, then writeConn
+	write *sql.DB // writeConn, and a second connection for the migrator
 	// writeConn is write's connection, held for good by the writer
 	// goroutine, which alone uses it.
 	writeConn *sql.Conn
