@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -173,7 +172,7 @@ func (s *Store) runWriter() {
 // come in time and waiting would only delay the work, and with none coming
 // (a backlog draining) there is nothing to wait for.
 func (s *Store) linger(batch []*job) []*job {
-	if s.relaxedLinger <= 0 || s.arrivalGap > s.relaxedLinger || time.Since(s.lastArrival) > s.relaxedLinger {
+	if s.relaxedLinger <= 0 || s.arrivalGap > s.relaxedLinger || s.clock.Now().Sub(s.lastArrival) > s.relaxedLinger {
 		return batch
 	}
 	for _, j := range batch {
@@ -182,13 +181,13 @@ func (s *Store) linger(batch []*job) []*job {
 		}
 	}
 	s.lingered.Add(1)
-	t := time.NewTimer(s.relaxedLinger)
+	t := s.clock.NewTimer(s.relaxedLinger)
 	defer t.Stop()
 	for len(batch) < s.maxBatch {
 		select {
 		case <-s.closing:
 			return batch
-		case <-t.C:
+		case <-t.C():
 			return batch
 		case j := <-s.jobs:
 			batch = append(batch, j)
@@ -289,7 +288,7 @@ func (s *Store) commitBatch(batch []*job) {
 func (s *Store) noteArrivals(committed []*job) {
 	for _, j := range committed {
 		if j.arrival {
-			now := time.Now()
+			now := s.clock.Now()
 			s.arrivalGap = now.Sub(s.lastArrival)
 			s.lastArrival = now
 			return

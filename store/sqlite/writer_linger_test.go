@@ -6,18 +6,30 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/store/storetest"
 )
 
-// openLingering opens a store whose relaxed batches wait up to linger.
-func openLingering(t *testing.T, linger time.Duration) *Store {
+const testLinger = 5 * time.Millisecond
+
+// openLingering opens a store whose relaxed batches wait up to linger on a
+// fake clock, which only the test moves: arrivals a test makes in a row are
+// zero apart, and a linger ends only when the test says so.
+func openLingering(t *testing.T, linger time.Duration) (*Store, *clock.Fake) {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "wavegate.db"), Options{RelaxedLinger: linger})
+	clk := clock.NewFake(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "wavegate.db"), Options{RelaxedLinger: linger, Clock: clk})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return s, clk
+}
+
+// awaitLinger returns once the writer waits on its linger timer.
+func awaitLinger(t *testing.T, s *Store, clk *clock.Fake) {
+	t.Helper()
+	spinUntil(t, "the writer lingers", func() bool { return s.lingered.Load() == 1 && clk.Waiters() == 1 })
 }
 
 // relaxedProbe submits a relaxed job that reports the synchronous setting
@@ -40,14 +52,15 @@ func relaxedProbe(s *Store) (sync <-chan int, done <-chan error) {
 // fsync, for both.
 func TestRelaxedJobRidesOnTheNextArrival(t *testing.T) {
 	ctx := context.Background()
-	// Long enough that only the arrival can end the wait.
-	s := openLingering(t, time.Hour)
+	s, clk := openLingering(t, testLinger)
 	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
 	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
 
 	batchesBefore := s.batches.Load()
 	sync, done := relaxedProbe(s)
-	spinUntil(t, "the writer lingers", func() bool { return s.lingered.Load() == 1 })
+	awaitLinger(t, s, clk)
+	// Not yet the whole linger: the arrival, not the timer, ends the wait.
+	clk.Advance(testLinger - time.Millisecond)
 	select {
 	case err := <-done:
 		t.Fatalf("the relaxed job was committed alone (%v) while arrivals were coming", err)
@@ -72,30 +85,28 @@ func TestRelaxedJobRidesOnTheNextArrival(t *testing.T) {
 // apart than the linger (a quiet day, commands sent one by one) a relaxed
 // job has nothing to wait for and is committed at once, without fsync.
 func TestRelaxedJobWithNoArrivalsComingIsCommittedAtOnce(t *testing.T) {
-	const linger = time.Hour
 	for _, tc := range []struct {
 		name     string
-		arrivals func(t *testing.T, s *Store)
+		arrivals func(t *testing.T, s *Store, clk *clock.Fake)
 	}{
-		{"nothing arrived since start", func(*testing.T, *Store) {}},
-		{"a single arrival: no pace known", func(t *testing.T, s *Store) {
+		{"nothing arrived since start", func(*testing.T, *Store, *clock.Fake) {}},
+		{"a single arrival: no pace known", func(t *testing.T, s *Store, _ *clock.Fake) {
 			storetest.MustEnqueue(t, s, storetest.NewDelivery("only", "o/r", storetest.At(0)))
 		}},
-		{"the last arrival longer ago than the linger", func(t *testing.T, s *Store) {
+		{"the last arrival longer ago than the linger", func(t *testing.T, s *Store, clk *clock.Fake) {
 			storetest.MustEnqueue(t, s, storetest.NewDelivery("one", "o/r", storetest.At(0)))
 			storetest.MustEnqueue(t, s, storetest.NewDelivery("two", "o/r", storetest.At(0)))
-			// Read by the writer only after the job below is sent to it.
-			s.lastArrival = time.Now().Add(-2 * linger)
+			clk.Advance(testLinger + time.Millisecond)
 		}},
-		{"arrivals further apart than the linger", func(t *testing.T, s *Store) {
+		{"arrivals further apart than the linger", func(t *testing.T, s *Store, clk *clock.Fake) {
 			storetest.MustEnqueue(t, s, storetest.NewDelivery("one", "o/r", storetest.At(0)))
-			s.lastArrival = time.Now().Add(-2 * linger)
+			clk.Advance(testLinger + time.Millisecond)
 			storetest.MustEnqueue(t, s, storetest.NewDelivery("two", "o/r", storetest.At(0)))
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := openLingering(t, linger)
-			tc.arrivals(t, s)
+			s, clk := openLingering(t, testLinger)
+			tc.arrivals(t, s, clk)
 			sync, done := relaxedProbe(s)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -119,11 +130,11 @@ func TestRelaxedJobWithNoArrivalsComingIsCommittedAtOnce(t *testing.T) {
 
 // A lingering batch does not hold up Close: it is committed and answered.
 func TestCloseCommitsALingeringBatch(t *testing.T) {
-	s := openLingering(t, time.Hour)
+	s, clk := openLingering(t, testLinger)
 	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
 	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
 	_, done := relaxedProbe(s)
-	spinUntil(t, "the writer lingers", func() bool { return s.lingered.Load() == 1 })
+	awaitLinger(t, s, clk)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +145,7 @@ func TestCloseCommitsALingeringBatch(t *testing.T) {
 
 // A negative linger turns lingering off.
 func TestNegativeLingerNeverWaits(t *testing.T) {
-	s := openLingering(t, -1)
+	s, _ := openLingering(t, -1)
 	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
 	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
 	sync, done := relaxedProbe(s)
@@ -143,5 +154,51 @@ func TestNegativeLingerNeverWaits(t *testing.T) {
 	}
 	if v := <-sync; v != 1 {
 		t.Errorf("synchronous = %d, want 1 (NORMAL, committed alone)", v)
+	}
+}
+
+// When no arrival comes within the linger, the batch is committed on its
+// own, without fsync, once the linger is over.
+func TestLingerEndsWithoutAnArrival(t *testing.T) {
+	s, clk := openLingering(t, testLinger)
+	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
+	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
+	batchesBefore := s.batches.Load()
+	sync, done := relaxedProbe(s)
+	awaitLinger(t, s, clk)
+	clk.Advance(testLinger)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second): // a guard: the commit follows the clock at once
+		t.Fatal("the batch still waits once the linger is over")
+	}
+	if v := <-sync; v != 1 {
+		t.Errorf("synchronous = %d, want 1 (NORMAL, committed alone)", v)
+	}
+	if n := s.batches.Load() - batchesBefore; n != 1 {
+		t.Errorf("%d batches, want 1", n)
+	}
+}
+
+// A health check through the writer answers at once, even while a batch
+// lingers for the next arrival, and takes that batch with it.
+func TestPingDoesNotWaitForALingeringBatch(t *testing.T) {
+	s, clk := openLingering(t, testLinger)
+	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
+	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
+	_, done := relaxedProbe(s)
+	awaitLinger(t, s, clk)
+	// Far beyond what the ping needs, so that a ping waiting on the fake
+	// clock fails rather than hangs.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("the lingering job: %v, want committed with the ping", err)
 	}
 }
