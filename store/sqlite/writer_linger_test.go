@@ -26,10 +26,21 @@ func openLingering(t *testing.T, linger time.Duration) (*Store, *clock.Fake) {
 	return s, clk
 }
 
-// awaitLinger returns once the writer waits on its linger timer.
-func awaitLinger(t *testing.T, s *Store, clk *clock.Fake) {
+// arriveTwice stores two deliveries in a row: the writer knows their pace,
+// zero apart on the fake clock, and lingers after them.
+func arriveTwice(t *testing.T, s *Store) {
 	t.Helper()
+	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
+	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
+}
+
+// lingeringProbe is relaxedProbe, returning once the writer waits on its
+// linger timer with the probe's batch.
+func lingeringProbe(t *testing.T, s *Store, clk *clock.Fake) (sync <-chan int, done <-chan error) {
+	t.Helper()
+	sync, done = relaxedProbe(s)
 	spinUntil(t, "the writer lingers", func() bool { return s.lingered.Load() == 1 && clk.Waiters() == 1 })
+	return sync, done
 }
 
 // relaxedProbe submits a relaxed job that reports the synchronous setting
@@ -53,12 +64,9 @@ func relaxedProbe(s *Store) (sync <-chan int, done <-chan error) {
 func TestRelaxedJobRidesOnTheNextArrival(t *testing.T) {
 	ctx := context.Background()
 	s, clk := openLingering(t, testLinger)
-	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
-	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
-
+	arriveTwice(t, s)
 	batchesBefore := s.batches.Load()
-	sync, done := relaxedProbe(s)
-	awaitLinger(t, s, clk)
+	sync, done := lingeringProbe(t, s, clk)
 	// Not yet the whole linger: the arrival, not the timer, ends the wait.
 	clk.Advance(testLinger - time.Millisecond)
 	select {
@@ -131,10 +139,8 @@ func TestRelaxedJobWithNoArrivalsComingIsCommittedAtOnce(t *testing.T) {
 // A lingering batch does not hold up Close: it is committed and answered.
 func TestCloseCommitsALingeringBatch(t *testing.T) {
 	s, clk := openLingering(t, testLinger)
-	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
-	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
-	_, done := relaxedProbe(s)
-	awaitLinger(t, s, clk)
+	arriveTwice(t, s)
+	_, done := lingeringProbe(t, s, clk)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -146,8 +152,7 @@ func TestCloseCommitsALingeringBatch(t *testing.T) {
 // A negative linger turns lingering off.
 func TestNegativeLingerNeverWaits(t *testing.T) {
 	s, _ := openLingering(t, -1)
-	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
-	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
+	arriveTwice(t, s)
 	sync, done := relaxedProbe(s)
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -161,11 +166,9 @@ func TestNegativeLingerNeverWaits(t *testing.T) {
 // own, without fsync, once the linger is over.
 func TestLingerEndsWithoutAnArrival(t *testing.T) {
 	s, clk := openLingering(t, testLinger)
-	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
-	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
+	arriveTwice(t, s)
 	batchesBefore := s.batches.Load()
-	sync, done := relaxedProbe(s)
-	awaitLinger(t, s, clk)
+	sync, done := lingeringProbe(t, s, clk)
 	clk.Advance(testLinger)
 	select {
 	case err := <-done:
@@ -187,10 +190,8 @@ func TestLingerEndsWithoutAnArrival(t *testing.T) {
 // lingers for the next arrival, and takes that batch with it.
 func TestPingDoesNotWaitForALingeringBatch(t *testing.T) {
 	s, clk := openLingering(t, testLinger)
-	storetest.MustEnqueue(t, s, storetest.NewDelivery("zeroth", "o/r", storetest.At(0)))
-	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
-	_, done := relaxedProbe(s)
-	awaitLinger(t, s, clk)
+	arriveTwice(t, s)
+	_, done := lingeringProbe(t, s, clk)
 	// Far beyond what the ping needs, so that a ping waiting on the fake
 	// clock fails rather than hangs.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
