@@ -4,5 +4,6 @@
 // Prometheus queries it evaluates itself (alarms.queries, alarms.compare
 // and the datapoints query) for the targets that deploy or bake. It
 // answers the planner through pipeline.AlarmSource and
-// pipeline.DatapointSource, from what it already holds.
+// pipeline.DatapointSource, from what it already holds; its Feed connects
+// these sources to the engine, planning a pipeline again when they change.
 package alarms

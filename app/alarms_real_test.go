@@ -77,10 +77,10 @@ func (w *alarmWorld) baking() {
 		r := w.state().Release(2)
 		baking := r != nil && r.Stages["wave-1"] != nil && r.Stages["wave-1"].Targets["prod-1"] != nil &&
 			r.Stages["wave-1"].Targets["prod-1"].Phase == pipeline.PhaseFullBaking
-		if !baking || w.r.app.watchlist == nil {
+		if !baking || w.r.app.alarms.Watchlist() == nil {
 			return baking
 		}
-		watch, ok := w.r.app.watchlist.Get(w.key, "prod-1")
+		watch, ok := w.r.app.alarms.Watchlist().Get(w.key, "prod-1")
 		return ok && !watch.DeployFinishedAt.IsZero()
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wavegate/wavegate/alarms"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/fakes/githubfake"
 	"github.com/wavegate/wavegate/internal/fakes/slackfake"
@@ -242,8 +243,8 @@ func TestStaleAlertNoLongerHolds(t *testing.T) {
 	if len(w.state().Held) == 0 {
 		t.Fatal("release 1 not held by the alarm")
 	}
-	stale := w.clk.Now().Add(2*pipeline.DefaultResolveTimeout + sweepEvery)
-	w.clk.BlockUntilTimerAt(w.clk.Now().Add(sweepEvery))
+	stale := w.clk.Now().Add(2*pipeline.DefaultResolveTimeout + alarms.StaleSweepEvery)
+	w.clk.BlockUntilTimerAt(w.clk.Now().Add(alarms.StaleSweepEvery))
 	w.clk.Set(stale)
 	w.waitFor("release 1 deployed", func() bool { return slices.Contains(w.invocations(), "deploy_prod-1_full_c1") })
 	if got := w.r.app.Alerts().Stale(); len(got) != 1 {

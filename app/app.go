@@ -122,9 +122,7 @@ type App struct {
 	alertmanager    *handlers.Alertmanager
 	alertmanagerRun *handlers.AlertmanagerRun
 	alerts          *alarms.Alerts
-	alarmPipelines  *alarms.Pipelines
-	evaluator       *alarms.Evaluator // nil without --prometheus-url
-	watchlist       *alarms.Watchlist
+	alarms          *alarms.Feed
 	// live feeds the pages' live updates; its streams end when the
 	// server shuts down, which does not cancel their requests.
 	live *web.Live
@@ -132,8 +130,7 @@ type App struct {
 	// without Slack.
 	slackThreads *effects.SlackThreads
 	// links are where reports and the release pages point on GitHub.
-	links       effects.Links
-	alarmsSince time.Time
+	links effects.Links
 }
 
 // New opens the store and builds every component; nothing runs until Serve.
@@ -300,12 +297,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			log.Error("outbox worker stopped", "error", err)
 		}
 	}()
-	wg.Go(func() { a.runAlertSweeper(workCtx) })
-	wg.Go(func() {
-		if err := a.runEvaluator(workCtx); err != nil && workCtx.Err() == nil {
-			log.Error("Prometheus evaluator stopped", "error", err)
-		}
-	})
+	wg.Go(func() { a.alarms.Run(workCtx) })
 	a.runSocketMode(workCtx, &wg)
 	if a.live != nil {
 		srv.RegisterOnShutdown(a.live.Close)

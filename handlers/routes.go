@@ -13,8 +13,8 @@ type Handlers struct {
 	Roles         *Roles
 	Review        *ReviewGate
 	Releases      *Releases
-	// CheckRunAction answers the buttons on Wavegate's check runs.
-	CheckRunAction EventHandler
+	// Buttons answers the buttons on Wavegate's deploy check runs.
+	Buttons *DeployButtons
 	// Comments runs /deploy lines of pull-request comments.
 	Comments *Comments
 	// Unhandled receives the events Wavegate subscribes to whose features
@@ -55,7 +55,7 @@ func (h Handlers) Routes() []Route {
 
 		{"push", nil, h.push},
 		{"deployment_status", []string{"created"}, h.Releases.onDeploymentStatus},
-		{"check_run", []string{"requested_action"}, h.CheckRunAction},
+		{"check_run", []string{"requested_action"}, h.Buttons.onCheckRunAction},
 
 		// Only new comments command: an edit could otherwise run a line
 		// again, or one that was never there when people read the thread.
@@ -87,8 +87,8 @@ func Register(r *Router, h Handlers) error {
 		return errors.New("route table: the review gate is not set")
 	case h.Releases == nil:
 		return errors.New("route table: the releases handler is not set")
-	case h.CheckRunAction == nil:
-		return errors.New("route table: the check run action handler is not set")
+	case h.Buttons == nil:
+		return errors.New("route table: the deploy check buttons handler is not set")
 	case h.Comments == nil:
 		return errors.New("route table: the comment commands handler is not set")
 	case h.Unhandled == nil:
@@ -106,6 +106,12 @@ func Register(r *Router, h Handlers) error {
 	}
 	if h.Comments.Logger == nil {
 		h.Comments.Logger = discard
+	}
+	if h.Buttons.Logger == nil {
+		h.Buttons.Logger = discard
+	}
+	if h.Buttons.Notify == nil {
+		h.Buttons.Notify = func() {}
 	}
 	if h.Comments.Notify == nil {
 		h.Comments.Notify = func() {}

@@ -24,7 +24,7 @@ func tableHandlers() Handlers {
 	none := func(context.Context, Event) error { return nil }
 	return Handlers{
 		Installations: &Installations{}, Roles: &Roles{}, Review: &ReviewGate{}, Releases: &Releases{},
-		CheckRunAction: none, Comments: &Comments{}, Unhandled: none,
+		Buttons: &DeployButtons{}, Comments: &Comments{}, Unhandled: none,
 	}
 }
 
@@ -67,13 +67,13 @@ func TestRouteTable(t *testing.T) {
 
 func TestRegisterRefusesAMissingHandler(t *testing.T) {
 	for name, unset := range map[string]func(*Handlers){
-		"installations":    func(h *Handlers) { h.Installations = nil },
-		"roles":            func(h *Handlers) { h.Roles = nil },
-		"review gate":      func(h *Handlers) { h.Review = nil },
-		"releases":         func(h *Handlers) { h.Releases = nil },
-		"check run action": func(h *Handlers) { h.CheckRunAction = nil },
-		"comment commands": func(h *Handlers) { h.Comments = nil },
-		"unhandled events": func(h *Handlers) { h.Unhandled = nil },
+		"installations":        func(h *Handlers) { h.Installations = nil },
+		"roles":                func(h *Handlers) { h.Roles = nil },
+		"review gate":          func(h *Handlers) { h.Review = nil },
+		"releases":             func(h *Handlers) { h.Releases = nil },
+		"deploy check buttons": func(h *Handlers) { h.Buttons = nil },
+		"comment commands":     func(h *Handlers) { h.Comments = nil },
+		"unhandled events":     func(h *Handlers) { h.Unhandled = nil },
 	} {
 		h := tableHandlers()
 		unset(&h)

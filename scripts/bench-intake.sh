@@ -7,6 +7,9 @@
 # review gate takes, which with no GitHub App configured ends dead at once.
 # The server's CPU time is reported per delivery taken in, intake and
 # processing together (read it when the depth after the run is 0).
+# It is also reported for the steady state alone, from WARMUP (10) seconds
+# into the load to its end: a fresh database grows its WAL file to full size
+# in the first seconds, which a server that has run for a while has done.
 # BIN=path runs that wavegate binary instead of building this checkout's (to
 # compare two versions side by side); DURATION (30s) is each open-loop run's
 # length; CLOSED_LOOP=0 skips the closed-loop run.
@@ -57,6 +60,14 @@ report_cpu() {
   echo "load: $(uptime | sed 's/.*load average/load average/')"
 }
 
+# steady_cpu prints the server's CPU per delivery received between two
+# samples of "CPU seconds, deliveries received".
+steady_cpu() {
+  read -r c1 n1 <<<"$1"; read -r c2 n2 <<<"$2"
+  awk -v c="$(awk -v a="$c1" -v b="$c2" 'BEGIN{print b - a}')" -v n=$((n2 - n1)) -v w="$3" 'BEGIN{ if (n > 0)
+    printf "steady state (from %s s into the load to its end): %.3f ms per delivery over %d deliveries\n", w, 1000 * c / n, n }'
+}
+
 stop_server() {
   echo "-- server after the run:"
   curl -fs "http://127.0.0.1:$port/metrics" | grep -E '^wavegate_(inbox_depth|webhook_deliveries_received_total|deliveries_processed_total)' || true
@@ -65,15 +76,26 @@ stop_server() {
 
 runs=${RUNS:-3}
 duration=${DURATION:-30s}
+warmup=${WARMUP:-10}
+# Whole seconds of the duration, for the steady-state window ("30s", "1m").
+duration_s=$(awk -v d="$duration" 'BEGIN{ n = d + 0; if (d ~ /m$/) n *= 60; print int(n) }')
 echo "pull_request deliveries with action $action; $(nproc) cores; $(uptime | sed 's/.*load average/load average/')"
 for repos in ${REPOS:-1 100}; do
   for i in $(seq "$runs"); do
     echo "== acknowledgement latency at 500 deliveries/s (open loop, $duration), $repos repositories, run $i of $runs"
     start_server
     before=$(cpu_sample); cpu0=$(cpu_secs)
-    "$dir/loadgen" -url "$url" -secret "$secret" -rate 500 -concurrency 64 -duration "$duration" -repos "$repos" -action "$action"
+    "$dir/loadgen" -url "$url" -secret "$secret" -rate 500 -concurrency 64 -duration "$duration" -repos "$repos" -action "$action" &
+    load=$!
+    steady0=
+    if [ "$duration_s" -gt $((warmup + 5)) ]; then
+      sleep "$warmup"; steady0="$(cpu_secs) $(metric wavegate_webhook_deliveries_received_total)"
+    fi
+    wait "$load"
+    steady1="$(cpu_secs) $(metric wavegate_webhook_deliveries_received_total)"
     report_steal "$before"
     report_cpu "$cpu0"
+    [ -z "$steady0" ] || steady_cpu "$steady0" "$steady1" "$warmup"
     stop_server
     echo
   done

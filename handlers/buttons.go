@@ -1,9 +1,10 @@
-package app
+package handlers
 
 import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -12,13 +13,21 @@ import (
 	"github.com/wavegate/wavegate/commandrun"
 	"github.com/wavegate/wavegate/commands"
 	"github.com/wavegate/wavegate/effects"
-	"github.com/wavegate/wavegate/handlers"
+	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/pipeline"
 	"github.com/wavegate/wavegate/store"
 )
 
-// DeployCheckName is the check run that reports a release on its commit.
-const DeployCheckName = effects.DeployCheckName
+// DeployButtons runs the buttons of the deploy check runs (Approve, Pause,
+// Resume, Roll back) as the /deploy commands they stand for.
+type DeployButtons struct {
+	Runner  commandrun.Runner
+	Effects EffectQueue
+	// Notify wakes the outbox worker once a refusal is queued.
+	Notify func()
+	Clock  clock.Clock
+	Logger *slog.Logger
+}
 
 // buttonLabel names a button as people see it, for the refusal note.
 func buttonLabel(button string) string {
@@ -53,12 +62,17 @@ func buttonCommand(button string) (commands.Command, bool) {
 	return commands.Command{}, false
 }
 
-// onDeployCheckAction runs a press of a deploy check button as the command
+// onCheckRunAction runs a press of a deploy check button as the command
 // it stands for, acting as the GitHub user who pressed. A refused press
-// is shown on the check run, since a button has no reply.
-func (a *App) onDeployCheckAction(ctx context.Context, e *github.CheckRunEvent, d store.Delivery) error {
+// is shown on the check run, since a button has no reply. Buttons on other
+// check runs are not Wavegate's to answer.
+func (h *DeployButtons) onCheckRunAction(ctx context.Context, ev Event) error {
+	e, ok := ev.Payload.(*github.CheckRunEvent)
+	if !ok {
+		return nil
+	}
 	run := e.GetCheckRun()
-	if !strings.HasPrefix(run.GetName(), DeployCheckName+" (") {
+	if !strings.HasPrefix(run.GetName(), effects.DeployCheckName+" (") {
 		return nil
 	}
 	pipelineName, idText, ok := strings.Cut(run.GetExternalID(), "/")
@@ -66,25 +80,25 @@ func (a *App) onDeployCheckAction(ctx context.Context, e *github.CheckRunEvent, 
 	if !ok || err != nil {
 		return fmt.Errorf("deploy check %d: external id %q is not pipeline/release", run.GetID(), run.GetExternalID())
 	}
-	repo := e.GetRepo()
+	d := ev.Delivery
 	by, button := e.GetSender().GetLogin(), e.GetRequestedAction().Identifier
-	key := pipeline.Key{Repository: repo.GetFullName(), Pipeline: pipelineName}
-	log := a.opts.Logger.With("repository", key.Repository, "release", releaseID, "by", by, "action", button)
+	key := pipeline.Key{Repository: e.GetRepo().GetFullName(), Pipeline: pipelineName}
+	log := h.Logger.With("repository", key.Repository, "release", releaseID, "by", by, "action", button)
 	at := d.ReceivedAt
 	if at.IsZero() {
-		at = a.opts.Clock.Now()
+		at = h.Clock.Now()
 	}
 	pressID := cmp.Or(d.ID, strconv.FormatInt(at.UnixNano(), 10))
 	refuse := func(reason string) error {
 		log.Warn("deploy check button refused", "reason", reason)
-		return a.reportRefusal(ctx, key, releaseID, pressID,
+		return h.reportRefusal(ctx, key, releaseID, pressID,
 			effects.RefusalNote{By: by, Action: buttonLabel(button), At: at, Reason: reason})
 	}
 	c, ok := buttonCommand(button)
 	if !ok {
 		return refuse(fmt.Sprintf("this check run has no button %q", button))
 	}
-	resp, err := a.commands.Run(ctx, commandrun.Request{
+	resp, err := h.Runner.Run(ctx, commandrun.Request{
 		ID: pressID, Surface: store.SurfaceButton, Source: run.GetHTMLURL(),
 		InstallationID: e.GetInstallation().GetID(), Repository: key.Repository,
 		Pipeline: pipelineName, ReleaseID: releaseID, Login: by, Command: c, At: at,
@@ -102,22 +116,14 @@ func (a *App) onDeployCheckAction(ctx context.Context, e *github.CheckRunEvent, 
 // reportRefusal asks, through the outbox like every report, for the
 // release's deploy check to show the refusal. The delivery id keys it, so a
 // redelivered press is shown once.
-func (a *App) reportRefusal(ctx context.Context, key pipeline.Key, releaseID int64, pressID string, n effects.RefusalNote) error {
-	e, err := effects.RefusalEffect(key, releaseID, pressID, n, a.opts.Clock.Now())
+func (h *DeployButtons) reportRefusal(ctx context.Context, key pipeline.Key, releaseID int64, pressID string, n effects.RefusalNote) error {
+	e, err := effects.RefusalEffect(key, releaseID, pressID, n, h.Clock.Now())
 	if err != nil {
 		return err
 	}
-	if err := a.store.AddEffects(ctx, e); err != nil {
+	if err := h.Effects.AddEffects(ctx, e); err != nil {
 		return fmt.Errorf("report the refused press of release %d of %s: %w", releaseID, key.Repository, err)
 	}
-	a.effects.Notify()
+	h.Notify()
 	return nil
-}
-
-func (a *App) onCheckRunAction(ctx context.Context, ev handlers.Event) error {
-	e, ok := ev.Payload.(*github.CheckRunEvent)
-	if !ok {
-		return nil
-	}
-	return a.onDeployCheckAction(ctx, e, ev.Delivery)
 }
