@@ -26,6 +26,7 @@ import (
 	"github.com/wavegate/wavegate/engine"
 	"github.com/wavegate/wavegate/githubapp"
 	"github.com/wavegate/wavegate/handlers"
+	"github.com/wavegate/wavegate/internal/appcreds"
 	"github.com/wavegate/wavegate/internal/clock"
 	"github.com/wavegate/wavegate/internal/inbox"
 	"github.com/wavegate/wavegate/internal/outbox"
@@ -103,7 +104,7 @@ type App struct {
 	opts        Options
 	store       store.Store
 	registry    *prometheus.Registry
-	creds       *credentials
+	creds       *appcreds.Live
 	inbox       *inbox.Processor
 	router      *handlers.Router
 	runner      *engine.Runner
@@ -165,19 +166,19 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	a.fillSlug(ctx)
+	a.creds.FillSlug(ctx, a.opts.Logger)
 	return a, nil
 }
 
 func (a *App) build() error {
 	var err error
-	if a.creds, err = loadCredentials(a.cfg, a.githubConfig()); err != nil {
+	if err := a.loadCredentials(); err != nil {
 		return err
 	}
-	if c := a.creds.current(); c.complete() {
+	if c := a.creds.Current(); c.Complete() {
 		a.opts.Logger.Info("GitHub App credentials loaded", "app_id", c.AppID, "slug", c.Slug)
 	} else {
-		a.opts.Logger.Warn("GitHub App not configured: serving the setup flow at / to holders of the setup token", "missing", c.missing())
+		a.opts.Logger.Warn("GitHub App not configured: serving the setup flow at / to holders of the setup token", "missing", c.Missing())
 	}
 
 	if a.opts.WorkDir == "" {
@@ -247,7 +248,7 @@ func (a *App) Handler() http.Handler { return a.handler }
 func (a *App) Router() *handlers.Router { return a.router }
 
 // GitHub returns the GitHub clients in force, or an error before setup.
-func (a *App) GitHub() (*githubapp.Clients, error) { return a.creds.github() }
+func (a *App) GitHub() (*githubapp.Clients, error) { return a.creds.GitHub() }
 
 // Store is the store, for tests and benchmarks.
 func (a *App) Store() store.Store { return a.store }

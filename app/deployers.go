@@ -30,7 +30,7 @@ func (a *App) buildDeployers() error {
 // secrets are Wavegate's secret values known at start, which no deploy's
 // inherited environment may carry, whatever the variable's name.
 func (a *App) secrets() []string {
-	c := a.creds.current()
+	c := a.creds.Current()
 	var out []string
 	for _, s := range []string{a.cfg.GitHubWebhookSecret, a.cfg.GitHubPrivateKey, a.cfg.SlackBotToken,
 		c.WebhookSecret, c.ClientSecret, string(c.PrivateKeyPEM)} {

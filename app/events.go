@@ -45,7 +45,7 @@ func (a *App) registerEventHandlers() error {
 // installationClient is the client of one installation under the
 // credentials in force now.
 func (a *App) installationClient(id int64) (*github.Client, error) {
-	gh, err := a.creds.github()
+	gh, err := a.creds.GitHub()
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (a *App) installationClient(id int64) (*github.Client, error) {
 
 // botLogin is the App's own login on GitHub, "" until its slug is known.
 func (a *App) botLogin() string {
-	if slug := a.creds.current().Slug; slug != "" {
+	if slug := a.creds.Current().Slug; slug != "" {
 		return slug + "[bot]"
 	}
 	return ""

@@ -19,7 +19,7 @@ import (
 func (a *App) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	webhook, err := handlers.NewWebhook(handlers.WebhookConfig{
-		Secret: a.creds.webhookSecret, Inbox: a.store, Notify: a.inbox.Notify,
+		Secret: a.creds.WebhookSecret, Inbox: a.store, Notify: a.inbox.Notify,
 		Clock: a.opts.Clock, Logger: a.opts.Logger, Registerer: a.registry,
 	})
 	if err != nil {
@@ -40,8 +40,8 @@ func (a *App) routes() (http.Handler, error) {
 		Org:        a.cfg.GitHubOrg,
 		Exchange:   a.exchangeManifestCode,
 		Registered: a.registered,
-		Configured: a.creds.configured,
-		Token:      a.creds.setupToken,
+		Configured: a.configured,
+		Token:      a.creds.SetupToken(),
 		TokenFile:  filepath.Join(a.cfg.DataDir, appcreds.SetupTokenFile),
 		Clock:      a.opts.Clock,
 		Logger:     a.opts.Logger,
@@ -82,7 +82,7 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 			status["database"], code = "migrations not applied", http.StatusServiceUnavailable
 		}
 	}
-	_, configured := a.creds.configured()
+	_, configured := a.configured()
 	status["github_app_configured"] = configured
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)

@@ -42,7 +42,7 @@ func (a *App) uiRoutes(mux *http.ServeMux) error {
 		// for the App's other credentials; read at each sign-in, since
 		// the setup flow may register the App while Wavegate runs.
 		cfg.OAuth = func() (string, string) {
-			c := a.creds.current()
+			c := a.creds.Current()
 			return cmp.Or(a.cfg.GitHubClientID, c.ClientID), cmp.Or(a.cfg.GitHubClientSecret, c.ClientSecret)
 		}
 	}

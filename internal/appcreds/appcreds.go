@@ -1,6 +1,7 @@
-// Package appcreds keeps the GitHub App's credentials on disk, in the data
+// Package appcreds keeps the GitHub App's credentials: on disk, in the data
 // directory, where the App-manifest setup flow leaves them and where the
-// server finds them at start.
+// server finds them at start; and in force (Live), with the GitHub clients
+// built from them, replaced at once when the setup flow registers an App.
 package appcreds
 
 import (
