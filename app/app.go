@@ -111,7 +111,7 @@ type App struct {
 	engine      *effects.EngineStore
 	deploys     *effects.Deploys
 	permissions *githubapp.Permissions
-	teams       *githubapp.Teams
+	roles       githubapp.ActorRoles // what commands are authorized against
 	commands    commandrun.Runner
 	effects     *outbox.Worker
 	handler     http.Handler

@@ -20,7 +20,7 @@ func (a *App) registerEventHandlers() error {
 	}
 	return handlers.Register(a.router, handlers.Handlers{
 		Installations: &handlers.Installations{Store: a.store, Clock: a.opts.Clock},
-		Roles:         &handlers.Roles{Cache: roleCaches{a.permissions, a.teams}, Logger: a.opts.Logger},
+		Roles:         &handlers.Roles{Cache: a.roles, Logger: a.opts.Logger},
 		Review: &handlers.ReviewGate{
 			GitHub:      a.installationClient,
 			Config:      githubapp.NewConfigSource(a.opts.Clock, 0),
