@@ -2,6 +2,7 @@ package alarms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -29,8 +30,8 @@ type FeedConfig struct {
 	Prometheus *EvaluatorConfig
 	// Replan plans a pipeline again at once (the engine's runner).
 	Replan func(ctx context.Context, key pipeline.Key) error
-	Clock  clock.Clock
-	Logger *slog.Logger
+	Clock  clock.Clock  // the wall clock when nil
+	Logger *slog.Logger // discarded when nil
 }
 
 // Feed connects the alarm sources to the engine: it tells the planner the
@@ -48,6 +49,15 @@ type Feed struct {
 
 // NewFeed builds a Feed and, when configured, its Prometheus evaluator.
 func NewFeed(cfg FeedConfig) (*Feed, error) {
+	if cfg.Replan == nil {
+		return nil, errors.New("alarms feed: no Replan")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	f := &Feed{cfg: cfg, pipelines: NewPipelines(), since: cfg.Clock.Now()}
 	if cfg.Prometheus != nil {
 		ec := *cfg.Prometheus
