@@ -83,6 +83,8 @@ func TestBrowserSignInPauseAndLiveUpdate(t *testing.T) {
 		w.comment("c-approve", "lead", `/deploy approve --reason "dashboards clean"`)
 	})
 	t.Logf("a PR comment's approval reached the open page in %v", took)
+	// The answer to the Pause form outlives the refresh.
+	b.WaitText("main", `Done: paused pipeline app of acme/api`)
 }
 
 // waitLive waits until the page's event stream is open: the script hides

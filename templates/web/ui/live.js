@@ -92,7 +92,15 @@
           return;
         }
         var focused = document.activeElement && main.contains(document.activeElement) ? document.activeElement.id : "";
+        // The answer to the form just sent ("Done: ...", "Refused: ...")
+        // stays: the page fetched afresh no longer carries it, and it must
+        // not vanish under the reader's eyes when the state it changed is
+        // saved.
+        var answer = main.querySelector(":scope > [role=status]");
         var nodes = [];
+        if (answer && !fresh.querySelector(":scope > [role=status]")) {
+          nodes.push(answer);
+        }
         while (fresh.firstChild) {
           nodes.push(document.adoptNode(fresh.firstChild));
         }
