@@ -48,6 +48,9 @@ type EvaluatorConfig struct {
 	MaxResponse int64
 	// Parallel is how many watches are evaluated at once (default 8).
 	Parallel int
+	// OnRound, when set, is called after each round of Run, once OnChange
+	// has returned (tests wait on it instead of sleeping).
+	OnRound func()
 }
 
 // Evaluator evaluates the Prometheus side of alarms for the targets that
@@ -73,7 +76,7 @@ type Evaluator struct {
 	watches map[watchID]*watchState
 	wake    chan struct{}
 
-	// roundDone, when set (tests), is called after each round of Run.
+	// roundDone is EvaluatorConfig.OnRound.
 	roundDone func()
 }
 
@@ -103,7 +106,7 @@ func NewEvaluator(cfg EvaluatorConfig) (*Evaluator, error) {
 		return nil, err
 	}
 	return &Evaluator{api: q, clock: cfg.Clock, onChange: cfg.OnChange, logger: cfg.Logger, metrics: m,
-		parallel: cfg.Parallel, watches: map[watchID]*watchState{}, wake: make(chan struct{}, 1)}, nil
+		parallel: cfg.Parallel, watches: map[watchID]*watchState{}, wake: make(chan struct{}, 1), roundDone: cfg.OnRound}, nil
 }
 
 // newPrometheusAPI makes client_golang's client for base, with answers

@@ -22,7 +22,7 @@ func (a *App) wireAlarms() error {
 	}
 	if a.cfg.PrometheusURL != "" {
 		cfg.Prometheus = &alarms.EvaluatorConfig{URL: a.cfg.PrometheusURL, Clock: a.opts.Clock,
-			Logger: a.opts.Logger, Registerer: a.registry}
+			Logger: a.opts.Logger, Registerer: a.registry, OnRound: a.opts.OnAlarmRound}
 	}
 	var err error
 	if a.alarms, err = alarms.NewFeed(cfg); err != nil {

@@ -40,7 +40,7 @@ type alarmWorld struct {
 	r       *running
 	workDir string
 	key     pipeline.Key
-	done    chan any // finished effects, and the times Slack calls wait for
+	done    chan any // finished effects, engine saves, alarm rounds, and the times Slack calls wait for
 	yml     string
 	// guard bounds each wait: a deadlock guard, longer with real services.
 	guard time.Duration
@@ -78,6 +78,7 @@ func newAlarmWorldAt(t *testing.T, now time.Time, yml string, configure func(*Co
 			}
 			w.done <- key // a save is news too: the state may be what is waited for
 		},
+		OnAlarmRound: func() { w.done <- alarmRound{} },
 	}, func(a *App) { installAcme(t, a.Store(), w.clk.Now()) })
 	return w
 }
@@ -138,15 +139,24 @@ func (w *alarmWorld) invocations() []string {
 func (w *alarmWorld) waitFor(what string, done func() bool) {
 	w.t.Helper()
 	for !done() {
-		select {
-		case ev := <-w.done:
-			if until, ok := ev.(time.Time); ok && until.After(w.clk.Now()) {
-				w.clk.BlockUntilTimerAt(until)
-				w.clk.Set(until)
-			}
-		case <-time.After(w.guard): // deadlock guard only
-			w.t.Fatalf("waiting for %s; invocations %q; state %v\n%s", what, w.invocations(), stateDigest(w.state()), w.debugReports())
+		w.next(what)
+	}
+}
+
+// next waits for the next news and returns it; a Slack call's wait is
+// answered by moving the clock to its end.
+func (w *alarmWorld) next(what string) any {
+	w.t.Helper()
+	select {
+	case ev := <-w.done:
+		if until, ok := ev.(time.Time); ok && until.After(w.clk.Now()) {
+			w.clk.BlockUntilTimerAt(until)
+			w.clk.Set(until)
 		}
+		return ev
+	case <-time.After(w.guard): // deadlock guard only
+		w.t.Fatalf("waiting for %s; invocations %q; state %v\n%s", what, w.invocations(), stateDigest(w.state()), w.debugReports())
+		return nil
 	}
 }
 

@@ -84,6 +84,10 @@ type Options struct {
 	OnSlackWait func(until time.Time)
 	// OnEngineSaved is told each saved engine decision (tests wait on it).
 	OnEngineSaved func(pipeline.Key, pipeline.Result)
+	// OnAlarmRound is told each round of Prometheus evaluations, once the
+	// pipelines it changed are planned again (tests move the clock a round
+	// at a time).
+	OnAlarmRound func()
 	// SlackResponseURLAllowed says where answers to Slack commands may be
 	// posted; nil for Slack's hooks hosts only (tests answer on loopback).
 	SlackResponseURLAllowed func(*url.URL) bool
