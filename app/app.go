@@ -158,17 +158,16 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
 	}
 	a.store = st
-	if err := a.build(); err != nil {
-		_ = st.Close()
-		return nil, err
+	steps := []func() error{
+		a.build,
+		func() error { return a.loadAlarmPipelines(ctx) },
+		func() error { return a.loadAlerts(ctx) },
 	}
-	if err := a.loadAlarmPipelines(ctx); err != nil {
-		_ = st.Close()
-		return nil, err
-	}
-	if err := a.loadAlerts(ctx); err != nil {
-		_ = st.Close()
-		return nil, err
+	for _, step := range steps {
+		if err := step(); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
 	}
 	a.creds.FillSlug(ctx, a.opts.Logger)
 	return a, nil
@@ -282,32 +281,21 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := a.inbox.Run(workCtx); err != nil {
-			log.Error("inbox workers stopped", "error", err)
-		}
-	}()
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if err := a.runner.Run(workCtx); err != nil {
-			log.Error("engine stopped", "error", err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if err := a.effects.Run(workCtx); err != nil {
-			log.Error("outbox worker stopped", "error", err)
-		}
-	}()
+	for what, run := range map[string]func(context.Context) error{
+		"inbox workers": a.inbox.Run, "engine": a.runner.Run, "outbox worker": a.effects.Run,
+	} {
+		wg.Go(func() {
+			if err := run(workCtx); err != nil {
+				log.Error(what+" stopped", "error", err)
+			}
+		})
+	}
 	wg.Go(func() { a.alarms.Run(workCtx) })
 	a.runSocketMode(workCtx, &wg)
 	if a.live != nil {
 		srv.RegisterOnShutdown(a.live.Close)
 	}
-	a.logSetupURL(ln.Addr()) // before serving: a page served implies it was logged
+	a.creds.LogSetupURL(log, a.cfg.PublicURL, ln.Addr()) // before serving: a page served implies it was logged
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("Wavegate listening", "address", ln.Addr().String())

@@ -3,10 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/url"
-	"path/filepath"
-	"strings"
 
 	"github.com/wavegate/wavegate/handlers"
 	"github.com/wavegate/wavegate/internal/appcreds"
@@ -52,37 +48,4 @@ func (a *App) registered(_ context.Context, c appcreds.Credentials) (bool, error
 		return false, err
 	}
 	return true, nil
-}
-
-// logSetupURL prints where to open the setup flow, token included, once at
-// start. It is the one secret Wavegate logs on purpose: whoever starts a
-// fresh instance must get it somewhere, and the log is where they look. It
-// grants nothing once an App is registered.
-func (a *App) logSetupURL(addr net.Addr) {
-	token := a.creds.SetupToken()
-	if token == "" {
-		return
-	}
-	if _, ok := a.configured(); ok {
-		return
-	}
-	base := strings.TrimRight(a.cfg.PublicURL, "/")
-	if base == "" {
-		base = "http://" + localAddress(addr)
-	}
-	a.opts.Logger.Warn("GitHub App not configured: to set it up, open this URL (it holds the one-time setup token, also in "+
-		filepath.Join(a.cfg.DataDir, appcreds.SetupTokenFile)+")",
-		"url", base+"/?token="+url.QueryEscape(token))
-}
-
-// localAddress is how a browser on this machine reaches addr.
-func localAddress(addr net.Addr) string {
-	host, port, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return addr.String()
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "localhost"
-	}
-	return net.JoinHostPort(host, port)
 }

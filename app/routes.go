@@ -2,11 +2,9 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -54,39 +52,13 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.HandleFunc("GET /healthz", handlers.Healthz)
+	mux.Handle("GET /readyz", handlers.Readyz(a.store, func() bool { _, ok := a.configured(); return ok }))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
 	if a.opts.Routes != nil {
 		a.opts.Routes(mux)
 	}
 	return mux, nil
-}
-
-// readyz answers 200 only when the database answers and its schema is current.
-func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	status := map[string]any{"database": "ok"}
-	code := http.StatusOK
-	if err := a.store.Ping(ctx); err != nil {
-		status["database"], code = err.Error(), http.StatusServiceUnavailable
-	} else if applied, latest, err := a.store.SchemaVersion(ctx); err != nil {
-		status["database"], code = err.Error(), http.StatusServiceUnavailable
-	} else {
-		status["schema_version"], status["schema_latest"] = applied, latest
-		if applied != latest {
-			status["database"], code = "migrations not applied", http.StatusServiceUnavailable
-		}
-	}
-	_, configured := a.configured()
-	status["github_app_configured"] = configured
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(status)
 }
 
 // exchangeManifestCode completes the App-manifest flow through the same

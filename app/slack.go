@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/slack-go/slack"
-
 	"github.com/wavegate/wavegate/effects"
 	"github.com/wavegate/wavegate/handlers"
 	"github.com/wavegate/wavegate/slackbot"
@@ -71,20 +69,7 @@ func (a *App) runSocketMode(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Go(func() {
 		err := slackbot.RunSocketMode(ctx, slackbot.SocketOptions{
 			AppToken: a.cfg.SlackAppToken, APIURL: a.cfg.SlackAPIURL, Logger: a.opts.Logger,
-			OnCommand: func(ctx context.Context, sc slack.SlashCommand) (any, error) {
-				ack, err := a.slack.Command(ctx, sc)
-				if ack == nil {
-					return nil, err
-				}
-				return ack, err
-			},
-			OnInteraction: func(ctx context.Context, ic slack.InteractionCallback) (any, error) {
-				ack, err := a.slack.Interaction(ctx, ic)
-				if ack == nil {
-					return nil, err
-				}
-				return ack, err
-			},
+			OnCommand: a.slack.SocketCommand, OnInteraction: a.slack.SocketInteraction,
 		})
 		if err != nil {
 			a.opts.Logger.Error("Slack Socket Mode stopped: Slack refused the app-level token; fix --slack-app-token-file and restart", "error", err)

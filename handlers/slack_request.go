@@ -170,3 +170,22 @@ func invalidText(p commands.Parsed) string {
 	}
 	return slackbot.Mrkdwn(text)
 }
+
+// SocketCommand is Command for Socket Mode, whose acknowledgement is any
+// payload: no acknowledgement must be a nil interface, which a nil
+// *SlackAck converted to any is not.
+func (s *Slack) SocketCommand(ctx context.Context, sc slack.SlashCommand) (any, error) {
+	return orNoAck(s.Command(ctx, sc))
+}
+
+// SocketInteraction is Interaction for Socket Mode (see SocketCommand).
+func (s *Slack) SocketInteraction(ctx context.Context, ic slack.InteractionCallback) (any, error) {
+	return orNoAck(s.Interaction(ctx, ic))
+}
+
+func orNoAck(ack *SlackAck, err error) (any, error) {
+	if ack == nil {
+		return nil, err
+	}
+	return ack, err
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/slack-go/slack"
 
 	"github.com/wavegate/wavegate/commandrun"
 	"github.com/wavegate/wavegate/commands"
@@ -562,5 +563,25 @@ func TestSlackRunnerFailureRetriedAndSaidOnce(t *testing.T) {
 	}
 	if strings.Join(texts, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("answers %q, want %q", texts, want)
+	}
+}
+
+// Socket Mode takes any payload as the acknowledgement: none must be a
+// nil interface (a typed nil would be sent as "null"), and a command's
+// acknowledgement must come through.
+func TestSlackSocketAcknowledgements(t *testing.T) {
+	in := newSlackIntake(t, slackVectorSecret)
+	ack, err := in.slack.SocketInteraction(t.Context(), slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission})
+	if ack != nil || err != nil {
+		t.Fatalf("a non-button interaction: %#v, %v; want a nil interface", ack, err)
+	}
+	sc := slack.SlashCommand{TeamID: "T1", ChannelID: "C1", UserID: "U1", Command: "/deploy", Text: "help",
+		TriggerID: "t-socket", ResponseURL: "https://hooks.slack.com/commands/T1/1/abc"}
+	ack, err = in.slack.SocketCommand(t.Context(), sc)
+	if err != nil || ack == nil {
+		t.Fatalf("/deploy help over Socket Mode: %#v, %v; want its answer", ack, err)
+	}
+	if _, ok := ack.(*SlackAck); !ok {
+		t.Fatalf("acknowledgement %T, want *SlackAck", ack)
 	}
 }
