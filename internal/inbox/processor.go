@@ -83,7 +83,23 @@ type Options struct {
 	// OnOutcome, when set, is told each attempt's outcome after it is
 	// recorded: for tests and diagnostics, never for control flow.
 	OnOutcome func(Outcome)
+	// Gather is how long a worker that took every delivery of its
+	// repository waits, while deliveries arrive at least that often, before
+	// it records their outcomes and claims the next, so that one claim and
+	// one record serve several deliveries (queue.Options.Gather; default
+	// 10ms, negative for never). At a steady 500 deliveries a second it
+	// took a fifth off a delivery's CPU, for up to 10ms more before a
+	// delivery is worked; a backlog, or deliveries sparser than that, never
+	// wait.
+	Gather time.Duration
+	// GatherClock times Gather; the wall clock by default, whatever Clock
+	// is: it paces the machine's work, and a test's frozen clock would hold
+	// the workers forever.
+	GatherClock clock.Clock
 }
+
+// DefaultGather is Options.Gather's default.
+const DefaultGather = 10 * time.Millisecond
 
 // Outcome is what became of one attempt.
 type Outcome struct {
@@ -128,6 +144,12 @@ func New(opts Options) (*Processor, error) {
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 10 * time.Second
 	}
+	if opts.Gather == 0 {
+		opts.Gather = DefaultGather
+	}
+	if opts.GatherClock == nil {
+		opts.GatherClock = clock.Real()
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -155,6 +177,7 @@ func New(opts Options) (*Processor, error) {
 		Housekeeping:   p.prune, HousekeepingEvery: opts.PruneEvery,
 		OnAttempt: func(d store.Delivery, took time.Duration) { m.observeAttempt(d.Event, took) },
 		OnOutcome: p.outcome,
+		Gather:    max(opts.Gather, 0), GatherClock: opts.GatherClock,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)

@@ -34,6 +34,9 @@ type entry struct {
 // memStore is an in-memory leased queue keeping the Store contract; its
 // hooks run inside a call, where a test interleaves with the worker.
 type memStore struct {
+	// tx makes SettleAndClaim all or none, as a store's transaction does:
+	// no Claim comes between its settlement and its claim.
+	tx      sync.Mutex
 	mu      sync.Mutex
 	entries map[int64]*entry
 	// settles records each Settle call's settlements.
@@ -79,6 +82,8 @@ func (s *memStore) settled() [][]Settlement[item] {
 // Claim takes, per key in the order of its first unfinished item, that
 // item and the due ones after it, as the inbox's store does.
 func (s *memStore) Claim(ctx context.Context, now time.Time, runs, runLen int, lease time.Duration) ([][]item, error) {
+	s.tx.Lock()
+	defer s.tx.Unlock()
 	s.mu.Lock()
 	s.claims++
 	s.mu.Unlock()
@@ -133,7 +138,9 @@ func (s *memStore) claim(_ context.Context, now time.Time, runs, runLen int, lea
 }
 
 func (s *memStore) SettleAndClaim(ctx context.Context, sts []Settlement[item], now time.Time, runLen int, lease time.Duration) ([]item, error) {
-	if err := s.Settle(ctx, sts); err != nil {
+	s.tx.Lock()
+	defer s.tx.Unlock()
+	if err := s.settle(sts); err != nil {
 		return nil, err
 	}
 	runs, err := s.claim(ctx, now, 1, runLen, lease)
@@ -147,6 +154,12 @@ func (s *memStore) SettleAndClaim(ctx context.Context, sts []Settlement[item], n
 }
 
 func (s *memStore) Settle(_ context.Context, sts []Settlement[item]) error {
+	s.tx.Lock()
+	defer s.tx.Unlock()
+	return s.settle(sts)
+}
+
+func (s *memStore) settle(sts []Settlement[item]) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, st := range sts {
@@ -717,4 +730,88 @@ func TestNextRunClaimedWithTheSettlement(t *testing.T) {
 	if r.store.claimedWithSettle != 1 || len(r.store.runLengths) != 2 {
 		t.Errorf("%d claims, %d of them with a settlement; want 2, 1", len(r.store.runLengths), r.store.claimedWithSettle)
 	}
+}
+
+func noop(context.Context, item) ([]byte, error) { return nil, nil }
+
+func withGather(o *Options[item]) { withRuns(o); o.Gather = 10 * time.Millisecond }
+
+// arrive adds item seq of key k and notifies, as an arrival does.
+func (r *rig) arrive(seq int64, key string) {
+	r.store.addKey(seq, key, r.clock.Now())
+	r.w.Notify()
+}
+
+// While items come at least every Gather, a worker that took all of its
+// key's items waits Gather before it records them and claims again: what
+// came meanwhile is then one run, claimed with the settlement.
+func TestGatherTakesWhatCameMeanwhileInOneRun(t *testing.T) {
+	r := run(t, noop, withGather, nil)
+	r.w.Notify()
+	r.clock.Advance(2 * time.Millisecond)
+	r.arrive(1, "k") // 2ms after the last notify: a steady stream
+	r.clock.BlockUntilTimerAt(r.clock.Now().Add(10 * time.Millisecond))
+	if got := r.store.settled(); len(got) != 0 {
+		t.Fatalf("settled %v before the gather ended", got)
+	}
+	r.arrive(2, "k")
+	r.arrive(3, "k")
+	r.clock.Advance(10 * time.Millisecond)
+	if o := r.next(t); o.Item.Seq != 1 {
+		t.Fatalf("first outcome %+v, want item 1", o)
+	}
+	// Items 2 and 3 came within the last 10ms: the worker gathers again.
+	r.clock.BlockUntilTimerAt(r.clock.Now().Add(10 * time.Millisecond))
+	r.clock.Advance(10 * time.Millisecond)
+	r.next(t)
+	r.next(t)
+	wantSettles(t, r.store, []string{"1:0"}, []string{"2:0", "3:0"})
+	r.store.mu.Lock()
+	defer r.store.mu.Unlock()
+	if r.store.claimedWithSettle != 1 {
+		t.Errorf("%d runs claimed with a settlement, want 1 (items 2 and 3 together)", r.store.claimedWithSettle)
+	}
+}
+
+// Items sparser than Gather never wait: each is recorded as soon as it is
+// worked, without a timer.
+func TestGatherNotForSparseItems(t *testing.T) {
+	r := run(t, noop, withGather, nil)
+	for seq := range int64(3) {
+		r.clock.Advance(11 * time.Millisecond)
+		r.arrive(seq+1, "k")
+		if o := r.next(t); o.Item.Seq != seq+1 {
+			t.Fatalf("outcome %+v, want item %d", o, seq+1)
+		}
+	}
+	wantSettles(t, r.store, []string{"1:0"}, []string{"2:0"}, []string{"3:0"})
+}
+
+// A gather that took nothing more (what came was other keys', worked by
+// other workers) turns gathering off for a while: waiting would only slow
+// the worker.
+func TestGatherOffAfterItTookNothing(t *testing.T) {
+	r := run(t, noop, func(o *Options[item]) { withGather(o); o.Workers = 1 }, nil)
+	r.w.Notify()
+	r.clock.Advance(2 * time.Millisecond)
+	r.arrive(1, "a")
+	gatherEnd := r.clock.Now().Add(10 * time.Millisecond)
+	r.clock.BlockUntilTimerAt(gatherEnd)
+	r.arrive(2, "b") // one item: the next run is one item long
+	r.clock.Advance(10 * time.Millisecond)
+	r.next(t)
+	// Item 2 came within the last 10ms, yet the worker does not wait.
+	if o := r.next(t); o.Item.Seq != 2 {
+		t.Fatalf("outcome %+v, want item 2", o)
+	}
+	if !r.clock.Now().Equal(gatherEnd) {
+		t.Fatalf("clock moved to %v", r.clock.Now())
+	}
+	// A while later, a steady stream is gathered again.
+	r.clock.Advance(gatherRetry)
+	r.arrive(3, "c")
+	r.next(t) // a second after the last arrival: not gathered
+	r.clock.Advance(2 * time.Millisecond)
+	r.arrive(4, "c")
+	r.clock.BlockUntilTimerAt(r.clock.Now().Add(10 * time.Millisecond))
 }

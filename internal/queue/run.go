@@ -155,6 +155,7 @@ func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run 
 	for first := true; len(run) > 0; first = false {
 		drained = false
 		settlements, outcomes := w.workRun(stopping, workCtx, run, runLength, leaseEnd, first)
+		gathered := claimer != nil && len(run) < runLength && w.gather(stopping)
 		var next []T
 		var err error
 		if claimer != nil && !isClosed(stopping) {
@@ -162,6 +163,13 @@ func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run 
 			runLength, leaseEnd = int(w.runLength.Load()), now.Add(o.Lease)
 			next, err = claimer.SettleAndClaim(context.WithoutCancel(workCtx), settlements, now, runLength, o.Lease)
 			drained = err == nil && len(next) == 0
+			if gathered && err == nil && len(next) < 2 {
+				// Nothing gathered: the items that came meanwhile were
+				// other keys' (many repositories), whose runs the next
+				// claim does not take together. Waiting would only slow
+				// the worker; look again in a while.
+				w.noGatherUntil.Store(o.GatherClock.Now().Add(gatherRetry).UnixNano())
+			}
 		} else {
 			err = o.Store.Settle(context.WithoutCancel(workCtx), settlements)
 		}
@@ -178,6 +186,32 @@ func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run 
 		run = next
 	}
 	return drained
+}
+
+// gatherRetry is how long gathering stays off after a gather that took
+// nothing more.
+const gatherRetry = time.Second
+
+// gather waits Gather while items come at least every Gather and
+// gathering has paid off (see Options.Gather), or until the worker is
+// stopping; it reports whether it waited.
+func (w *Worker[T]) gather(stopping <-chan struct{}) bool {
+	o := w.o
+	if o.Gather <= 0 {
+		return false
+	}
+	now := o.GatherClock.Now().UnixNano()
+	gap, since := w.notifyGap.Load(), now-w.lastNotify.Load()
+	if gap > int64(o.Gather) || since > int64(o.Gather) || now < w.noGatherUntil.Load() {
+		return false
+	}
+	t := o.GatherClock.NewTimer(o.Gather)
+	defer t.Stop()
+	select {
+	case <-stopping:
+	case <-t.C():
+	}
+	return true
 }
 
 // workRun works one run and returns what to record of it; a run taken by
