@@ -19,7 +19,7 @@ func (a *App) buildAlertmanager() error {
 		return err
 	}
 	a.alertmanager, err = handlers.NewAlertmanager(handlers.AlertmanagerConfig{
-		Token: []byte(a.cfg.AlertmanagerToken), Inbox: a.store, Notify: a.inbox.Notify,
+		Token: []byte(a.cfg.AlertmanagerToken), Inbox: a.inbox,
 		Clock: a.opts.Clock, Logger: a.opts.Logger, Registerer: a.registry,
 	})
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 func (a *App) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	webhook, err := handlers.NewWebhook(handlers.WebhookConfig{
-		Secret: a.creds.WebhookSecret, Inbox: a.store, Notify: a.inbox.Notify,
+		Secret: a.creds.WebhookSecret, Inbox: a.inbox,
 		Clock: a.opts.Clock, Logger: a.opts.Logger, Registerer: a.registry,
 	})
 	if err != nil {

@@ -24,7 +24,7 @@ func (a *App) slackCommandsOn() bool {
 func (a *App) buildSlackCommands() error {
 	var err error
 	a.slack, err = handlers.NewSlack(handlers.SlackConfig{
-		SigningSecret: []byte(a.cfg.SlackSigningSecret), Inbox: a.store, Notify: a.inbox.Notify,
+		SigningSecret: []byte(a.cfg.SlackSigningSecret), Inbox: a.inbox,
 		Clock: a.opts.Clock, Logger: a.opts.Logger, Registerer: a.registry,
 	})
 	if err != nil {

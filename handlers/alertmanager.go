@@ -27,8 +27,9 @@ type AlertmanagerConfig struct {
 	// Token is the bearer token Alertmanager sends
 	// (http_config.authorization); empty refuses everything with 503.
 	Token []byte
-	Inbox store.Inbox
-	// Notify wakes the inbox workers after a notification is stored.
+	Inbox Enqueuer
+	// Notify wakes the inbox workers after a notification is stored, for
+	// an Inbox that does not see to it itself.
 	Notify     func()
 	Clock      clock.Clock
 	Logger     *slog.Logger

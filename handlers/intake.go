@@ -1,13 +1,22 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wavegate/wavegate/internal/clock"
+	"github.com/wavegate/wavegate/store"
 )
+
+// Enqueuer stores a verified delivery in the inbox: the store itself (with
+// a Notify to wake the workers), or the inbox processor, which also sees
+// that the delivery is worked.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, d store.Delivery) (store.Enqueued, error)
+}
 
 // intakeDefaults fills what an intake endpoint (GitHub, Slack,
 // Alertmanager) may be given: no one to wake, the real clock, no log.

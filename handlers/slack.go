@@ -26,8 +26,9 @@ type SlackConfig struct {
 	// SigningSecret is the Slack app's signing secret; empty turns the
 	// HTTP endpoints off (503). Socket Mode needs none.
 	SigningSecret []byte
-	Inbox         store.Inbox
-	// Notify wakes the inbox workers after a request is stored.
+	Inbox         Enqueuer
+	// Notify wakes the inbox workers after a request is stored, for an
+	// Inbox that does not see to it itself.
 	Notify     func()
 	Clock      clock.Clock
 	Logger     *slog.Logger

@@ -25,8 +25,9 @@ type WebhookConfig struct {
 	// configured, and the endpoint refuses everything with 503. A function,
 	// because the setup flow can install a secret while the server runs.
 	Secret func() []byte
-	Inbox  store.Inbox
-	// Notify wakes the inbox workers after a delivery is stored.
+	Inbox  Enqueuer
+	// Notify wakes the inbox workers after a delivery is stored, for an
+	// Inbox that does not see to it itself.
 	Notify     func()
 	Clock      clock.Clock
 	Logger     *slog.Logger

@@ -20,6 +20,14 @@ type Enqueued struct {
 	// Previous is the dead delivery as it was, without its payload, when
 	// Redelivered.
 	Previous Delivery
+	// Head is true when the delivery stored is its repository's first
+	// unfinished one: claimable at once, where a delivery stored behind
+	// another waits for it (and is claimed by whoever works that one).
+	Head bool
+	// Claimed is true when EnqueueClaim claimed the delivery as it stored
+	// it; Delivery is then the row claimed, payload included.
+	Claimed  bool
+	Delivery Delivery
 }
 
 // DeliveryFilter selects deliveries for ListDeliveries.

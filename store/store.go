@@ -67,6 +67,11 @@ type Inbox interface {
 	// attempts, and the result says Redelivered (GitHub's Redeliver reuses
 	// the id). Concurrent calls may be committed together (group commit).
 	Enqueue(ctx context.Context, d Delivery) (Enqueued, error)
+	// EnqueueClaim is Enqueue that also claims d in the same commit when d
+	// is stored as its repository's head (Enqueued.Head): processing, one
+	// attempt counted, leased until leaseUntil, as a claim would. A worker
+	// set aside beforehand then takes it at once, with no claim of its own.
+	EnqueueClaim(ctx context.Context, d Delivery, leaseUntil time.Time) (Enqueued, error)
 	// Claim takes up to limit deliveries that are due at now, marking them
 	// processing with a lease until now+lease. It never returns a delivery
 	// while an earlier delivery of the same repository is unfinished (pending

@@ -188,6 +188,34 @@ func New(opts Options) (*Processor, error) {
 // Notify tells the processor that a delivery arrived. It never blocks.
 func (p *Processor) Notify() { p.worker.Notify() }
 
+// Enqueue stores d as store.Inbox.Enqueue does, and sees that it is
+// worked. When d is its repository's first unfinished delivery and a worker
+// is free, it is claimed in the same commit and that worker takes it at
+// once: no wake-up of the claiming loop, no claim of its own, no payload
+// read back. Otherwise the workers are woken when d is claimable now, and
+// not when it waits behind an earlier delivery of its repository, which
+// the worker that has that one takes next.
+func (p *Processor) Enqueue(ctx context.Context, d store.Delivery) (store.Enqueued, error) {
+	if !p.worker.Reserve() {
+		res, err := p.opts.Store.Enqueue(ctx, d)
+		if err == nil && !res.Duplicate {
+			p.worker.Arrived(res.Head)
+		}
+		return res, err
+	}
+	leaseEnd := p.opts.Clock.Now().Add(p.opts.Lease)
+	res, err := p.opts.Store.EnqueueClaim(ctx, d, leaseEnd)
+	if err == nil && !res.Duplicate {
+		p.worker.Arrived(res.Head && !res.Claimed)
+	}
+	if res.Claimed {
+		p.worker.Start(res.Delivery, leaseEnd)
+	} else {
+		p.worker.Unreserve()
+	}
+	return res, err
+}
+
 // Run processes deliveries until ctx ends, then lets in-flight attempts
 // finish within ShutdownGrace and hands back those that do not.
 func (p *Processor) Run(ctx context.Context) error { return p.worker.Run(ctx) }

@@ -151,6 +151,29 @@ func (h *harness) delivery(id string) store.Delivery {
 }
 
 func TestPerRepositoryOrderUnderConcurrency(t *testing.T) {
+	perRepositoryOrder(t, func(h *harness, p *Processor, id, repo string) {
+		h.enqueue(id, repo)
+		p.Notify()
+	})
+}
+
+// The same through the processor's Enqueue: deliveries that arrive as
+// their repository's head are claimed on arrival by a free worker, the
+// others are taken after them.
+func TestPerRepositoryOrderUnderConcurrencyClaimedOnArrival(t *testing.T) {
+	perRepositoryOrder(t, func(h *harness, p *Processor, id, repo string) {
+		if _, err := p.Enqueue(context.Background(), store.Delivery{
+			ID: id, Event: "push", Repository: repo, Payload: []byte(`{}`), ReceivedAt: h.clock.Now(),
+		}); err != nil {
+			h.t.Errorf("enqueue %s: %v", id, err)
+		}
+	})
+}
+
+// perRepositoryOrder stores deliveries of many repositories from several
+// goroutines through arrive, and checks that each is processed once, in
+// its repository's arrival order.
+func perRepositoryOrder(t *testing.T, arrive func(h *harness, p *Processor, id, repo string)) {
 	h := newHarness(t)
 	const repos, perRepo = 20, 25
 	var mu sync.Mutex
@@ -170,8 +193,7 @@ func TestPerRepositoryOrderUnderConcurrency(t *testing.T) {
 			defer wg.Done()
 			for i := g; i < perRepo; i += 4 {
 				for r := 0; r < repos; r++ {
-					h.enqueue(fmt.Sprintf("d-%d-%d", r, i), fmt.Sprintf("acme/r%d", r))
-					p.Notify()
+					arrive(h, p, fmt.Sprintf("d-%d-%d", r, i), fmt.Sprintf("acme/r%d", r))
 				}
 			}
 		}()

@@ -7,7 +7,11 @@
 // item can be due. Ordering between items (the inbox's per repository) is
 // the store's Claim's business: it hands out runs, each worked in order by
 // one worker, which stops a run at its first item not done and records the
-// run's outcomes together, in one write.
+// run's outcomes together, in one write. A caller that claims an item
+// itself as it stores it (the inbox, for a delivery that arrives with
+// nothing of its repository ahead of it) hands it to a worker it set aside
+// beforehand (Reserve, Start), which saves the claiming loop a wake-up and
+// a claim.
 package queue
 
 import (
@@ -16,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -256,6 +261,24 @@ func (o *Options[T]) setDefaults() error {
 type Worker[T any] struct {
 	o      Options[T]
 	notify chan struct{}
+	// wake tells Run that a worker ended in a way it must see: it was
+	// waiting for a free worker, or the worker left items due at a new
+	// time, or stopped before its claim could find nothing more.
+	wake chan struct{}
+	// working counts the goroutines working runs, for shutdown.
+	working sync.WaitGroup
+
+	mu sync.Mutex
+	// inflight is how many workers are busy or set aside (Reserve).
+	inflight int
+	// running is true while Run claims: only then may a worker be set
+	// aside for an item its caller claims (Reserve).
+	running bool
+	// waiting is true while Run waits for a worker to free up.
+	waiting bool
+	// stopping and workCtx are Run's, for the workers Start begins.
+	stopping <-chan struct{}
+	workCtx  context.Context
 	// runLength is how long a run is claimed now (see adapt).
 	runLength atomic.Int64
 	// lastNotify is when Notify was last called, and notifyGap the time
@@ -271,21 +294,90 @@ func New[T any](o Options[T]) (*Worker[T], error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	w := &Worker[T]{o: o, notify: make(chan struct{}, 1)}
+	w := &Worker[T]{o: o, notify: make(chan struct{}, 1), wake: make(chan struct{}, 1)}
 	w.runLength.Store(int64(o.RunLength))
 	return w, nil
 }
 
 // Notify tells the worker that items were added. It never blocks, and a
 // Notify that arrives while the worker is busy is kept for its next sleep.
-func (w *Worker[T]) Notify() {
+func (w *Worker[T]) Notify() { w.Arrived(true) }
+
+// Arrived tells the worker that an item was added, and wakes it when the
+// item is claimable now. An item that waits behind an earlier one of its
+// key (which a worker holds, or which is due later) needs no wake-up: the
+// worker that records the earlier one claims it, or Run's look for the
+// next due time finds it. The arrival still counts for Gather.
+func (w *Worker[T]) Arrived(claimable bool) {
 	if w.o.Gather > 0 {
 		now := w.o.GatherClock.Now().UnixNano()
 		w.notifyGap.Store(now - w.lastNotify.Swap(now))
 	}
+	if !claimable {
+		return
+	}
 	select {
 	case w.notify <- struct{}{}:
 	default:
+	}
+}
+
+// Reserve sets a free worker aside for an item its caller claims itself,
+// as it stores it (store.Inbox.EnqueueClaim): the item is then worked at
+// once, with no claim of the worker's own. It reports false while Run is
+// not claiming or every worker is busy. A reservation is used by Start or
+// given back by Unreserve.
+func (w *Worker[T]) Reserve() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.running || w.inflight >= w.o.Workers {
+		return false
+	}
+	w.inflight++
+	w.working.Add(1)
+	return true
+}
+
+// Unreserve gives back a reservation Start will not use.
+func (w *Worker[T]) Unreserve() { w.finished(false) }
+
+// Start works item, claimed by the caller (one attempt counted) and leased
+// until leaseEnd, on the worker Reserve set aside; that worker then goes
+// on as any other, recording the outcome and claiming what follows.
+func (w *Worker[T]) Start(item T, leaseEnd time.Time) {
+	w.mu.Lock()
+	stopping, workCtx := w.stopping, w.workCtx
+	w.mu.Unlock()
+	runLength := int(w.runLength.Load())
+	go func() { w.finished(w.work(stopping, workCtx, []T{item}, runLength, leaseEnd)) }()
+}
+
+// reserve sets up to n free workers aside for Run's claim and returns how
+// many.
+func (w *Worker[T]) reserve(n int) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n = min(n, w.o.Workers-w.inflight)
+	if n <= 0 {
+		return 0
+	}
+	w.inflight += n
+	w.working.Add(n)
+	return n
+}
+
+// finished frees a worker, waking Run when it must see it.
+func (w *Worker[T]) finished(wakeRun bool) {
+	w.mu.Lock()
+	w.inflight--
+	wakeRun = wakeRun || w.waiting
+	w.mu.Unlock()
+	w.working.Done()
+	if wakeRun {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 

@@ -462,9 +462,9 @@ func TestItemAddedAfterClaimWithoutNotifyIsClaimed(t *testing.T) {
 	}
 }
 
-// A worker whose settlement's claim found nothing due ends, and the loop
-// does not claim again (an empty write transaction per delivery at a steady
-// rate): it looks for the next due time and sleeps.
+// A worker whose settlement's claim found nothing due ends without waking
+// the loop, which would only claim nothing (an empty write transaction per
+// delivery at a steady rate) and look for the next due time again.
 func TestNoClaimAfterAWorkerFoundNothingMore(t *testing.T) {
 	looks := make(chan int, 10)
 	r := run(t, func(context.Context, item) ([]byte, error) { return nil, nil }, nil, func(s *memStore) {
@@ -474,17 +474,19 @@ func TestNoClaimAfterAWorkerFoundNothingMore(t *testing.T) {
 	if o := r.next(t); o.State != Done {
 		t.Fatalf("outcome %+v", o)
 	}
-	// The first look follows the claim that took item 1; the second, the
-	// worker's end.
-	<-looks
+	// The first look follows the claim that took item 1.
 	if claims := <-looks; claims != 1 {
-		t.Errorf("%d claims by the time the loop slept again, want 1", claims)
+		t.Errorf("%d claims at the first look, want 1", claims)
 	}
-	// Still woken by what comes next.
+	// Still woken by what comes next, and the next look follows its claim:
+	// the worker's end woke nothing.
 	r.store.add(2, t0)
 	r.w.Notify()
 	if o := r.next(t); o.State != Done || o.Item.Seq != 2 {
 		t.Fatalf("outcome %+v", o)
+	}
+	if claims := <-looks; claims != 2 {
+		t.Errorf("%d claims at the second look, want 2 (the one for item 2)", claims)
 	}
 }
 

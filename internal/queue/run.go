@@ -26,16 +26,14 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 	// grace period instead of cutting them off at once.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-	// Each worker says, when it ends, whether its last claim (with its
-	// settlement) found nothing due: then claiming again at once would only
-	// find nothing again, an empty write transaction per delivery at a
-	// steady rate; the loop sleeps instead, and its look for the next due
-	// time, a Notify, or a due time coming wakes it as always.
-	done := make(chan bool, o.Workers)
-	inflight := 0
+	w.mu.Lock()
+	w.running, w.stopping, w.workCtx = true, ctx.Done(), workCtx
+	w.mu.Unlock()
 	nextHousekeeping := o.Clock.Now()
-	skipClaim := false
 
+	// A worker whose last claim (with its settlement) found nothing due
+	// ends without waking this loop: claiming again at once would only find
+	// nothing again, an empty write transaction per item at a steady rate.
 	for ctx.Err() == nil {
 		now := o.Clock.Now()
 		if o.Housekeeping != nil && !now.Before(nextHousekeeping) {
@@ -43,7 +41,7 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 			nextHousekeeping = now.Add(o.HousekeepingEvery)
 		}
 		claimFailed := false
-		if free := o.Workers - inflight; free > 0 && !skipClaim {
+		if free := w.reserve(o.Workers); free > 0 {
 			runLength := int(w.runLength.Load())
 			runs, err := o.Store.Claim(ctx, now, free, runLength, o.Lease)
 			if err != nil {
@@ -54,50 +52,76 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 			}
 			leaseEnd := now.Add(o.Lease)
 			for _, run := range runs {
-				inflight++
-				go func() {
-					done <- w.work(ctx.Done(), workCtx, run, runLength, leaseEnd)
-				}()
+				go func() { w.finished(w.work(ctx.Done(), workCtx, run, runLength, leaseEnd)) }()
+			}
+			for range free - len(runs) {
+				w.finished(false)
 			}
 			if len(runs) == free {
 				// More may be waiting: claim again once a worker frees up.
-				select {
-				case <-ctx.Done():
-				case <-done:
-					inflight--
+				if !w.awaitFree(ctx) {
+					break
 				}
 				continue
 			}
 		}
-		var awake bool
-		if awake, skipClaim = w.sleep(ctx, done, &inflight, nextHousekeeping, claimFailed); !awake {
+		if !w.sleep(ctx, nextHousekeeping, claimFailed) {
 			break
 		}
 	}
-	w.shutdown(done, inflight, cancelWork)
+	w.shutdown(cancelWork)
 	return nil
 }
 
-// sleep waits until something may be claimable: an attempt finished, an item
-// was added (Notify), a retry or lease came due, or housekeeping is due. It
-// looks for the next due time after the claim, so an item added or come due
-// in between, by another process and so with no Notify, is claimed at once
-// rather than stranded until the poll; claiming again cannot spin, because
-// Claim takes whatever NextDue counts as due. After a failed claim it waits
-// for the poll instead, lest a failing store be hammered. It returns false
-// when ctx ends, and skipClaim when only a worker that found nothing more to
-// claim woke it.
-func (w *Worker[T]) sleep(ctx context.Context, done chan bool, inflight *int, housekeeping time.Time, claimFailed bool) (awake, skipClaim bool) {
+// awaitFree waits until a worker is free; false when ctx ends first.
+func (w *Worker[T]) awaitFree(ctx context.Context) bool {
+	w.mu.Lock()
+	if w.inflight < w.o.Workers {
+		w.mu.Unlock()
+		return true
+	}
+	w.waiting = true
+	w.mu.Unlock()
+	defer w.setWaiting(false)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-w.wake:
+		return true
+	}
+}
+
+func (w *Worker[T]) setWaiting(waiting bool) {
+	w.mu.Lock()
+	w.waiting = waiting
+	w.mu.Unlock()
+}
+
+// sleep waits until something may be claimable: a worker ended in a way
+// that matters (see finished), an item was added (Notify), a retry or lease
+// came due, or housekeeping is due. It looks for the next due time after
+// the claim, so an item added or come due in between, by another process
+// and so with no Notify, is claimed at once rather than stranded until the
+// poll; claiming again cannot spin, because Claim takes whatever NextDue
+// counts as due. After a failed claim it waits for the poll instead, lest a
+// failing store be hammered. It returns false when ctx ends.
+func (w *Worker[T]) sleep(ctx context.Context, housekeeping time.Time, claimFailed bool) bool {
 	o := w.o
 	now := o.Clock.Now()
 	wake := now.Add(o.Poll)
 	if o.Housekeeping != nil && housekeeping.Before(wake) {
 		wake = housekeeping
 	}
+	// With every worker busy, the first to free up must wake the loop.
+	w.mu.Lock()
+	full := w.inflight >= o.Workers
+	w.waiting = full
+	w.mu.Unlock()
+	defer w.setWaiting(false)
 	if !claimFailed {
 		if due, ok, err := o.Store.NextDue(ctx); err == nil && ok && due.Before(wake) {
-			if !due.After(now) && *inflight < o.Workers {
-				return true, false
+			if !due.After(now) && !full {
+				return true
 			}
 			if due.After(now) {
 				wake = due
@@ -108,53 +132,65 @@ func (w *Worker[T]) sleep(ctx context.Context, done chan bool, inflight *int, ho
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
-		return false, false
-	case drained := <-done:
-		*inflight--
-		return true, drained
+		return false
+	case <-w.wake:
 	case <-w.notify:
 	case <-timer.C():
 	}
-	return true, false
+	return true
 }
 
-func (w *Worker[T]) shutdown(done chan bool, inflight int, cancelWork context.CancelFunc) {
+// shutdown stops workers from being set aside, lets the attempts in flight
+// finish within ShutdownGrace, then cancels the rest and waits for them to
+// be handed back.
+func (w *Worker[T]) shutdown(cancelWork context.CancelFunc) {
 	o := w.o
+	w.mu.Lock()
+	w.running = false
+	inflight := w.inflight
+	w.mu.Unlock()
+	ended := make(chan struct{})
+	go func() {
+		w.working.Wait()
+		close(ended)
+	}()
 	if inflight > 0 && o.ShutdownGrace > 0 {
 		grace := o.Clock.NewTimer(o.ShutdownGrace)
 		defer grace.Stop()
-	wait:
-		for inflight > 0 {
-			select {
-			case <-done:
-				inflight--
-			case <-grace.C():
-				o.Logger.Warn("cancelling "+o.Names.Many+" still in progress at shutdown", "count", inflight)
-				break wait
-			}
+		select {
+		case <-ended:
+		case <-grace.C():
+			w.mu.Lock()
+			inflight = w.inflight
+			w.mu.Unlock()
+			o.Logger.Warn("cancelling "+o.Names.Many+" still in progress at shutdown", "count", inflight)
 		}
 	}
 	cancelWork()
-	for ; inflight > 0; inflight-- {
-		<-done
-	}
+	<-ended
 }
 
 // work works a run's items in order and records their outcomes together,
 // claiming the next run in the same write when the store can; it returns
-// once there is no next run, saying whether that is because its claim found
-// nothing due (not because it is stopping, failed to record, or its store
-// cannot claim with a settlement). A run stops at its first item not done, and
+// once there is no next run, saying whether Run must look again: unless its
+// claim found nothing due and it left no item due at a new time (a retry, a
+// hand-back), Run's look for the next due time may be out of date, or the
+// worker is stopping, failed to record, or its store cannot claim with a
+// settlement. A run stops at its first item not done, and
 // before an item when the worker is stopping or the item's timeout could
 // outlast the lease: the items left go back unworked. Recording uses a
 // context that shutdown does not cancel: an outcome lost there would only
 // be repeated after the lease, but there is no reason to lose it.
-func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run []T, runLength int, leaseEnd time.Time) (drained bool) {
+func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run []T, runLength int, leaseEnd time.Time) (wakeRun bool) {
 	o := w.o
 	claimer, _ := o.Store.(SettleClaimer[T])
+	drained, rescheduled := false, false
 	for first := true; len(run) > 0; first = false {
 		drained = false
 		settlements, outcomes := w.workRun(stopping, workCtx, run, runLength, leaseEnd, first)
+		for _, st := range settlements {
+			rescheduled = rescheduled || st.State == Retried || st.State == HandedBack
+		}
 		gathered := claimer != nil && len(run) < runLength && w.gather(stopping)
 		var next []T
 		var err error
@@ -185,7 +221,7 @@ func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run 
 		}
 		run = next
 	}
-	return drained
+	return !drained || rescheduled
 }
 
 // gatherRetry is how long gathering stays off after a gather that took

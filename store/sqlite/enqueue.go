@@ -38,6 +38,20 @@ VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`
 // the dead row (payload and all, since it was verified like any other) by a
 // pending one with no attempts, keeping the dead row's last error.
 func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (store.Enqueued, error) {
+	return s.enqueue(ctx, d, time.Time{})
+}
+
+// EnqueueClaim implements store.Inbox.
+func (s *Store) EnqueueClaim(ctx context.Context, d store.Delivery, leaseUntil time.Time) (store.Enqueued, error) {
+	if leaseUntil.IsZero() {
+		return store.Enqueued{}, fmt.Errorf("enqueue and claim delivery %q: zero lease end", d.ID)
+	}
+	return s.enqueue(ctx, d, leaseUntil)
+}
+
+// enqueue stores d and, unless leaseUntil is zero, claims it when it is
+// its repository's head.
+func (s *Store) enqueue(ctx context.Context, d store.Delivery, leaseUntil time.Time) (store.Enqueued, error) {
 	switch {
 	case d.ID == "":
 		return store.Enqueued{}, errors.New("enqueue delivery: empty delivery id")
@@ -68,7 +82,7 @@ func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (store.Enqueued, 
 			if _, err := tx.ExecContext(ctx, insertPayload, seq, d.Payload); err != nil {
 				return fmt.Errorf("insert payload: %w", err)
 			}
-			return recordHead(ctx, tx, d.Repository, seq)
+			return placeArrival(ctx, tx, &out, d, seq, leaseUntil)
 		}
 		prev, err := storedDelivery(ctx, tx, d.ID, false)
 		if err != nil {
@@ -78,11 +92,12 @@ func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (store.Enqueued, 
 			out.Duplicate = true
 			return nil
 		}
-		if err := requeue(ctx, tx, prev, d, d.ReceivedAt); err != nil {
+		seq, err := requeue(ctx, tx, prev, d, d.ReceivedAt)
+		if err != nil {
 			return err
 		}
 		out.Redelivered, out.Previous = true, prev
-		return nil
+		return placeArrival(ctx, tx, &out, d, seq, leaseUntil)
 	})
 	if err != nil {
 		return store.Enqueued{}, fmt.Errorf("enqueue delivery %q: %w", d.ID, err)
@@ -103,7 +118,12 @@ func (s *Store) RetryDead(ctx context.Context, id string, now time.Time) (store.
 		}
 		prev = d
 		prev.Payload = nil
-		return requeue(ctx, tx, prev, d, now)
+		seq, err := requeue(ctx, tx, prev, d, now)
+		if err != nil {
+			return err
+		}
+		_, err = recordHead(ctx, tx, d.Repository, seq)
+		return err
 	})
 	if err != nil {
 		return store.Delivery{}, fmt.Errorf("retry dead delivery %q: %w", id, err)
@@ -120,40 +140,75 @@ func (s *Store) RetryDead(ctx context.Context, id string, now time.Time) (store.
 // unfinished row, and so either it would never be claimed or it would run
 // beside the head. Rows that arrived after it were processed without it
 // anyway; a redelivery is a new arrival.
-func requeue(ctx context.Context, tx writeTx, prev, d store.Delivery, due time.Time) error {
+func requeue(ctx context.Context, tx writeTx, prev, d store.Delivery, due time.Time) (int64, error) {
 	res, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE seq = ? AND state = 'dead'`, prev.Seq)
 	if err != nil {
-		return fmt.Errorf("remove dead row: %w", err)
+		return 0, fmt.Errorf("remove dead row: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("remove dead row: %w", err)
+		return 0, fmt.Errorf("remove dead row: %w", err)
 	} else if n != 1 {
 		// Read dead in this same transaction: only a bug gets here.
-		return fmt.Errorf("remove dead row seq %d: %d rows removed, want 1", prev.Seq, n)
+		return 0, fmt.Errorf("remove dead row seq %d: %d rows removed, want 1", prev.Seq, n)
 	}
 	res, err = tx.ExecContext(ctx, reinsertDelivery, d.ID, d.Event, d.Action, d.InstallationID, d.Repository,
 		toNanos(d.ReceivedAt), toNanos(due), prev.LastError)
 	if err != nil {
-		return fmt.Errorf("insert again: %w", err)
+		return 0, fmt.Errorf("insert again: %w", err)
 	}
 	seq, err := res.LastInsertId()
 	if err != nil {
-		return fmt.Errorf("insert again: %w", err)
+		return 0, fmt.Errorf("insert again: %w", err)
 	}
 	// The dead row's payload went with it (ON DELETE CASCADE).
 	if _, err := tx.ExecContext(ctx, insertPayload, seq, d.Payload); err != nil {
-		return fmt.Errorf("insert payload again: %w", err)
+		return 0, fmt.Errorf("insert payload again: %w", err)
 	}
-	return recordHead(ctx, tx, d.Repository, seq)
+	return seq, nil
 }
 
 // recordHead makes seq its repository's head unless the repository has one:
-// an earlier unfinished row, which stays first.
-func recordHead(ctx context.Context, tx writeTx, repository string, seq int64) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_heads (repository, seq) VALUES (?, ?)
-		ON CONFLICT (repository) DO NOTHING`, repository, seq); err != nil {
-		return fmt.Errorf("record repository head: %w", err)
+// an earlier unfinished row, which stays first. It reports whether seq is
+// the head.
+func recordHead(ctx context.Context, tx writeTx, repository string, seq int64) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO inbox_heads (repository, seq) VALUES (?, ?)
+		ON CONFLICT (repository) DO NOTHING`, repository, seq)
+	if err != nil {
+		return false, fmt.Errorf("record repository head: %w", err)
 	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("record repository head: %w", err)
+	}
+	return n == 1, nil
+}
+
+// placeArrival makes the new row seq, holding d, its repository's head
+// when it is the first unfinished one, and then claims it unless
+// leaseUntil is zero.
+func placeArrival(ctx context.Context, tx writeTx, out *store.Enqueued, d store.Delivery, seq int64, leaseUntil time.Time) error {
+	head, err := recordHead(ctx, tx, d.Repository, seq)
+	if err != nil || !head {
+		return err
+	}
+	out.Head = true
+	if leaseUntil.IsZero() {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `UPDATE inbox SET state = 'processing', attempts = attempts + 1, lease_until = ?
+		WHERE seq = ? RETURNING `+deliveryColumns, toNanos(leaseUntil), seq)
+	if err != nil {
+		return fmt.Errorf("claim on arrival: %w", err)
+	}
+	claimed, err := scanDeliveries(rows, false)
+	if err != nil {
+		return fmt.Errorf("claim on arrival: %w", err)
+	}
+	if len(claimed) != 1 {
+		return fmt.Errorf("claim on arrival: %d rows claimed, want 1", len(claimed))
+	}
+	out.Claimed, out.Delivery = true, claimed[0]
+	out.Delivery.Payload = d.Payload
 	return nil
 }
 

@@ -1,0 +1,171 @@
+package queue
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/wavegate/wavegate/internal/clock"
+)
+
+// claimOnArrival adds item seq of key k already claimed, leased until
+// lease, as a store's EnqueueClaim stores a head.
+func (s *memStore) claimOnArrival(seq int64, key string, now, lease time.Time) item {
+	s.addKey(seq, key, now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[seq]
+	e.state, e.lease, e.attempts = "processing", lease, 1
+	return item{seq, 1}
+}
+
+// looked waits for Run's first look for the next due time: from then on it
+// is claiming, and workers can be set aside.
+func looked(t *testing.T, looks chan int) {
+	t.Helper()
+	select {
+	case <-looks:
+	case <-time.After(10 * time.Second): // a deadlock guard, not a wait for time to pass
+		t.Fatal("Run never looked for the next due time")
+	}
+}
+
+func TestReserveOnlyWhileRunClaimsAndAWorkerIsFree(t *testing.T) {
+	w, err := New(Options[item]{Store: newMemStore(), Work: noop, Clock: clock.NewFake(t0), Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Reserve() {
+		t.Fatal("Reserve before Run succeeded")
+	}
+	looks := make(chan int, 10)
+	r := run(t, noop, func(o *Options[item]) { o.Workers = 2 }, func(s *memStore) { s.looks = looks })
+	looked(t, looks)
+	if !r.w.Reserve() || !r.w.Reserve() {
+		t.Fatal("Reserve of two free workers failed")
+	}
+	if r.w.Reserve() {
+		t.Fatal("Reserve of a third worker of two succeeded")
+	}
+	r.w.Unreserve()
+	if !r.w.Reserve() {
+		t.Fatal("Reserve after Unreserve failed")
+	}
+	r.w.Unreserve()
+	r.w.Unreserve()
+}
+
+// An item its caller claimed is worked by the worker set aside, which then
+// records it and takes what follows it as any worker does; Run claims
+// nothing for it.
+func TestStartWorksAClaimedItemAndGoesOn(t *testing.T) {
+	looks := make(chan int, 10)
+	r := run(t, noop, withRuns, func(s *memStore) { s.looks = looks })
+	looked(t, looks)
+	if !r.w.Reserve() {
+		t.Fatal("Reserve failed")
+	}
+	first := r.store.claimOnArrival(1, "k", t0, t0.Add(time.Minute))
+	r.store.addKey(2, "k", t0)
+	r.w.Arrived(false)
+	r.w.Start(first, t0.Add(time.Minute))
+	for _, want := range []int64{1, 2} {
+		if o := r.next(t); o.State != Done || o.Item.Seq != want {
+			t.Fatalf("outcome %+v, want item %d done", o, want)
+		}
+	}
+	wantSettles(t, r.store, []string{"1:0"}, []string{"2:0"})
+	r.store.mu.Lock()
+	claims, withSettle := r.store.claims, r.store.claimedWithSettle
+	r.store.mu.Unlock()
+	if claims != 1 || withSettle != 1 {
+		t.Errorf("%d claims by Run (want only its first, empty) and %d with a settlement (want 1, item 2)", claims, withSettle)
+	}
+}
+
+// With every worker set aside, a due item waits; the worker given back
+// wakes Run, which claims it (else it would sleep until the poll, a day).
+func TestUnreserveWakesRunWaitingForAWorker(t *testing.T) {
+	looks := make(chan int, 10)
+	r := run(t, noop, func(o *Options[item]) { o.Workers = 1 }, func(s *memStore) { s.looks = looks })
+	looked(t, looks)
+	if !r.w.Reserve() {
+		t.Fatal("Reserve failed")
+	}
+	r.store.add(1, t0)
+	r.w.Notify()
+	looked(t, looks) // woken, nothing free to claim with: asleep again
+	r.w.Unreserve()
+	if o := r.next(t); o.State != Done || o.Item.Seq != 1 {
+		t.Fatalf("outcome %+v", o)
+	}
+}
+
+// Only an arrival that is claimable now wakes Run; every arrival counts
+// for Gather.
+func TestArrivedWakesOnlyForAClaimableItem(t *testing.T) {
+	fake := clock.NewFake(t0)
+	w, err := New(Options[item]{Store: newMemStore(), Work: noop, Clock: fake, Gather: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Arrived(false)
+	if len(w.notify) != 0 {
+		t.Error("an arrival behind another woke Run")
+	}
+	fake.Advance(3 * time.Millisecond)
+	w.Arrived(false)
+	if gap := time.Duration(w.notifyGap.Load()); gap != 3*time.Millisecond {
+		t.Errorf("gap between arrivals %v, want 3ms", gap)
+	}
+	w.Arrived(true)
+	if len(w.notify) != 1 {
+		t.Error("a claimable arrival did not wake Run")
+	}
+}
+
+// Shutdown waits for a worker Start began, as for any other, and hands its
+// item back once the grace has passed.
+func TestShutdownWaitsForAStartedWorker(t *testing.T) {
+	started := make(chan struct{})
+	looks := make(chan int, 10)
+	r := &rig{store: newMemStore(), clock: clock.NewFake(t0), outcomes: make(chan Outcome[item], 10)}
+	r.store.looks = looks
+	w, err := New(Options[item]{Store: r.store, Clock: r.clock, ShutdownGrace: 10 * time.Second,
+		Work: func(ctx context.Context, _ item) ([]byte, error) {
+			close(started)
+			<-ctx.Done()
+			return nil, ctx.Err()
+		},
+		OnOutcome: func(o Outcome[item]) { r.outcomes <- o }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = w.Run(ctx) }()
+	looked(t, looks)
+	if !w.Reserve() {
+		t.Fatal("Reserve failed")
+	}
+	w.Start(r.store.claimOnArrival(1, "k", t0, t0.Add(time.Minute)), t0.Add(time.Minute))
+	<-started
+	cancel()
+	r.clock.BlockUntilTimerAt(t0.Add(10 * time.Second))
+	select {
+	case <-stopped:
+		t.Fatal("Run returned with a started worker in flight")
+	default:
+	}
+	if w.Reserve() {
+		t.Fatal("Reserve during shutdown succeeded")
+	}
+	r.clock.Set(t0.Add(10 * time.Second))
+	<-stopped
+	if o := r.next(t); o.State != HandedBack {
+		t.Fatalf("outcome %+v", o)
+	}
+	if e := r.store.get(1); e.state != "pending" {
+		t.Fatalf("stored %+v, want pending again", e)
+	}
+}
