@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -127,45 +126,30 @@ func TestArrivedWakesOnlyForAClaimableItem(t *testing.T) {
 // Shutdown waits for a worker Start began, as for any other, and hands its
 // item back once the grace has passed.
 func TestShutdownWaitsForAStartedWorker(t *testing.T) {
-	started := make(chan struct{})
 	looks := make(chan int, 10)
-	r := &rig{store: newMemStore(), clock: clock.NewFake(t0), outcomes: make(chan Outcome[item], 10)}
-	r.store.looks = looks
-	w, err := New(Options[item]{Store: r.store, Clock: r.clock, ShutdownGrace: 10 * time.Second,
-		Work: func(ctx context.Context, _ item) ([]byte, error) {
-			close(started)
-			<-ctx.Done()
-			return nil, ctx.Err()
-		},
-		OnOutcome: func(o Outcome[item]) { r.outcomes <- o }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); _ = w.Run(ctx) }()
+	g := startGraceRun(t, func(s *memStore) { s.looks = looks })
 	looked(t, looks)
-	if !w.Reserve() {
+	if !g.w.Reserve() {
 		t.Fatal("Reserve failed")
 	}
-	w.Start(r.store.claimOnArrival(1, "k", t0, t0.Add(time.Minute)), t0.Add(time.Minute))
-	<-started
-	cancel()
-	r.clock.BlockUntilTimerAt(t0.Add(10 * time.Second))
+	g.w.Start(g.store.claimOnArrival(1, "k", t0, t0.Add(time.Minute)), t0.Add(time.Minute))
+	<-g.started
+	g.cancel()
+	g.clock.BlockUntilTimerAt(t0.Add(10 * time.Second))
 	select {
-	case <-stopped:
+	case <-g.stopped:
 		t.Fatal("Run returned with a started worker in flight")
 	default:
 	}
-	if w.Reserve() {
+	if g.w.Reserve() {
 		t.Fatal("Reserve during shutdown succeeded")
 	}
-	r.clock.Set(t0.Add(10 * time.Second))
-	<-stopped
-	if o := r.next(t); o.State != HandedBack {
+	g.clock.Set(t0.Add(10 * time.Second))
+	<-g.stopped
+	if o := g.next(t); o.State != HandedBack {
 		t.Fatalf("outcome %+v", o)
 	}
-	if e := r.store.get(1); e.state != "pending" {
+	if e := g.store.get(1); e.state != "pending" {
 		t.Fatalf("stored %+v, want pending again", e)
 	}
 }

@@ -490,32 +490,47 @@ func TestNoClaimAfterAWorkerFoundNothingMore(t *testing.T) {
 	}
 }
 
-func TestShutdownHandsBackAfterGrace(t *testing.T) {
-	started := make(chan struct{})
-	r := &rig{store: newMemStore(), clock: clock.NewFake(t0), outcomes: make(chan Outcome[item], 10)}
-	r.store.add(1, t0)
-	w, err := New(Options[item]{Store: r.store, Clock: r.clock, ShutdownGrace: 10 * time.Second,
+// graceRun is a worker with a 10s shutdown grace whose work blocks until
+// it is cancelled, closing started when it begins.
+type graceRun struct {
+	*rig
+	started, stopped chan struct{}
+	cancel           context.CancelFunc
+}
+
+func startGraceRun(t *testing.T, setup func(*memStore)) *graceRun {
+	t.Helper()
+	g := &graceRun{rig: &rig{store: newMemStore(), clock: clock.NewFake(t0), outcomes: make(chan Outcome[item], 10)},
+		started: make(chan struct{}), stopped: make(chan struct{})}
+	setup(g.store)
+	w, err := New(Options[item]{Store: g.store, Clock: g.clock, ShutdownGrace: 10 * time.Second,
 		Work: func(ctx context.Context, _ item) ([]byte, error) {
-			close(started)
+			close(g.started)
 			<-ctx.Done()
 			return nil, ctx.Err()
 		},
-		OnOutcome: func(o Outcome[item]) { r.outcomes <- o }})
+		OnOutcome: func(o Outcome[item]) { g.outcomes <- o }})
 	if err != nil {
 		t.Fatal(err)
 	}
+	g.w = w
 	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); _ = w.Run(ctx) }()
-	<-started
-	cancel()
-	r.clock.BlockUntilTimerAt(t0.Add(10 * time.Second))
-	r.clock.Set(t0.Add(10 * time.Second))
-	<-stopped
-	if o := r.next(t); o.State != HandedBack {
+	g.cancel = cancel
+	go func() { defer close(g.stopped); _ = w.Run(ctx) }()
+	return g
+}
+
+func TestShutdownHandsBackAfterGrace(t *testing.T) {
+	g := startGraceRun(t, func(s *memStore) { s.add(1, t0) })
+	<-g.started
+	g.cancel()
+	g.clock.BlockUntilTimerAt(t0.Add(10 * time.Second))
+	g.clock.Set(t0.Add(10 * time.Second))
+	<-g.stopped
+	if o := g.next(t); o.State != HandedBack {
 		t.Fatalf("outcome %+v", o)
 	}
-	if e := r.store.get(1); e.state != "pending" || !e.due.Equal(t0.Add(10*time.Second)) || e.lastErr != "interrupted by shutdown" {
+	if e := g.store.get(1); e.state != "pending" || !e.due.Equal(t0.Add(10*time.Second)) || e.lastErr != "interrupted by shutdown" {
 		t.Fatalf("stored %+v", e)
 	}
 }
