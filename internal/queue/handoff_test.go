@@ -1,6 +1,9 @@
 package queue
 
 import (
+	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,5 +154,36 @@ func TestShutdownWaitsForAStartedWorker(t *testing.T) {
 	}
 	if e := g.store.get(1); e.state != "pending" {
 		t.Fatalf("stored %+v, want pending again", e)
+	}
+}
+
+// A worker that records a retry and goes on with another run tells Run at
+// once, which then sleeps until the retry is due, rather than when the
+// worker ends, however long its next run takes. (That the retry is then
+// worked is TestTransientRetriedWithBackoffPermanentDead's.)
+func TestRetryTimedWhileItsWorkerGoesOn(t *testing.T) {
+	release := make(chan struct{})
+	var firstCalls atomic.Int32
+	r := run(t, func(_ context.Context, it item) ([]byte, error) {
+		switch it.Seq {
+		case 1:
+			if firstCalls.Add(1) == 1 {
+				return nil, transient{errors.New("502")}
+			}
+		case 2:
+			<-release
+		}
+		return nil, nil
+	}, func(o *Options[item]) { withRuns(o); o.Workers = 1 }, func(s *memStore) {
+		s.addKey(1, "a", t0)
+		s.addKey(2, "b", t0)
+	})
+	if o := r.next(t); o.Item.Seq != 1 || o.State != Retried {
+		t.Fatalf("outcome %+v, want item 1 retried", o)
+	}
+	r.clock.BlockUntilTimerAt(t0.Add(time.Second)) // while item 2 still runs
+	close(release)
+	if o := r.next(t); o.Item.Seq != 2 || o.State != Done {
+		t.Fatalf("outcome %+v, want item 2 done", o)
 	}
 }

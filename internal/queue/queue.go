@@ -374,10 +374,15 @@ func (w *Worker[T]) finished(wakeRun bool) {
 	w.mu.Unlock()
 	w.working.Done()
 	if wakeRun {
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
+		w.poke()
+	}
+}
+
+// poke wakes Run; it never blocks.
+func (w *Worker[T]) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
 	}
 }
 

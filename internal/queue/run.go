@@ -184,13 +184,11 @@ func (w *Worker[T]) shutdown(cancelWork context.CancelFunc) {
 func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run []T, runLength int, leaseEnd time.Time) (wakeRun bool) {
 	o := w.o
 	claimer, _ := o.Store.(SettleClaimer[T])
-	drained, rescheduled := false, false
+	drained, retimed := false, false
 	for first := true; len(run) > 0; first = false {
 		drained = false
 		settlements, outcomes := w.workRun(stopping, workCtx, run, runLength, leaseEnd, first)
-		for _, st := range settlements {
-			rescheduled = rescheduled || st.State == Retried || st.State == HandedBack
-		}
+		retimed = rescheduled(settlements)
 		gathered := claimer != nil && len(run) < runLength && w.gather(stopping)
 		var next []T
 		var err error
@@ -219,9 +217,27 @@ func (w *Worker[T]) work(stopping <-chan struct{}, workCtx context.Context, run 
 				o.OnOutcome(out)
 			}
 		}
+		if len(next) > 0 && retimed {
+			// Run has not seen the new due time, and this worker goes on
+			// with another run, which may take long: tell it now.
+			w.poke()
+		}
 		run = next
 	}
-	return !drained || rescheduled
+	return !drained || retimed
+}
+
+// rescheduled reports whether a settlement makes an item due at a new
+// time (a retry, a hand-back), which Run's look for the next due time has
+// not seen. It is told once the settlement is recorded, or it would look
+// too soon.
+func rescheduled[T any](settlements []Settlement[T]) bool {
+	for _, st := range settlements {
+		if st.State == Retried || st.State == HandedBack {
+			return true
+		}
+	}
+	return false
 }
 
 // gatherRetry is how long gathering stays off after a gather that took
