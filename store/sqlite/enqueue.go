@@ -195,8 +195,8 @@ func placeArrival(ctx context.Context, tx writeTx, out *store.Enqueued, d store.
 	if leaseUntil.IsZero() {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `UPDATE inbox SET state = 'processing', attempts = attempts + 1, lease_until = ?
-		WHERE seq = ? RETURNING `+deliveryColumns, toNanos(leaseUntil), seq)
+	// A run of one, claimed as ClaimRuns claims a run.
+	rows, err := tx.QueryContext(ctx, claimRunUpdate, toNanos(leaseUntil), d.Repository, seq, seq)
 	if err != nil {
 		return fmt.Errorf("claim on arrival: %w", err)
 	}
