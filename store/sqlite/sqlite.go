@@ -1,6 +1,6 @@
 // Package sqlite is the store.Store kept in one SQLite database file, the
-// default: migrations embedded, every write made by one goroutine that
-// commits concurrent writes together, the WAL checkpointed beside it.
+// default: migrations embedded, concurrent writes committed together on one
+// connection, the WAL checkpointed beside it.
 package sqlite
 
 import (
@@ -35,12 +35,12 @@ type Options struct {
 	MaxBatch int
 	// BusyTimeout is how long a statement waits for a lock held by another
 	// process before failing (default 5s). Within one process writes never
-	// wait on SQLite locks: one goroutine makes them all.
+	// wait on SQLite locks: they are queued and made on one connection.
 	BusyTimeout time.Duration
 	// ReadConns is the number of read-only connections (default 4); reads
 	// run beside the writer thanks to WAL.
 	ReadConns int
-	// RelaxedLinger is how long a batch of the inbox's claims and
+	// RelaxedLinger is how long one of the inbox's claims and
 	// settlements waits for an arrival to share its commit while
 	// deliveries arrive closer together than that (writer.go; default
 	// 5ms, negative for never).
@@ -72,8 +72,8 @@ func (o Options) withDefaults() Options {
 
 // Store is the store.Store kept in one SQLite database file.
 //
-// Every write is made by one goroutine on one connection (writer.go): SQLite
-// allows one writer at a time anyway, and queueing writes in Go rather than
+// Every write is queued and made on one connection, by one goroutine at a
+// time (writer.go): SQLite allows one writer at a time anyway, and queueing writes in Go rather than
 // in SQLite's busy handler means no SQLITE_BUSY and no deadlock between two
 // transactions that both read and then want to write; it also lets
 // concurrent writes share a commit. Write transactions begin IMMEDIATE so
@@ -84,36 +84,46 @@ func (o Options) withDefaults() Options {
 type Store struct {
 	path  string
 	write *sql.DB // writeConn, and a second connection for the migrator
-	// writeConn is write's connection, held for good by the writer
-	// goroutine, which alone uses it.
+	// writeConn is write's connection, held for good; only the goroutine
+	// leading (writer.go) uses it.
 	writeConn *sql.Conn
 	read      *sql.DB
 	ckpt      *sql.DB // one connection, used by the checkpointer only
 	migrator  *goose.Provider
 
-	maxBatch   int
-	jobs       chan *job
+	maxBatch int
+	// wmu guards the jobs queued for a commit, leading, closed,
+	// lastArrival and arrivalGap.
+	wmu   sync.Mutex
+	queue []*job
+	// leading says a goroutine is committing batches of the queue; only it
+	// uses writeConn, syncMode, batch and walSince.
+	leading    bool
+	leaderDone *sync.Cond // on wmu, broadcast when leading is cleared
+	closed     bool
+	batch      []*job
+	handOver   chan struct{} // a leader hands the queue to the writer goroutine
 	closing    chan struct{}
 	writerDone chan struct{}
 	// Committed batches and the jobs in them: their ratio is the batching
 	// achieved, for benchmarks and tests.
 	batches, batchedJobs atomic.Int64
-	// Batches committed without fsync (writer.go), for tests.
-	relaxedBatches atomic.Int64
-	syncMode       int8 // the write connection's synchronous; writer goroutine only
+	// Batches committed without fsync (writer.go), and queues handed over
+	// to the writer goroutine, for tests.
+	relaxedBatches, handedOver atomic.Int64
+	syncMode                   int8 // the write connection's synchronous setting
 	// beforeBatch, when set before the first write, is called by the
-	// writer before each batch (tests: hold the writer).
+	// leader before each batch (tests: hold the writer).
 	beforeBatch func()
-	// relaxedLinger is Options.RelaxedLinger; lastArrival is when the
-	// writer last committed an arrival, arrivalGap the time since the one
-	// before (writer goroutine only).
+	// relaxedLinger is Options.RelaxedLinger; lastArrival is when an
+	// arrival was last committed, arrivalGap the time since the one before.
 	relaxedLinger time.Duration
 	clock         clock.Clock
 	lastArrival   time.Time
 	arrivalGap    time.Duration
-	lingered      atomic.Int64 // batches that waited, for tests
+	lingered      atomic.Int64 // relaxed jobs that lingered, for tests
 
-	walSince      int64 // bytes written since the last checkpoint kick; writer goroutine only
+	walSince      int64 // bytes written since the last checkpoint kick
 	ckptKick      chan struct{}
 	ckptDone      chan struct{}
 	ckptFailures  atomic.Int64
@@ -230,12 +240,13 @@ func openDB(ctx context.Context, path string, opts Options) (_ *Store, err error
 		maxBatch:      opts.MaxBatch,
 		relaxedLinger: opts.RelaxedLinger,
 		clock:         opts.Clock,
-		jobs:          make(chan *job, opts.MaxBatch),
+		handOver:      make(chan struct{}, 1),
 		closing:       make(chan struct{}),
 		writerDone:    make(chan struct{}),
 		ckptKick:      make(chan struct{}, 1),
 		ckptDone:      make(chan struct{}),
 	}
+	s.leaderDone = sync.NewCond(&s.wmu)
 	go s.runWriter()
 	go s.runCheckpointer()
 	return s, nil
@@ -298,8 +309,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (applied, latest int64, err e
 // It is safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.closing)
-		<-s.writerDone
+		s.closeWriter()
 		<-s.ckptDone
 		// The write connection last: closing the last connection checkpoints
 		// and removes the WAL.

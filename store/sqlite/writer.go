@@ -3,29 +3,34 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync/atomic"
-
-	"github.com/mattn/go-sqlite3"
+	"time"
 
 	"github.com/wavegate/wavegate/store"
 )
 
-// Every write is a job run by one writer goroutine, which owns the write
-// connection. It takes every job waiting (up to MaxBatch), runs each in its
-// own savepoint inside one transaction, commits once and then answers each
-// caller. An fsync costs about as much for one job as for a hundred, so this
-// group commit is what lets intake and workers share one SQLite file at
-// thousands of commits per second. A job that needs its commit on disk is
-// never kept waiting for a batch to fill: jobs that arrive while a commit is
-// in flight form the next batch, so a lone one is committed at once and
-// batches grow with load. Only relaxed jobs linger (below).
+// Every write is a job, and jobs are committed in batches on the one write
+// connection: one transaction per batch, each job in its own savepoint,
+// one commit, then every caller is answered. An fsync costs about as much
+// for one job as for a hundred, so this group commit is what lets intake
+// and workers share one SQLite file at thousands of commits per second.
+//
+// Who commits a batch: a caller whose job finds nobody committing commits
+// it itself, on its own goroutine, with whatever else is queued (it leads).
+// Jobs that come while a batch is being committed queue up and form the
+// next batch, which the writer goroutine commits once the leader hands it
+// over. A lone job is thus committed at once with no goroutine woken for
+// it, and batches grow with load. At a steady 500 deliveries a second for a
+// hundred repositories, 94% of the batches are committed by their callers
+// and 4% are handed over; handing every job to the writer goroutine, as
+// before, cost a delivery 0.05-0.1 ms of CPU more (BENCHMARKS.md, issue 10).
 //
 // A job failing rolls back to its savepoint and fails alone. A job is run
-// with the writer's context, not its caller's: interrupting a statement would
-// roll back the whole batch, and once taken a job's outcome is reported even
-// if its caller has given up waiting for it.
+// with a background context, not its caller's: interrupting a statement
+// would roll back the whole batch, and once taken a job's outcome is
+// reported even if its caller has given up waiting for it.
 //
 // A batch made only of relaxed jobs (the inbox's claims and settlements) is
 // committed with synchronous=NORMAL: the commit reaches the operating
@@ -38,14 +43,22 @@ import (
 // durable every relaxed commit before it, since the WAL is written in
 // order. A delivery's arrival is always fsynced before its 202.
 //
-// While deliveries are arriving, a batch of relaxed jobs only waits up to
-// Options.RelaxedLinger for the next arrival and rides on its commit (see
-// linger).
+// A relaxed job lingers: while deliveries arrive closer together than
+// Options.RelaxedLinger, it waits up to that long in the queue for the next
+// arrival and rides on its commit. At a steady rate of arrivals a delivery
+// is then stored, claimed and settled for one commit instead of three: each
+// commit is a round of system calls (a page written per call, locks), and
+// sharing them took a fifth off a delivery's CPU on a virtual machine. When
+// deliveries are sparser (a quiet day, commands sent one by one) the next
+// is unlikely to come in time and waiting would only delay the work, and
+// with none coming (a backlog draining) there is nothing to wait for. The
+// caller of a lingering job times its linger and commits the queue itself
+// when it is over.
 
-// writeTx is what a job writes through: the writer's connection inside its
+// writeTx is what a job writes through: the write connection inside its
 // open transaction. Not a *sql.Tx: database/sql starts a goroutine for
 // every transaction and for every query made in one (to watch for
-// cancellation, which the writer's context never has): five of a
+// cancellation, which a batch's context never has): five of a
 // delivery's thirty context switches at 500/s.
 type writeTx interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -56,8 +69,8 @@ type writeTx interface {
 
 const (
 	jobQueued    int32 = iota
-	jobTaken           // the writer owns it and will answer
-	jobAbandoned       // the caller left; the writer must skip it
+	jobTaken           // in a batch, to be answered
+	jobAbandoned       // the caller left: skipped
 )
 
 type job struct {
@@ -66,9 +79,11 @@ type job struct {
 	// walBytes estimates what the job adds to the WAL, to pace checkpoints.
 	walBytes int64
 	relaxed  bool // may be committed without fsync (see above)
-	arrival  bool // a delivery's arrival, which relaxed batches wait for (linger)
-	state    atomic.Int32
-	done     chan error // buffered: the writer never blocks on an answer
+	arrival  bool // a delivery's arrival, which relaxed jobs wait for
+	// lingering says its caller times its linger (Store.wmu guards it).
+	lingering bool
+	state     atomic.Int32
+	done      chan error // buffered: a leader never blocks on an answer
 }
 
 // smallWrite is the WAL estimate of a job that changes a few rows.
@@ -95,272 +110,167 @@ func (s *Store) submitArrival(ctx context.Context, walBytes int64, fn func(ctx c
 }
 
 func (s *Store) submitJob(ctx context.Context, j *job) error {
-	select {
-	case <-s.closing:
-		return store.ErrClosed
-	default:
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	j.ctx, j.done = ctx, make(chan error, 1)
-	select {
-	case s.jobs <- j:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.closing:
+	s.wmu.Lock()
+	if s.closed {
+		s.wmu.Unlock()
 		return store.ErrClosed
 	}
-	select {
-	case err := <-j.done:
-		return err
-	case <-ctx.Done():
-		if j.state.CompareAndSwap(jobQueued, jobAbandoned) {
-			return ctx.Err()
+	s.queue = append(s.queue, j)
+	var lingerOver <-chan time.Time
+	if j.relaxed && s.lingerApplies() && len(s.queue) < s.maxBatch {
+		j.lingering = true
+		s.lingered.Add(1)
+		t := s.clock.NewTimer(s.relaxedLinger)
+		defer t.Stop()
+		lingerOver = t.C()
+	}
+	lead := !s.leading && !s.queueMayWait()
+	s.leading = s.leading || lead
+	s.wmu.Unlock()
+	if lead {
+		s.lead(true, false)
+	}
+	for {
+		select {
+		case err := <-j.done:
+			return err
+		case <-lingerOver:
+			lingerOver = nil
+			s.wmu.Lock()
+			// Still queued with nobody leading: nothing else will commit it.
+			lead := !s.leading && !s.closed && j.state.Load() == jobQueued
+			s.leading = s.leading || lead
+			s.wmu.Unlock()
+			if lead {
+				s.lead(true, true)
+			}
+		case <-ctx.Done():
+			if j.state.CompareAndSwap(jobQueued, jobAbandoned) {
+				return ctx.Err()
+			}
+			return <-j.done
 		}
-		return <-j.done
-	case <-s.writerDone:
-		// The writer exits only after answering every job it took.
-		if j.state.CompareAndSwap(jobQueued, jobAbandoned) {
-			return store.ErrClosed
-		}
-		return <-j.done
 	}
 }
 
+// lingerApplies tells whether deliveries arrive closer together than
+// relaxedLinger: the last two, and the last one until now. s.wmu held.
+func (s *Store) lingerApplies() bool {
+	return s.relaxedLinger > 0 && s.arrivalGap <= s.relaxedLinger && s.clock.Now().Sub(s.lastArrival) <= s.relaxedLinger
+}
+
+// queueMayWait tells whether everything queued may wait for a later commit:
+// relaxed jobs whose callers time their linger. s.wmu held.
+func (s *Store) queueMayWait() bool {
+	for _, j := range s.queue {
+		if !j.lingering {
+			return false
+		}
+	}
+	return true
+}
+
+// lead commits batches of the queued jobs, up to maxBatch each, oldest
+// first; its caller has set s.leading, which lead clears when it stops. The
+// writer goroutine leads until only jobs that may wait are queued. A caller
+// commits one batch, its own job in it, and hands the rest to the writer
+// goroutine; force commits that batch even if all of it could wait (its
+// linger is over).
+func (s *Store) lead(caller, force bool) {
+	for first := true; ; first = false {
+		s.wmu.Lock()
+		if s.closed || len(s.queue) == 0 || (s.queueMayWait() && !(first && force)) {
+			s.leading = false
+			s.leaderDone.Broadcast()
+			s.wmu.Unlock()
+			return
+		}
+		if caller && !first {
+			// s.leading stays set: the writer goroutine takes over. The
+			// send never blocks, as only a leader sends and it waits for
+			// nothing.
+			s.wmu.Unlock()
+			s.handedOver.Add(1)
+			s.handOver <- struct{}{}
+			return
+		}
+		n := min(len(s.queue), s.maxBatch)
+		batch := append(s.batch[:0], s.queue[:n]...)
+		rest := copy(s.queue, s.queue[n:])
+		clear(s.queue[rest:])
+		s.queue = s.queue[:rest]
+		s.wmu.Unlock()
+		s.commitOrCrash(batch)
+		clear(batch) // drop references to payloads
+		s.batch = batch
+	}
+}
+
+// commitOrCrash is commitBatch, whose panics, outside any job's (the
+// store's own bug: runJob catches a job's), end the process as they did when
+// only the writer goroutine committed. The caller leading may be an HTTP
+// handler, whose panic the server would recover from, leaving the write
+// connection in an unknown state and nobody leading: every write would
+// hang.
+func (s *Store) commitOrCrash(batch []*job) {
+	defer func() {
+		if r := recover(); r != nil {
+			go panic(fmt.Sprintf("sqlite store: committing a batch: %v\n%s", r, debug.Stack()))
+			select {}
+		}
+	}()
+	s.commitBatch(batch)
+}
+
+// runWriter leads whenever a caller hands a queue over.
 func (s *Store) runWriter() {
 	defer close(s.writerDone)
-	batch := make([]*job, 0, s.maxBatch)
 	for {
-		// Closing wins over more work, so Close returns after at most the
-		// batch in flight.
 		select {
+		case <-s.handOver:
+			s.lead(false, false)
 		case <-s.closing:
-			return
-		default:
-		}
-		select {
-		case <-s.closing:
-			return
-		case j := <-s.jobs:
-			batch = append(batch[:0], j)
-		}
-	fill:
-		for len(batch) < s.maxBatch {
 			select {
-			case j := <-s.jobs:
-				batch = append(batch, j)
+			case <-s.handOver: // handed over before Close: lead clears s.leading
+				s.lead(false, false)
 			default:
-				break fill
 			}
-		}
-		batch = s.linger(batch)
-		s.commitBatch(batch)
-		clear(batch) // drop references to payloads
-	}
-}
-
-// linger holds a batch made only of relaxed jobs (claims and settlements)
-// for up to relaxedLinger, until a job that needs an fsync (an arrival,
-// most often) comes to share its commit, or the batch is full. At a steady
-// rate of arrivals a delivery is then stored, claimed and settled for one
-// commit instead of three: each commit is a round of system calls (a page
-// written per call, locks), and sharing them took a fifth off a delivery's
-// CPU on a virtual machine. It lingers only while deliveries arrive closer
-// together than relaxedLinger, the last two and the last one until now: when they are
-// sparser (a quiet day, commands sent one by one) the next is unlikely to
-// come in time and waiting would only delay the work, and with none coming
-// (a backlog draining) there is nothing to wait for.
-func (s *Store) linger(batch []*job) []*job {
-	if s.relaxedLinger <= 0 || s.arrivalGap > s.relaxedLinger || s.clock.Now().Sub(s.lastArrival) > s.relaxedLinger {
-		return batch
-	}
-	for _, j := range batch {
-		if !j.relaxed {
-			return batch
-		}
-	}
-	s.lingered.Add(1)
-	t := s.clock.NewTimer(s.relaxedLinger)
-	defer t.Stop()
-	for len(batch) < s.maxBatch {
-		select {
-		case <-s.closing:
-			return batch
-		case <-t.C():
-			return batch
-		case j := <-s.jobs:
-			batch = append(batch, j)
-			if !j.relaxed {
-				return batch
-			}
-		}
-	}
-	return batch
-}
-
-// commitBatch runs the jobs still wanted in one transaction and answers each.
-func (s *Store) commitBatch(batch []*job) {
-	live := batch[:0]
-	for _, j := range batch {
-		if !j.state.CompareAndSwap(jobQueued, jobTaken) {
-			continue
-		}
-		if err := j.ctx.Err(); err != nil {
-			j.done <- err
-			continue
-		}
-		live = append(live, j)
-	}
-	if len(live) == 0 {
-		return
-	}
-
-	if s.beforeBatch != nil {
-		s.beforeBatch()
-	}
-	ctx := context.Background()
-	errs := make([]error, len(live))
-	relaxed := true
-	for _, j := range live {
-		relaxed = relaxed && j.relaxed
-	}
-	err := func() error {
-		if err := s.setSynchronous(ctx, relaxed); err != nil {
-			return err
-		}
-		// IMMEDIATE: the write lock from the start, which matters only when
-		// another process shares the file.
-		if _, err := s.writeConn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		tx := writeTx(s.writeConn)
-		if len(live) == 1 {
-			// Alone, a job needs no savepoint (two statements, each parsed
-			// afresh): its failure rolls back a transaction that is all its
-			// own. At a steady rate most batches are one job.
-			if errs[0] = live[0].run(ctx, tx); errs[0] != nil {
-				return s.rollback(ctx)
-			}
-		} else {
-			for i, j := range live {
-				var err error
-				if errs[i], err = runInSavepoint(ctx, tx, j.run); err != nil {
-					return errors.Join(err, s.rollback(ctx))
-				}
-			}
-		}
-		if _, err := s.writeConn.ExecContext(ctx, `COMMIT`); err != nil {
-			return errors.Join(fmt.Errorf("commit: %w", err), s.rollback(ctx))
-		}
-		return nil
-	}()
-	if err != nil {
-		err = fmt.Errorf("write batch of %d: %w", len(live), err)
-	}
-
-	if err == nil {
-		// Counted before answering, so a caller that has its answer sees
-		// its batch counted.
-		s.batches.Add(1)
-		s.batchedJobs.Add(int64(len(live)))
-		if relaxed {
-			s.relaxedBatches.Add(1)
-		}
-		s.noteArrivals(live)
-		var walBytes int64
-		for _, j := range live {
-			walBytes += j.walBytes
-		}
-		s.noteWAL(walBytes)
-	}
-	for i, j := range live {
-		if errs[i] != nil {
-			j.done <- errs[i]
-		} else {
-			j.done <- err
-		}
-	}
-}
-
-// noteArrivals keeps the time of the last committed arrival and its gap to
-// the one before, for linger.
-func (s *Store) noteArrivals(committed []*job) {
-	for _, j := range committed {
-		if j.arrival {
-			now := s.clock.Now()
-			s.arrivalGap = now.Sub(s.lastArrival)
-			s.lastArrival = now
 			return
 		}
 	}
 }
 
-// Values of the write connection's synchronous setting, as the writer last
-// set it.
-const (
-	syncFull    int8 = iota // the DSN's, in force when the connection opens
-	syncNormal              // a batch of relaxed jobs only
-	syncUnknown             // a PRAGMA failed: set it again before the next batch
-)
-
-// setSynchronous puts the write connection in the mode the next batch
-// needs, outside any transaction (SQLite reads it at each commit).
-func (s *Store) setSynchronous(ctx context.Context, relaxed bool) error {
-	want, pragma := syncFull, `PRAGMA synchronous = FULL`
-	if relaxed {
-		want, pragma = syncNormal, `PRAGMA synchronous = NORMAL`
+// closeWriter commits the lingering jobs, lets a batch in flight finish,
+// answers every other queued job with ErrClosed and stops the writer
+// goroutine.
+func (s *Store) closeWriter() {
+	s.wmu.Lock()
+	s.closed = true
+	close(s.closing)
+	if !s.leading && len(s.queue) > 0 {
+		// Nobody leads: all queued are lingering jobs, a batch begun.
+		batch := s.queue
+		s.queue = nil
+		s.leading = true
+		s.wmu.Unlock()
+		s.commitOrCrash(batch)
+		s.wmu.Lock()
+		s.leading = false
 	}
-	if s.syncMode == want {
-		return nil
+	for s.leading {
+		s.leaderDone.Wait()
 	}
-	s.syncMode = syncUnknown
-	if _, err := s.writeConn.ExecContext(ctx, pragma); err != nil {
-		return fmt.Errorf("%s: %w", pragma, err)
-	}
-	s.syncMode = want
-	return nil
-}
-
-// runInSavepoint returns fn's error as jobErr, undoing only fn's changes; a
-// failure of the savepoint statements themselves dooms the batch (txErr).
-func runInSavepoint(ctx context.Context, tx writeTx, fn func(context.Context, writeTx) error) (jobErr, txErr error) {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT job`); err != nil {
-		return nil, fmt.Errorf("savepoint: %w", err)
-	}
-	jobErr = fn(ctx, tx)
-	if jobErr != nil {
-		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT job`); err != nil {
-			// SQLite may have rolled back the whole transaction (disk full,
-			// I/O error): nothing of the batch remains.
-			return jobErr, fmt.Errorf("rollback to savepoint after %w: %w", jobErr, err)
+	rest := s.queue
+	s.queue = nil
+	s.wmu.Unlock()
+	for _, j := range rest {
+		if j.state.CompareAndSwap(jobQueued, jobTaken) {
+			j.done <- store.ErrClosed
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT job`); err != nil {
-		return jobErr, fmt.Errorf("release savepoint: %w", err)
-	}
-	return jobErr, nil
-}
-
-// rollback ends the write connection's transaction, if SQLite has not
-// already ended it (a failed COMMIT may leave it open or roll it back).
-func (s *Store) rollback(ctx context.Context) error {
-	open := false
-	if err := s.writeConn.Raw(func(dc any) error {
-		c, ok := dc.(*sqlite3.SQLiteConn)
-		if !ok {
-			return fmt.Errorf("driver connection is a %T", dc)
-		}
-		open = !c.AutoCommit()
-		return nil
-	}); err != nil {
-		return fmt.Errorf("rollback: %w", err)
-	}
-	if !open {
-		return nil
-	}
-	if _, err := s.writeConn.ExecContext(ctx, `ROLLBACK`); err != nil {
-		return fmt.Errorf("rollback: %w", err)
-	}
-	return nil
+	<-s.writerDone
 }

@@ -39,7 +39,11 @@ func holdWriter(t *testing.T, s *Store) (plug <-chan error, release func()) {
 
 func waitQueued(t *testing.T, s *Store, n int) {
 	t.Helper()
-	spinUntil(t, fmt.Sprint(n, " jobs queued"), func() bool { return len(s.jobs) >= n })
+	spinUntil(t, fmt.Sprint(n, " jobs queued"), func() bool {
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+		return len(s.queue) >= n
+	})
 }
 
 // spinUntil yields until cond holds; it fails the test rather than hang
@@ -138,6 +142,9 @@ func TestFailedJobRollsBackAlone(t *testing.T) {
 	}
 	if b := s.batches.Load(); b != 2 {
 		t.Errorf("%d batches, want the plug's and one of the three", b)
+	}
+	if n := s.handedOver.Load(); n != 1 {
+		t.Errorf("the plug's caller handed the queue over %d times, want once", n)
 	}
 	for id, want := range map[string]error{"before": nil, "after": nil, "partial": store.ErrNotFound} {
 		if _, err := s.Delivery(ctx, id); !errors.Is(err, want) {
