@@ -39,8 +39,7 @@ func TestRelaxedJobQueuedBehindABatchStillLingers(t *testing.T) {
 	s, clk := openLingering(t, testLinger)
 	arriveTwice(t, s)
 	plug, release := holdWriter(t, s)
-	sync, done := relaxedProbe(s)
-	spinUntil(t, "the relaxed job lingers", func() bool { return s.lingered.Load() == 1 && clk.Waiters() == 1 })
+	sync, done := lingeringProbe(t, s, clk)
 	release()
 	if err := <-plug; err != nil {
 		t.Fatal(err)
@@ -100,7 +99,7 @@ func TestLingeringJobOfACallerWhoLeftIsSkipped(t *testing.T) {
 			return nil
 		})
 	}()
-	spinUntil(t, "the relaxed job lingers", func() bool { return s.lingered.Load() == 1 && clk.Waiters() == 1 })
+	waitLingering(t, s, clk)
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("the job's caller got %v, want context.Canceled", err)

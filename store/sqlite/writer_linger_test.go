@@ -34,13 +34,19 @@ func arriveTwice(t *testing.T, s *Store) {
 	storetest.MustEnqueue(t, s, storetest.NewDelivery("first", "o/r", storetest.At(0)))
 }
 
-// lingeringProbe is relaxedProbe, returning once the writer waits on its
-// linger timer with the probe's batch.
+// lingeringProbe is relaxedProbe, returning once the probe lingers.
 func lingeringProbe(t *testing.T, s *Store, clk *clock.Fake) (sync <-chan int, done <-chan error) {
 	t.Helper()
 	sync, done = relaxedProbe(s)
-	spinUntil(t, "the writer lingers", func() bool { return s.lingered.Load() == 1 && clk.Waiters() == 1 })
+	waitLingering(t, s, clk)
 	return sync, done
+}
+
+// waitLingering returns once a first relaxed job lingers, its caller
+// waiting on the linger's timer.
+func waitLingering(t *testing.T, s *Store, clk *clock.Fake) {
+	t.Helper()
+	spinUntil(t, "a relaxed job lingers", func() bool { return s.lingered.Load() == 1 && clk.Waiters() == 1 })
 }
 
 // relaxedProbe submits a relaxed job that reports the synchronous setting
