@@ -448,7 +448,9 @@ func TestPrunesFinishedDeliveriesAfterRetention(t *testing.T) {
 }
 
 // settleSpy records each Settle call, and what the deliveries it names
-// look like right after it, before the worker claims anything more.
+// look like right after it, before anything claims them again: claims wait
+// while a Settle and its look are under way, or the claiming loop could
+// take an unworked delivery between the two.
 type settleSpy struct {
 	testStore
 	mu    sync.Mutex
@@ -456,7 +458,15 @@ type settleSpy struct {
 	after [][]store.Delivery
 }
 
+func (s *settleSpy) ClaimRuns(ctx context.Context, now time.Time, runs, runLen int, lease time.Duration) ([][]store.Delivery, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.testStore.ClaimRuns(ctx, now, runs, runLen, lease)
+}
+
 func (s *settleSpy) Settle(ctx context.Context, sts []store.Settlement) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	err := s.testStore.Settle(ctx, sts)
 	var after []store.Delivery
 	for _, st := range sts {
@@ -467,8 +477,6 @@ func (s *settleSpy) Settle(ctx context.Context, sts []store.Settlement) error {
 			}
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.calls, s.after = append(s.calls, sts), append(s.after, after)
 	return err
 }
