@@ -76,10 +76,10 @@ func (o Options) withDefaults() Options {
 // time (writer.go): SQLite allows one writer at a time anyway, and queueing
 // writes in Go rather than in SQLite's busy handler means no SQLITE_BUSY and
 // no deadlock between two transactions that both read and then want to
-// write; it also lets concurrent writes share a commit. Write transactions begin IMMEDIATE so
-// they hold the write lock from their first statement, which matters only
-// when another process shares the file. Reads use a pool of read-only
-// connections and a WAL is checkpointed by a third connection
+// write; it also lets concurrent writes share a commit. Write transactions
+// begin IMMEDIATE so they hold the write lock from their first statement,
+// which matters only when another process shares the file. Reads use a pool
+// of read-only connections and a WAL is checkpointed by a third connection
 // (checkpoint.go).
 type Store struct {
 	path  string
