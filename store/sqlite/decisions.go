@@ -9,20 +9,14 @@ import (
 
 var _ store.Decisions = (*Store)(nil)
 
+const insertDecision = `INSERT INTO release_decisions
+	(repository, pipeline, release_id, stage, target, what, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+
 // insertDecisions records events in tx, the transaction of the engine
-// state that took them.
+// state that took them, through the connection's cached statement.
 func insertDecisions(ctx context.Context, tx writeTx, events []store.DecisionEvent) error {
-	if len(events) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO release_decisions
-		(repository, pipeline, release_id, stage, target, what, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("record decisions: %w", err)
-	}
-	defer stmt.Close()
 	for _, e := range events {
-		if _, err := stmt.ExecContext(ctx, repoKey(e.Repository), e.Pipeline, e.ReleaseID, e.Stage, e.Target, e.What, e.Reason, toNanos(e.At)); err != nil {
+		if _, err := tx.ExecContext(ctx, insertDecision, repoKey(e.Repository), e.Pipeline, e.ReleaseID, e.Stage, e.Target, e.What, e.Reason, toNanos(e.At)); err != nil {
 			return fmt.Errorf("record decision %q of release %d of %s/%s: %w", e.What, e.ReleaseID, e.Repository, e.Pipeline, err)
 		}
 	}

@@ -104,14 +104,14 @@ func settleDeliveries(ctx context.Context, tx writeTx, settlements []store.Settl
 }
 
 // advanceHead moves repo's head to its first unfinished row, or removes it
-// when there is none.
+// when there is none. (+?: see statementCacheSize.)
 func advanceHead(ctx context.Context, tx writeTx, repo string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM inbox_heads WHERE repository = ?`, repo); err != nil {
 		return fmt.Errorf("advance head of %q: %w", repo, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_heads (repository, seq)
 		SELECT repository, MIN(seq) FROM inbox
-		WHERE repository = ? AND state IN ('pending', 'processing')
+		WHERE repository = +? AND state IN ('pending', 'processing')
 		GROUP BY repository`, repo); err != nil {
 		return fmt.Errorf("advance head of %q: %w", repo, err)
 	}

@@ -110,19 +110,21 @@ func dueHeads(ctx context.Context, tx writeTx, now time.Time, limit int) ([]head
 }
 
 // dueHeadsQuery walks the heads, never the inbox: its cost follows the
-// repositories with work, not the backlog. Arguments: now, now, limit.
+// repositories with work, not the backlog. Arguments: now, now, limit
+// (+?: see statementCacheSize).
 const dueHeadsQuery = `SELECT h.repository, h.seq FROM inbox_heads h JOIN inbox i ON i.seq = h.seq
 WHERE (i.state = 'pending' AND i.next_attempt_at <= ?)
    OR (i.state = 'processing' AND i.lease_until <= ?)
 ORDER BY h.seq
-LIMIT ?`
+LIMIT +?`
 
 // claimRunQuery reads a repository's unfinished rows from a head on, each
-// with whether it is due. Arguments: now, now, repository, head seq, limit.
+// with whether it is due. Arguments: now, now, repository, head seq, limit
+// (+?: see statementCacheSize).
 const claimRunQuery = `SELECT seq,
 	(state = 'pending' AND next_attempt_at <= ?) OR (state = 'processing' AND lease_until <= ?)
-FROM inbox WHERE repository = ? AND seq >= ? AND state IN ('pending', 'processing')
-ORDER BY seq LIMIT ?`
+FROM inbox WHERE repository = +? AND seq >= ? AND state IN ('pending', 'processing')
+ORDER BY seq LIMIT +?`
 
 // claimRunUpdate claims a repository's unfinished rows in a seq range.
 // Arguments: lease end, repository, first seq, last seq.

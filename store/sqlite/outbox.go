@@ -47,17 +47,17 @@ func validEffects(effects []store.Effect) error {
 	return nil
 }
 
+// insertEffect adds an effect unless its key is already there.
+const insertEffect = `INSERT INTO outbox
+	(idempotency_key, kind, state, attempts, next_attempt_at, last_error, created_at, payload)
+	VALUES (?, ?, 'pending', 0, ?, '', ?, ?)
+	ON CONFLICT (idempotency_key) DO NOTHING`
+
 // insertEffects adds effects inside tx, skipping keys already there: the
-// same decision replayed names the same effect.
+// same decision replayed names the same effect. The statement comes from
+// the connection's cache (see statementCacheSize), prepared once; an
+// explicit Prepare would bypass the cache and prepare it at every call.
 func insertEffects(ctx context.Context, tx writeTx, effects []store.Effect) error {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO outbox
-		(idempotency_key, kind, state, attempts, next_attempt_at, last_error, created_at, payload)
-		VALUES (?, ?, 'pending', 0, ?, '', ?, ?)
-		ON CONFLICT (idempotency_key) DO NOTHING`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
 	for _, e := range effects {
 		next := e.NextAttemptAt
 		if next.IsZero() {
@@ -67,7 +67,7 @@ func insertEffects(ctx context.Context, tx writeTx, effects []store.Effect) erro
 		if payload == nil {
 			payload = []byte{}
 		}
-		if _, err := stmt.ExecContext(ctx, e.Key, e.Kind, toNanos(next), toNanos(e.CreatedAt), payload); err != nil {
+		if _, err := tx.ExecContext(ctx, insertEffect, e.Key, e.Kind, toNanos(next), toNanos(e.CreatedAt), payload); err != nil {
 			return fmt.Errorf("insert effect %q: %w", e.Key, err)
 		}
 	}

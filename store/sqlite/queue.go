@@ -49,10 +49,11 @@ var (
 
 // claimQuery claims, in seq order, up to a limit of the candidates that are
 // due: pending and due, or processing with an expired lease. Each claim
-// counts as an attempt. Arguments: lease end, now, now, limit.
+// counts as an attempt. Arguments: lease end, now, now, limit (+?: see
+// statementCacheSize).
 //
-// Postgres can share it with FOR UPDATE SKIP LOCKED on the inner SELECT: a
-// row locked by another claimer is skipped.
+// Postgres can share it with FOR UPDATE SKIP LOCKED on the inner SELECT (a
+// row locked by another claimer is skipped) and a plain LIMIT.
 func (q leasedQueue) claimQuery() string {
 	return `UPDATE ` + q.table + `
 SET state = 'processing', attempts = attempts + 1, lease_until = ?
@@ -61,7 +62,7 @@ WHERE seq IN (
 	    ((i.state = 'pending' AND i.next_attempt_at <= ?)
 	  OR (i.state = 'processing' AND i.lease_until <= ?))
 	ORDER BY i.seq
-	LIMIT ?)
+	LIMIT +?)
 RETURNING ` + q.returning
 }
 

@@ -177,7 +177,7 @@ func openDB(ctx context.Context, path string, opts Options) (_ *Store, err error
 	open := func(conns int, params url.Values, pragmas ...string) (*sql.DB, error) {
 		params.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
 		params.Set("_foreign_keys", "on")
-		params.Set("_stmt_cache_size", "32")
+		params.Set("_stmt_cache_size", strconv.Itoa(statementCacheSize))
 		db := sql.OpenDB(connector{dsn: path + "?" + params.Encode(), pragmas: pragmas})
 		opened = append(opened, db)
 		db.SetMaxOpenConns(conns)
@@ -251,6 +251,21 @@ func openDB(ctx context.Context, path string, opts Options) (_ *Store, err error
 	go s.runCheckpointer()
 	return s, nil
 }
+
+// statementCacheSize is how many prepared statements each connection keeps
+// (go-sqlite3's _stmt_cache_size): enough for every statement the write
+// connection runs, so that each is prepared once, not at every use. Two
+// things still prepare a statement at every use, and what the queues run
+// for each item avoids both (TestQueueStatementsStayPrepared):
+//   - an explicit Prepare, which bypasses the cache;
+//   - a bound value the query planner looks at (a LIMIT ?, or a column
+//     compared with = ? that some candidate plan only filters by).
+//     go-sqlite3 clears a statement's bindings before each use, and SQLite
+//     prepares such a statement again whenever they are cleared. Written
+//     +?, the value is an expression the planner does not look into; the
+//     plans are the same. Preparing the two such statements of every
+//     delivery again cost it 14 µs of CPU (BENCHMARKS.md, issue 10).
+const statementCacheSize = 64
 
 // connector opens go-sqlite3 connections without going through the global
 // database/sql driver registry.
