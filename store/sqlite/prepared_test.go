@@ -103,7 +103,8 @@ func TestQueueStatementsStayPrepared(t *testing.T) {
 	}
 
 	// Registering an authorizer expires every prepared statement: the
-	// first round prepares them again.
+	// warm-up prepares them again. A cache too small for these paths would
+	// also show here, as statements evicted and prepared anew.
 	for range 2 {
 		oneOfEach()
 	}
